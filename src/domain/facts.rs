@@ -1,0 +1,305 @@
+//! The facts of an incident: everything the rules engine uses and the HHS portal asks for.
+//!
+//! This is also the schema of the TOML facts file (`incident new --from`, `evaluate`),
+//! documented field by field in `examples/README.md`. Unknown keys are rejected
+//! (`deny_unknown_fields`) so a typo never silently drops a fact.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::vocab::{
+    BreachType, DataElement, DestructionMethod, DeviceState, Location, RecipientKind,
+    SensitiveCategory,
+};
+
+/// All facts of one incident. Every section is optional in a facts file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Facts {
+    /// Short non-PHI title, e.g. "Stolen laptop, cardiology".
+    pub title: String,
+    pub breach: BreachFacts,
+    pub individuals: IndividualFacts,
+    pub business_associate: BaFacts,
+    pub security: SecurityFacts,
+    pub exceptions: ExceptionFacts,
+    pub assessment: AssessmentFacts,
+    pub law_enforcement: Vec<LawEnforcementStatement>,
+}
+
+/// When and how it happened and was found; what kind of breach, where, which data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BreachFacts {
+    /// First day of the breach (HHS portal "breach start date").
+    pub start: Option<NaiveDate>,
+    /// Last day of the breach, if it has ended.
+    pub end: Option<NaiveDate>,
+    /// Discovery date, 164.404(a)(2): first day known, or that it would have been known
+    /// with reasonable diligence, to anyone other than the person who committed it.
+    pub discovered: Option<NaiveDate>,
+    /// How it was discovered (free text, no PHI), e.g. "SIEM alert", "patient complaint".
+    pub discovery_method: String,
+    /// Who reported it internally (role or name of a workforce member, not a patient).
+    pub reported_by: String,
+    /// OCR portal "Type of Breach" values; several may apply.
+    pub types: Vec<BreachType>,
+    /// OCR portal "Location of Breached Information" values; several may apply.
+    pub locations: Vec<Location>,
+    /// Data elements of the PHI involved.
+    pub phi: Vec<DataElement>,
+    /// Safeguards in place before the breach (portal field).
+    pub safeguards: Vec<String>,
+    /// Actions taken in response (portal field).
+    pub actions: Vec<String>,
+    /// Free-text narrative. May contain PHI: stored encrypted, never logged.
+    pub narrative: String,
+}
+
+/// How many individuals are affected, and the facts that drive substitute and next-of-kin
+/// notice. Before a roster is imported these are estimates; afterwards the roster's counts
+/// take precedence.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndividualFacts {
+    /// Approximate total number of affected individuals (including the deceased).
+    pub estimated_total: Option<u64>,
+    /// Residents per State or territory (two-letter USPS code), 164.406.
+    pub by_state: BTreeMap<String, u64>,
+    /// Residents per smaller jurisdiction (county, city), keyed "ST:Name", 164.406.
+    pub by_jurisdiction: BTreeMap<String, u64>,
+    /// Living individuals whose contact information is insufficient or out of date,
+    /// 164.404(d)(2).
+    pub unreachable: u64,
+    /// Deceased individuals whose next of kin or personal representative's address is known,
+    /// 164.404(d)(1)(ii).
+    pub deceased_with_nok: u64,
+    /// Deceased individuals with no known next-of-kin address (no notice, no substitute).
+    pub deceased_without_nok: u64,
+    /// Possible imminent misuse of unsecured PHI, 164.404(d)(3).
+    pub urgent: bool,
+}
+
+/// Whether a business associate was involved, and the dates that start each clock.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BaFacts {
+    pub involved: bool,
+    /// Business associate's name (an organization, not PHI).
+    pub name: String,
+    /// Agent (CE controls how the BA performs) or independent contractor; decides when the
+    /// covered entity's clock starts, 164.404(a)(2) and federal common law of agency.
+    pub relationship: Option<BaRelationship>,
+    /// The day the business associate discovered the breach, 164.410(a)(2).
+    pub discovered: Option<NaiveDate>,
+    /// The day the business associate notified the covered entity, 164.410(b).
+    pub notified_ce: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BaRelationship {
+    Agent,
+    IndependentContractor,
+}
+
+/// Encryption and destruction status: the safe harbor of 74 FR 19006.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityFacts {
+    /// Data were encrypted with a method meeting HHS guidance (NIST SP 800-111 at rest;
+    /// SP 800-52/77/113 or FIPS 140-2 validated in motion).
+    pub encrypted: bool,
+    /// Description of the encryption (e.g. "BitLocker XTS-AES-256, FIPS 140-2 module").
+    pub encryption_method: String,
+    /// The key or password was compromised or kept with the data.
+    pub key_compromised: bool,
+    /// State of the device when the incident happened (full-disk encryption protects only
+    /// a device that is off or locked: HHS ransomware fact sheet, 2016).
+    pub device_state: Option<DeviceState>,
+    /// How the media were destroyed, if the incident concerns disposal.
+    pub destruction: Option<DestructionMethod>,
+}
+
+/// Structured answers for the three exceptions of 164.402(1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExceptionFacts {
+    /// 164.402(1)(i): unintentional acquisition, access or use by a workforce member.
+    pub workforce_good_faith: Option<WorkforceException>,
+    /// 164.402(1)(ii): inadvertent disclosure between authorized persons.
+    pub authorized_to_authorized: Option<AuthorizedException>,
+    /// 164.402(1)(iii): recipient could not reasonably have retained the information.
+    pub could_not_retain: Option<RetainException>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkforceException {
+    /// Person was a workforce member or acting under the authority of the CE or BA.
+    pub under_authority: bool,
+    /// The access was unintentional and made in good faith (snooping is never good faith).
+    pub good_faith: bool,
+    /// The access was within the scope of the person's authority.
+    pub within_scope: bool,
+    /// Any further use or disclosure not permitted by the Privacy Rule.
+    pub further_disclosure: bool,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthorizedException {
+    /// The discloser is authorized to access PHI at the CE/BA.
+    pub discloser_authorized: bool,
+    /// The recipient is authorized at the same CE/BA or an OHCA it participates in.
+    pub recipient_authorized_same_entity: bool,
+    /// The disclosure was inadvertent.
+    pub inadvertent: bool,
+    pub further_disclosure: bool,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetainException {
+    /// Good-faith belief that the recipient could not reasonably have retained the PHI.
+    pub good_faith_belief: bool,
+    /// What supports that belief, e.g. "envelope returned unopened by USPS".
+    pub basis: String,
+}
+
+/// The four-factor risk assessment of 164.402(2), as structured answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssessmentFacts {
+    /// The entity chose to notify without performing an assessment.
+    pub skip: bool,
+    /// Factor (i): nature and extent of the PHI.
+    pub nature: NatureFactor,
+    /// Factor (ii): the unauthorized person who used the PHI or to whom it was disclosed.
+    pub recipient: RecipientFactor,
+    /// Factor (iii): whether the PHI was actually acquired or viewed.
+    pub acquired: AcquiredFactor,
+    /// Factor (iv): extent to which the risk has been mitigated.
+    pub mitigation: MitigationFactor,
+    /// Additional factors ("at least these factors").
+    pub extra: Vec<ExtraFactor>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatureFactor {
+    /// Answered at all; an unanswered factor rates `unknown`.
+    pub answered: bool,
+    /// Direct identifiers (name, address, SSN, MRN, ...) were involved.
+    pub direct_identifiers: bool,
+    /// Financial data or identity-theft data (SSN, account, driver's licence).
+    pub financial: bool,
+    /// Clinical detail (diagnosis, medications, lab results, treatment).
+    pub clinical: bool,
+    /// Especially sensitive categories.
+    pub sensitive: Vec<SensitiveCategory>,
+    /// The data could plausibly be re-identified (for data without direct identifiers).
+    pub reidentifiable: bool,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecipientFactor {
+    /// Who received or used the PHI; `None` rates `unknown`.
+    pub kind: Option<RecipientKind>,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AcquiredFactor {
+    pub status: Option<AcquisitionStatus>,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AcquisitionStatus {
+    /// Evidence (e.g. forensics on a recovered device) shows it was not acquired or viewed.
+    NotAcquiredEvidence,
+    /// Believed not viewed, but without evidence.
+    NotAcquiredNoEvidence,
+    /// Acquired (e.g. ransomware: the attacker took control) but not shown to be viewed.
+    Acquired,
+    /// Viewed (e.g. mail opened by the wrong person).
+    Viewed,
+    /// Exfiltrated.
+    Exfiltrated,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MitigationFactor {
+    pub status: Option<MitigationStatus>,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MitigationStatus {
+    /// Signed attestation of destruction or non-use from a trustworthy recipient.
+    AttestedDestruction,
+    /// The PHI (device, papers) was recovered or returned intact.
+    Returned,
+    /// Device remotely wiped before access could occur.
+    RemoteWiped,
+    /// Some mitigation, not complete.
+    Partial,
+    None,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraFactor {
+    pub name: String,
+    pub rating: Rating,
+    #[serde(default)]
+    pub rationale: String,
+}
+
+/// A factor's rating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Low,
+    Moderate,
+    High,
+    Unknown,
+}
+
+/// A law-enforcement statement under 164.412.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LawEnforcementStatement {
+    pub kind: StatementKind,
+    /// Date the statement was made.
+    pub date: NaiveDate,
+    /// For a written statement: the end of the period it specifies.
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+    /// Agency (e.g. "FBI Pittsburgh field office").
+    #[serde(default)]
+    pub agency: String,
+    /// Identity of the official, required for an oral statement, 164.412(b).
+    #[serde(default)]
+    pub official: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementKind {
+    Written,
+    Oral,
+}

@@ -1,0 +1,6 @@
+//! breachdesk: HIPAA breach response as a library; `main.rs` is a thin shell over it.
+//!
+//! Data flows intake → store → rules → letters → audit; see ARCHITECTURE.md.
+
+pub mod domain;
+pub mod rules;
