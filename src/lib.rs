@@ -2,5 +2,9 @@
 //!
 //! Data flows intake → store → rules → letters → audit; see ARCHITECTURE.md.
 
+pub mod audit;
+pub mod cli;
 pub mod domain;
+pub mod error;
 pub mod rules;
+pub mod store;

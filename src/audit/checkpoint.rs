@@ -1,0 +1,213 @@
+//! Checkpoints: the chain's head at a moment, kept outside the database (printed, mailed,
+//! filed) and optionally signed with ed25519. `audit verify --against` compares the chain
+//! with one to catch truncation, rollback to an older copy, and forked history.
+//!
+//! The signature covers these exact bytes (UTF-8, `\n` line ends):
+//!
+//! ```text
+//! breachdesk-checkpoint-v1
+//! seq=<decimal>
+//! head=<64 lowercase hex>
+//! time=<RFC 3339 UTC, seconds>
+//! ```
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use super::entry::{Hash, hex, parse_hex32};
+use super::verify::{Damage, Finding};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    pub format_version: u32,
+    pub seq: u64,
+    pub head_hash: String,
+    pub time: String,
+    #[serde(default)]
+    pub public_key: Option<String>,
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+impl Checkpoint {
+    pub fn new(seq: u64, head: &Hash, time: &str) -> Checkpoint {
+        Checkpoint {
+            format_version: FORMAT_VERSION,
+            seq,
+            head_hash: hex(head),
+            time: time.to_string(),
+            public_key: None,
+            signature: None,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        format!(
+            "breachdesk-checkpoint-v1\nseq={}\nhead={}\ntime={}\n",
+            self.seq, self.head_hash, self.time
+        )
+    }
+
+    pub fn sign(&mut self, key: &SigningKey) {
+        let sig = key.sign(self.message().as_bytes());
+        self.public_key = Some(hex(key.verifying_key().as_bytes()));
+        self.signature = Some(hex_bytes(&sig.to_bytes()));
+    }
+
+    /// Checks the signature against `trusted` (the database's recorded key, or one given on
+    /// the command line). An unsigned checkpoint passes only when no key is trusted.
+    pub fn check_signature(&self, trusted: Option<&[u8; 32]>) -> Result<&'static str, Finding> {
+        let bad = |message: String| Finding {
+            seq: Some(self.seq),
+            damage: Damage::BadCheckpoint,
+            message,
+        };
+        if self.format_version != FORMAT_VERSION {
+            return Err(bad(format!(
+                "the checkpoint has format_version {}; this binary reads {FORMAT_VERSION}",
+                self.format_version
+            )));
+        }
+        if parse_hex32(&self.head_hash).is_none() {
+            return Err(bad("the checkpoint's head_hash is not 64 hex digits".into()));
+        }
+        let Some(sig_hex) = &self.signature else {
+            return match trusted {
+                Some(_) => Err(bad(
+                    "the checkpoint is unsigned but this database has an audit signing key; a genuine checkpoint would be signed"
+                        .into(),
+                )),
+                None => Ok("unsigned checkpoint (no signing key recorded)"),
+            };
+        };
+        let key_bytes = match (trusted, self.public_key.as_deref().and_then(parse_hex32)) {
+            (Some(t), Some(k)) if *t != k => {
+                return Err(bad(
+                    "the checkpoint was signed with a key other than this database's audit signing key".into(),
+                ));
+            }
+            (Some(t), _) => *t,
+            (None, Some(k)) => k,
+            (None, None) => {
+                return Err(bad(
+                    "the checkpoint's public_key is missing or malformed".into()
+                ));
+            }
+        };
+        let key = VerifyingKey::from_bytes(&key_bytes)
+            .map_err(|_| bad("the checkpoint's public key is not a valid ed25519 key".into()))?;
+        let sig = parse_hex64(sig_hex)
+            .map(|b| Signature::from_bytes(&b))
+            .ok_or_else(|| bad("the checkpoint's signature is not 128 hex digits".into()))?;
+        key.verify(self.message().as_bytes(), &sig).map_err(|_| {
+            bad("the checkpoint's signature does not verify: the file was forged or altered".into())
+        })?;
+        Ok(if trusted.is_some() {
+            "signature verified against the database's audit signing key"
+        } else {
+            "signature verified against the key inside the checkpoint (no key recorded in the database)"
+        })
+    }
+}
+
+fn hex_bytes(b: &[u8]) -> String {
+    hex(b)
+}
+
+fn parse_hex64(s: &str) -> Option<[u8; 64]> {
+    let s = s.trim();
+    if s.len() != 128 {
+        return None;
+    }
+    let a = parse_hex32(&s[..64])?;
+    let b = parse_hex32(&s[64..])?;
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&a);
+    out[32..].copy_from_slice(&b);
+    Some(out)
+}
+
+/// Compares the chain with a checkpoint. `entry_hash(seq)` gives the stored hash of the
+/// entry at `seq` in the chain, if present.
+pub fn compare(
+    cp: &Checkpoint,
+    head_seq: u64,
+    entry_hash: impl Fn(u64) -> Option<Hash>,
+) -> Option<Finding> {
+    if head_seq < cp.seq {
+        return Some(Finding {
+            seq: Some(head_seq + 1),
+            damage: Damage::Truncated,
+            message: format!(
+                "the chain ends at entry {head_seq} but the checkpoint of {} records entry {}: entries were truncated or the database was rolled back to an older copy",
+                cp.time, cp.seq
+            ),
+        });
+    }
+    let want = parse_hex32(&cp.head_hash)?;
+    match entry_hash(cp.seq) {
+        Some(h) if h == want => None,
+        _ => Some(Finding {
+            seq: Some(cp.seq),
+            damage: Damage::Forked,
+            message: format!(
+                "entry {} differs from the checkpoint of {}: the history forked at or before entry {}",
+                cp.seq, cp.time, cp.seq
+            ),
+        }),
+    }
+}
+
+/// Generates a signing key from the OS random source.
+pub fn generate_key() -> Result<SigningKey, String> {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| format!("no OS randomness: {e}"))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+pub fn key_to_hex(key: &SigningKey) -> String {
+    hex(&key.to_bytes())
+}
+
+pub fn key_from_hex(s: &str) -> Option<SigningKey> {
+    parse_hex32(s).map(|b| SigningKey::from_bytes(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_and_verify_and_forgery() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let mut cp = Checkpoint::new(5, &[1u8; 32], "2026-01-01T00:00:00Z");
+        cp.sign(&key);
+        let trusted = *key.verifying_key().as_bytes();
+        assert!(cp.check_signature(Some(&trusted)).is_ok());
+        let mut forged = cp.clone();
+        forged.seq = 4;
+        assert!(forged.check_signature(Some(&trusted)).is_err());
+        // A forger who signs with their own key is caught by the trusted key.
+        let other = SigningKey::from_bytes(&[9u8; 32]);
+        let mut own = Checkpoint::new(4, &[1u8; 32], "2026-01-01T00:00:00Z");
+        own.sign(&other);
+        assert!(own.check_signature(Some(&trusted)).is_err());
+    }
+
+    #[test]
+    fn compare_names_truncation_and_fork() {
+        let cp = Checkpoint::new(5, &[1u8; 32], "t");
+        assert_eq!(
+            compare(&cp, 3, |_| None).map(|f| f.damage),
+            Some(Damage::Truncated)
+        );
+        assert_eq!(
+            compare(&cp, 9, |_| Some([2u8; 32])).map(|f| f.damage),
+            Some(Damage::Forked)
+        );
+        assert!(compare(&cp, 9, |_| Some([1u8; 32])).is_none());
+    }
+}

@@ -1,0 +1,5 @@
+//! The hash-chained audit trail: entry encoding, verification, signed checkpoints.
+
+pub mod checkpoint;
+pub mod entry;
+pub mod verify;

@@ -1,0 +1,342 @@
+//! The clap definition: raw arguments. `cli::request` turns them into validated values once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Environment:
+  BREACHDESK_DB          database path (else ./breachdesk.redb)
+  BREACHDESK_ACTOR       who is acting, recorded in the audit trail (else the OS user)
+  BREACHDESK_PASSPHRASE  passphrase of an encrypted database (else --key-file or a prompt)
+  BREACHDESK_NOW         pins the clock (YYYY-MM-DD or RFC 3339), for tests and exercises
+  NO_COLOR               disables colour
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 not found, 5 database locked,
+6 database missing/newer, 7 passphrase, 10-17 audit damage, 20 overdue (see README).";
+
+/// Breach response for HIPAA covered entities and business associates: incident register,
+/// breach determination (45 CFR 164.402), notification deadlines (164.404-164.410),
+/// letters, and a tamper-evident audit trail (164.414).
+#[derive(Debug, Parser)]
+#[command(name = "breachdesk", version, about, long_about = None, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Database file [env: BREACHDESK_DB] [default: ./breachdesk.redb]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Who is acting, for the audit trail [env: BREACHDESK_ACTOR] [default: OS user]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub actor: Option<String>,
+
+    /// File holding the database passphrase (first line)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// Machine-readable JSON output (read commands), with a format_version
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a walk-through on a throwaway database (no input needed)
+    Demo(DemoArgs),
+    /// Create the database and record the organization
+    Init(InitArgs),
+    /// Show or update the organization
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Log and manage incidents
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// The audit trail: log, verify, checkpoints, signing key
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo database in this directory instead of a temporary one
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    CoveredEntity,
+    BusinessAssociate,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EntityTypeArg {
+    Provider,
+    HealthPlan,
+    Clearinghouse,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LePolicyArg {
+    /// Deadline = later of the original deadline and the end of the delay (default)
+    LaterOf,
+    /// Deadline = original deadline + length of the delay
+    ExtendByDelay,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Legal name of the organization
+    #[arg(long)]
+    pub org: String,
+    /// Covered entity or business associate
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// For a covered entity: provider, health plan or clearinghouse
+    #[arg(long, value_enum, default_value = "provider")]
+    pub entity_type: EntityTypeArg,
+    /// Do not encrypt PHI at rest (exercises and demos only)
+    #[arg(long)]
+    pub no_encryption: bool,
+    #[command(flatten)]
+    pub details: OrgDetails,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct OrgDetails {
+    /// For a business associate: a covered entity it serves (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub serves: Vec<String>,
+    /// Street address of the organization
+    #[arg(long)]
+    pub address: Option<String>,
+    /// Name of the privacy officer
+    #[arg(long)]
+    pub privacy_officer: Option<String>,
+    /// Toll-free number for individuals' questions (164.404(c)(1)(E))
+    #[arg(long)]
+    pub toll_free: Option<String>,
+    /// Contact e-mail address
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Web site
+    #[arg(long)]
+    pub website: Option<String>,
+    /// Postal address for individuals' correspondence
+    #[arg(long)]
+    pub postal_address: Option<String>,
+    /// IANA time zone for "today" (e.g. America/Chicago)
+    #[arg(long)]
+    pub time_zone: Option<String>,
+    /// How a law-enforcement delay moves deadlines (164.412; policy choice)
+    #[arg(long, value_enum)]
+    pub le_policy: Option<LePolicyArg>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Show the organization
+    Show,
+    /// Update the organization
+    Update(Box<OrgUpdateArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct OrgUpdateArgs {
+    /// Legal name
+    #[arg(long)]
+    pub org: Option<String>,
+    #[arg(long, value_enum)]
+    pub role: Option<RoleArg>,
+    #[arg(long, value_enum)]
+    pub entity_type: Option<EntityTypeArg>,
+    #[command(flatten)]
+    pub details: OrgDetails,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Log a new incident (flags, --from FILE, or an interview on a terminal); prints its ID
+    New(IncidentNewArgs),
+    /// List incidents
+    List(IncidentListArgs),
+    /// Show one incident
+    Show { id: String },
+    /// Change any fact of an incident
+    Update(IncidentUpdateArgs),
+    /// Add a timeline entry
+    Note(NoteArgs),
+    /// Close an incident with a disposition
+    Close(CloseArgs),
+    /// Reopen a closed incident
+    Reopen { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentNewArgs {
+    /// Read the facts from a TOML facts file (see examples/README.md)
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Never start the interactive interview
+    #[arg(long)]
+    pub no_interview: bool,
+    #[command(flatten)]
+    pub facts: FactArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentUpdateArgs {
+    pub id: String,
+    /// Replace all facts with those of a TOML facts file
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Status: reported, investigating, assessed, notifying (use `close` to close)
+    #[arg(long)]
+    pub status: Option<String>,
+    #[command(flatten)]
+    pub facts: FactArgs,
+}
+
+/// Facts settable from the command line. Everything else: `--set path=value`.
+#[derive(Debug, Args, Default)]
+pub struct FactArgs {
+    /// Short title (no PHI)
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Breach start date, YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<String>,
+    /// Breach end date, YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    pub end: Option<String>,
+    /// Discovery date, YYYY-MM-DD (164.404(a)(2))
+    #[arg(long, value_name = "DATE")]
+    pub discovered: Option<String>,
+    /// How it was discovered
+    #[arg(long)]
+    pub discovery_method: Option<String>,
+    /// Who reported it
+    #[arg(long)]
+    pub reported_by: Option<String>,
+    /// OCR type of breach (repeatable or comma-separated): hacking_it_incident, improper_disposal, loss, theft, unauthorized_access_disclosure, other, unknown
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Location of the information (repeatable): desktop_computer, electronic_medical_record, email, laptop, network_server, other_portable_electronic_device, paper_films, other
+    #[arg(long = "location", value_name = "LOCATION", value_delimiter = ',')]
+    pub locations: Vec<String>,
+    /// PHI data element involved (repeatable), e.g. name, ssn, diagnosis
+    #[arg(long = "phi", value_name = "ELEMENT", value_delimiter = ',')]
+    pub phi: Vec<String>,
+    /// Approximate number of individuals affected
+    #[arg(long, value_name = "N")]
+    pub individuals: Option<u64>,
+    /// Residents of a State, e.g. --state CA=1200 (repeatable)
+    #[arg(long = "state", value_name = "ST=N")]
+    pub states: Vec<String>,
+    /// Free-text narrative (may contain PHI; stored encrypted)
+    #[arg(long)]
+    pub narrative: Option<String>,
+    /// Set any fact by its facts-file path, e.g. --set security.encrypted=true (repeatable)
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl FactArgs {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.start.is_none()
+            && self.end.is_none()
+            && self.discovered.is_none()
+            && self.discovery_method.is_none()
+            && self.reported_by.is_none()
+            && self.types.is_empty()
+            && self.locations.is_empty()
+            && self.phi.is_empty()
+            && self.individuals.is_none()
+            && self.states.is_empty()
+            && self.narrative.is_none()
+            && self.set.is_empty()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentListArgs {
+    /// Only this status: reported, investigating, assessed, notifying, closed
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only open incidents
+    #[arg(long, conflicts_with = "closed")]
+    pub open: bool,
+    /// Only closed incidents
+    #[arg(long)]
+    pub closed: bool,
+    /// Only incidents whose ID or title contains this text (case-insensitive)
+    #[arg(long)]
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NoteArgs {
+    pub id: String,
+    /// The note (may contain PHI; stored encrypted)
+    pub text: String,
+    /// When it happened, YYYY-MM-DD or RFC 3339 (default: now)
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Author (default: the actor)
+    #[arg(long)]
+    pub author: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    pub id: String,
+    /// breach_notified, not_breach, no_phi, duplicate, other
+    #[arg(long)]
+    pub disposition: String,
+    /// Closing note (no PHI)
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Show audit entries
+    Log {
+        /// Only entries about this incident
+        #[arg(long)]
+        incident: Option<String>,
+    },
+    /// Recompute every link and record digest; exit 0 when intact, 10-17 naming the damage
+    Verify {
+        /// Also compare with a checkpoint file (catches truncation, rollback, forks)
+        #[arg(long, value_name = "FILE")]
+        against: Option<PathBuf>,
+        /// Trusted ed25519 public key (hex) for the checkpoint signature
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
+    },
+    /// Write a checkpoint (sequence, head hash, time), signed when a signing key exists
+    Checkpoint {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Signing key file [default: <db>.signing-key]
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
+    },
+    /// Create the ed25519 checkpoint signing key; its public half is recorded in the database
+    Keygen {
+        /// Where to write the private key [default: <db>.signing-key]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,179 @@
+//! `demo`: a walk-through on a throwaway database, running the real commands in-process.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use super::args::{Cli, DemoArgs};
+use super::{Ctx, Env, run};
+use crate::error::{Error, Result};
+
+/// The demo's passphrase: the demo database is encrypted like a real one.
+const DEMO_PASSPHRASE: &str = "demo passphrase: not for real data";
+
+/// The steps of the walk-through, as the user would type them.
+fn script() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "Create an encrypted register for a covered entity",
+            vec![
+                "init",
+                "--org",
+                "Lakeside Community Hospital",
+                "--role",
+                "covered-entity",
+                "--privacy-officer",
+                "Dana Reyes, Privacy Officer",
+                "--toll-free",
+                "1-800-555-0134",
+                "--email",
+                "privacy@lakeside.example",
+                "--website",
+                "https://lakeside.example/notice",
+                "--postal-address",
+                "100 Shore Dr, Madison, WI 53703",
+                "--time-zone",
+                "America/Chicago",
+            ],
+        ),
+        (
+            "Log a stolen, unencrypted laptop (prints the new incident ID)",
+            vec![
+                "incident",
+                "new",
+                "--title",
+                "Stolen laptop, cardiology clinic",
+                "--start",
+                "2026-09-28",
+                "--discovered",
+                "2026-09-30",
+                "--type",
+                "theft",
+                "--location",
+                "laptop",
+                "--phi",
+                "name,date_of_birth,diagnosis,medications",
+                "--individuals",
+                "1450",
+                "--state",
+                "WI=1210",
+                "--state",
+                "IL=240",
+                "--discovery-method",
+                "employee report",
+                "--narrative",
+                "Laptop taken from a staff car; the device was logged in.",
+                "--no-interview",
+            ],
+        ),
+        (
+            "Record what the forensics team found",
+            vec![
+                "incident",
+                "note",
+                "2026-0001",
+                "Police report filed; device not recovered.",
+                "--at",
+                "2026-10-01",
+            ],
+        ),
+        (
+            "Change a fact: the count is revised",
+            vec![
+                "incident",
+                "update",
+                "2026-0001",
+                "--individuals",
+                "1460",
+                "--status",
+                "investigating",
+            ],
+        ),
+        ("The register", vec!["incident", "list"]),
+        (
+            "One incident in full",
+            vec!["incident", "show", "2026-0001"],
+        ),
+        ("The audit trail of every change", vec!["audit", "log"]),
+        (
+            "Verify the hash chain and every record",
+            vec!["audit", "verify"],
+        ),
+    ]
+}
+
+pub fn run_demo(ctx: &Ctx, a: DemoArgs) -> Result<i32> {
+    let dir = match &a.keep {
+        Some(d) => {
+            std::fs::create_dir_all(d)
+                .map_err(|e| Error::io(format!("cannot create {}", d.display()), e))?;
+            d.clone()
+        }
+        None => {
+            let d = std::env::temp_dir().join(format!("breachdesk-demo-{}", std::process::id()));
+            std::fs::create_dir_all(&d)
+                .map_err(|e| Error::io(format!("cannot create {}", d.display()), e))?;
+            d
+        }
+    };
+    let db: PathBuf = dir.join("demo.redb");
+    if db.exists() {
+        std::fs::remove_file(&db)
+            .map_err(|e| Error::io(format!("cannot replace {}", db.display()), e))?;
+    }
+    let env = Env {
+        db: Some(db.clone()),
+        passphrase: Some(DEMO_PASSPHRASE.into()),
+        actor: Some("demo".into()),
+        stdin_tty: false,
+        // The walk-through's dates and IDs are fixed, so its clock is too.
+        now: super::parse_instant("2026-11-22T15:00:00Z").unwrap_or(ctx.env.now),
+        ..ctx.env.clone()
+    };
+    println!(
+        "breachdesk demo: a throwaway database at {}\n",
+        db.display()
+    );
+    let mut result = Ok(0);
+    for (what, argv) in script() {
+        println!("== {what}\n$ breachdesk {}", shell_words(&argv));
+        let cli = Cli::try_parse_from(std::iter::once("breachdesk").chain(argv.iter().copied()))
+            .map_err(|e| Error::invalid(format!("demo script: {e}")))?;
+        match run(cli, env.clone()) {
+            Ok(0) => println!(),
+            Ok(code) => {
+                result = Ok(code);
+                break;
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    if a.keep.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+        println!("demo database removed (use --keep DIR to keep it)");
+    } else {
+        println!(
+            "demo database kept at {} (passphrase: \"{DEMO_PASSPHRASE}\")",
+            db.display()
+        );
+    }
+    result
+}
+
+fn shell_words(argv: &[&str]) -> String {
+    argv.iter()
+        .map(|a| {
+            if a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.,/=:@".contains(c))
+            {
+                a.to_string()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,77 @@
+//! Output helpers: JSON with a `format_version`, tables, colour that honours NO_COLOR.
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// Version of every `--json` document. Bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Prints `{"format_version": 1, ...value}` for a JSON object value.
+pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
+    let mut v = serde_json::to_value(value)
+        .map_err(|e| Error::Storage(format!("cannot encode JSON output: {e}")))?;
+    let out = match &mut v {
+        serde_json::Value::Object(map) => {
+            let mut m = serde_json::Map::new();
+            m.insert("format_version".into(), FORMAT_VERSION.into());
+            for (k, val) in std::mem::take(map) {
+                if k != "format_version" {
+                    m.insert(k, val);
+                }
+            }
+            serde_json::Value::Object(m)
+        }
+        other => serde_json::json!({"format_version": FORMAT_VERSION, "items": other}),
+    };
+    let s = serde_json::to_string_pretty(&out)
+        .map_err(|e| Error::Storage(format!("cannot encode JSON output: {e}")))?;
+    println!("{s}");
+    Ok(())
+}
+
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().copied());
+    t
+}
+
+/// Terminal styling; every method is a no-op when colour is off (NO_COLOR, or not a terminal).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+
+    pub fn red(&self, s: &str) -> String {
+        self.wrap("31", s)
+    }
+
+    pub fn green(&self, s: &str) -> String {
+        self.wrap("32", s)
+    }
+
+    pub fn yellow(&self, s: &str) -> String {
+        self.wrap("33", s)
+    }
+}
+
+pub fn date_or_dash(d: Option<chrono::NaiveDate>) -> String {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "-".into())
+}

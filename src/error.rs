@@ -1,0 +1,123 @@
+//! One error type for the command layer, and the documented exit-code table.
+//!
+//! Messages start lowercase, say what was wrong and what to do, and never contain PHI:
+//! they name fields, lines and accepted values, never the values of roster or narrative
+//! fields.
+
+use std::path::PathBuf;
+
+/// Exit codes (README "Exit codes" mirrors this table).
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// Unexpected failure (I/O, storage).
+    pub const FAILURE: i32 = 1;
+    /// Command-line usage error (clap).
+    pub const USAGE: i32 = 2;
+    /// Invalid input: a fact, file, date or value failed validation. Nothing was written.
+    pub const INVALID_INPUT: i32 = 3;
+    /// The named incident (or other record) does not exist.
+    pub const NOT_FOUND: i32 = 4;
+    /// The database is held by another breachdesk process.
+    pub const LOCKED: i32 = 5;
+    /// The database is missing, not initialised, or newer than this binary.
+    pub const DATABASE: i32 = 6;
+    /// The passphrase or key is missing or wrong.
+    pub const KEY: i32 = 7;
+    /// `audit verify`: a stored record no longer matches its latest audit entry.
+    pub const AUDIT_EDITED_RECORD: i32 = 10;
+    /// `audit verify`: an audit entry was altered.
+    pub const AUDIT_EDITED_ENTRY: i32 = 11;
+    /// `audit verify`: an audit entry is missing from the chain.
+    pub const AUDIT_MISSING_ENTRY: i32 = 12;
+    /// `audit verify`: audit entries are out of order.
+    pub const AUDIT_REORDERED: i32 = 13;
+    /// `audit verify`: a stored record has no audit entry.
+    pub const AUDIT_ORPHAN_RECORD: i32 = 14;
+    /// `audit verify --against`: the chain ends before the checkpoint (truncated or rolled back).
+    pub const AUDIT_TRUNCATED: i32 = 15;
+    /// `audit verify --against`: the chain differs from the checkpoint (forked history).
+    pub const AUDIT_FORKED: i32 = 16;
+    /// `audit verify --against`: the checkpoint's signature is invalid or the file is malformed.
+    pub const AUDIT_BAD_CHECKPOINT: i32 = 17;
+    /// `deadlines --fail-on-overdue`: some obligation is overdue.
+    pub const OVERDUE: i32 = 20;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(
+        "the database {path} is in use by another breachdesk process; wait for it to finish and try again"
+    )]
+    Locked { path: PathBuf },
+    #[error("{0}")]
+    Database(String),
+    #[error("{0}")]
+    Key(String),
+    #[error("{message}")]
+    Audit { code: i32, message: String },
+    #[error("{0}")]
+    Overdue(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Invalid(_) => exit::INVALID_INPUT,
+            Error::NotFound(_) => exit::NOT_FOUND,
+            Error::Locked { .. } => exit::LOCKED,
+            Error::Database(_) => exit::DATABASE,
+            Error::Key(_) => exit::KEY,
+            Error::Audit { code, .. } => *code,
+            Error::Overdue(_) => exit::OVERDUE,
+            Error::Io { .. } | Error::Storage(_) => exit::FAILURE,
+        }
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Error {
+        Error::Invalid(msg.into())
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+macro_rules! storage_from {
+    ($($t:ty),+) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::Storage(e.to_string())
+            }
+        }
+    )+};
+}
+
+storage_from!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+impl From<redb::DatabaseError> for Error {
+    fn from(e: redb::DatabaseError) -> Error {
+        Error::Database(format!("cannot open the database: {e}"))
+    }
+}

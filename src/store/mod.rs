@@ -1,0 +1,301 @@
+//! The redb store: one file, versioned tables, and write transactions that always carry
+//! their audit entry.
+//!
+//! Invariant: every mutation goes through [`Store::write`], which commits the change and
+//! exactly one audit entry in the same redb write transaction, or nothing at all.
+
+pub mod incidents;
+pub mod phi;
+pub mod tables;
+pub mod vault;
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+
+use crate::audit::entry::{AuditEntry, Hash, ZERO, decode_stored};
+use crate::error::{Error, Result};
+use tables::*;
+
+/// Who did it and when: read once in `main` and passed down.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub now: DateTime<Utc>,
+}
+
+/// What a mutating command changed, for its audit entry.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub action: String,
+    pub subject: String,
+    /// Non-PHI detail (counts, hashes).
+    pub detail: String,
+}
+
+impl Change {
+    pub fn new(action: &str, subject: impl Into<String>) -> Change {
+        Change {
+            action: action.to_string(),
+            subject: subject.into(),
+            detail: String::new(),
+        }
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Change {
+        self.detail = detail.into();
+        self
+    }
+}
+
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Creates a new database file with owner-only permissions. Refuses to overwrite an
+    /// existing non-empty file.
+    pub fn create(path: &Path) -> Result<Store> {
+        if path.exists()
+            && std::fs::metadata(path)
+                .map(|m| m.len() > 0)
+                .unwrap_or(false)
+        {
+            return Err(Error::invalid(format!(
+                "a database already exists at {}; use `org update` to change it, or choose another --db path",
+                path.display()
+            )));
+        }
+        let mut opts = OpenOptions::new();
+        opts.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        opts.open(path)
+            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |e| Error::io(format!("cannot set permissions on {}", path.display()), e),
+            )?;
+        }
+        let db = Database::create(path).map_err(|e| map_open_error(e, path))?;
+        Ok(Store {
+            db,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The first write of a new database: creates every table and records the schema
+    /// version, in the same transaction as the change `f` makes and its audit entry.
+    pub fn init_write<T>(
+        &self,
+        actor: &Actor,
+        f: impl FnOnce(&WriteTransaction) -> Result<(T, Change)>,
+    ) -> Result<T> {
+        self.write(actor, |tx| {
+            {
+                let mut meta = tx.open_table(META)?;
+                meta.insert(META_SCHEMA, SCHEMA_VERSION.to_string().as_bytes())?;
+                tx.open_table(INCIDENTS)?;
+                tx.open_table(PHI)?;
+                tx.open_table(ASSESSMENTS)?;
+                tx.open_table(AUDIT)?;
+                extra_tables(tx)?;
+            }
+            f(tx)
+        })
+    }
+
+    /// Opens an existing database, checking its schema version.
+    pub fn open(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(Error::Database(format!(
+                "no database at {}; create one with `breachdesk init --org NAME --role covered-entity` \
+                 or point --db / BREACHDESK_DB at an existing file",
+                path.display()
+            )));
+        }
+        let db = Database::open(path).map_err(|e| map_open_error(e, path))?;
+        let store = Store {
+            db,
+            path: path.to_path_buf(),
+        };
+        let version = store.schema_version()?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::Database(format!(
+                "{} was written by a newer breachdesk (schema version {version}; this binary reads up to {SCHEMA_VERSION}); upgrade breachdesk to open it",
+                path.display()
+            )));
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    fn schema_version(&self) -> Result<u32> {
+        let tx = self.db.begin_read()?;
+        let meta = tx.open_table(META).map_err(|_| {
+            Error::Database(format!(
+                "{} is not a breachdesk database (no meta table)",
+                self.path.display()
+            ))
+        })?;
+        let v = meta
+            .get(META_SCHEMA)?
+            .and_then(|v| std::str::from_utf8(v.value()).ok()?.parse::<u32>().ok())
+            .ok_or_else(|| {
+                Error::Database(format!(
+                    "{} has no readable schema version; it is not a breachdesk database or is damaged",
+                    self.path.display()
+                ))
+            })?;
+        Ok(v)
+    }
+
+    pub fn read(&self) -> Result<ReadTransaction> {
+        Ok(self.db.begin_read()?)
+    }
+
+    /// Runs `f` in one write transaction and appends exactly one audit entry for the change
+    /// it reports, then commits. If `f` fails, nothing is written.
+    pub fn write<T>(
+        &self,
+        actor: &Actor,
+        f: impl FnOnce(&WriteTransaction) -> Result<(T, Change)>,
+    ) -> Result<T> {
+        let tx = self.db.begin_write()?;
+        let (out, change) = f(&tx)?;
+        let digest = subject_digest_write(&tx, &change.subject)?;
+        append_entry(&tx, actor, &change, digest)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Reads one meta value.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let tx = self.read()?;
+        let meta = tx.open_table(META)?;
+        Ok(meta.get(key)?.map(|v| v.value().to_vec()))
+    }
+}
+
+/// Tables added by later modules, created up front so read transactions can always open them.
+fn extra_tables(tx: &WriteTransaction) -> Result<()> {
+    let _ = tx;
+    Ok(())
+}
+
+fn map_open_error(e: redb::DatabaseError, path: &Path) -> Error {
+    match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => Error::Locked {
+            path: path.to_path_buf(),
+        },
+        redb::DatabaseError::UpgradeRequired(v) => Error::Database(format!(
+            "{} uses an old redb file format ({v}) that this binary cannot read",
+            path.display()
+        )),
+        other => Error::Database(format!(
+            "cannot open {} as a breachdesk database: {other}",
+            path.display()
+        )),
+    }
+}
+
+/// Appends one audit entry inside `tx`. Public so benchmarks can build long chains through
+/// the same code path.
+pub fn append_entry(
+    tx: &WriteTransaction,
+    actor: &Actor,
+    change: &Change,
+    digest: Hash,
+) -> Result<AuditEntry> {
+    let mut audit = tx.open_table(AUDIT)?;
+    let (seq, prev_hash) = match audit.last()? {
+        Some((k, v)) => {
+            let prev = decode_stored(v.value()).ok_or_else(|| {
+                Error::Database(
+                    "the last audit entry is unreadable; run `breachdesk audit verify` to locate the damage"
+                        .into(),
+                )
+            })?;
+            (k.value() + 1, prev.stored_hash)
+        }
+        None => (1, ZERO),
+    };
+    let entry = AuditEntry {
+        seq,
+        at: actor.now,
+        actor: actor.name.clone(),
+        action: change.action.clone(),
+        subject: change.subject.clone(),
+        detail: change.detail.clone(),
+        digest,
+        prev_hash,
+    };
+    audit.insert(seq, entry.encode_stored().as_slice())?;
+    Ok(entry)
+}
+
+/// The digest of a subject's current state inside a write transaction.
+pub fn subject_digest_write(tx: &WriteTransaction, subject: &str) -> Result<Hash> {
+    let meta = tx.open_table(META)?;
+    let incidents = tx.open_table(INCIDENTS)?;
+    let phi = tx.open_table(PHI)?;
+    let assessments = tx.open_table(ASSESSMENTS)?;
+    subject_digest(subject, &meta, &incidents, &phi, &assessments)
+}
+
+/// The digest of a subject's current state in a read transaction.
+pub fn subject_digest_read(tx: &ReadTransaction, subject: &str) -> Result<Hash> {
+    let meta = tx.open_table(META)?;
+    let incidents = tx.open_table(INCIDENTS)?;
+    let phi = tx.open_table(PHI)?;
+    let assessments = tx.open_table(ASSESSMENTS)?;
+    subject_digest(subject, &meta, &incidents, &phi, &assessments)
+}
+
+/// Which stored records make up a subject (documented in ARCHITECTURE.md):
+/// `org` → meta `encryption`, `org`, `wrapped_key`; `keys/signing` →
+/// meta `audit_public_key`; `incident/<id>` → incidents `<id>` and phi `incident/<id>/…`;
+/// `assessment/<id>` → assessments `<id>`.
+pub fn subject_digest<T>(
+    subject: &str,
+    meta: &T,
+    incidents: &T,
+    phi: &T,
+    assessments: &T,
+) -> Result<Hash>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    let mut d = SubjectDigest::default();
+    match subject.split_once('/') {
+        None if subject == "org" => {
+            digest_one(&mut d, "meta_v1", meta, META_ENCRYPTION)?;
+            digest_one(&mut d, "meta_v1", meta, META_ORG)?;
+            digest_one(&mut d, "meta_v1", meta, META_WRAPPED_KEY)?;
+        }
+        None if subject == "exercise" => digest_one(&mut d, "meta_v1", meta, META_EXERCISE)?,
+        Some(("keys", "signing")) => digest_one(&mut d, "meta_v1", meta, META_SIGNING_KEY)?,
+        Some(("incident", id)) => {
+            digest_one(&mut d, "incidents_v1", incidents, id)?;
+            digest_prefix(&mut d, "phi_v1", phi, &format!("incident/{id}/"))?;
+        }
+        Some(("assessment", id)) => digest_one(&mut d, "assessments_v1", assessments, id)?,
+        _ => {}
+    }
+    Ok(d.finish())
+}

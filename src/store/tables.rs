@@ -1,0 +1,91 @@
+//! Table definitions (versioned names) and the subject-digest encoding.
+//!
+//! Storage encodings live here and in the sibling modules; domain types do not know them.
+
+use redb::{ReadableTable, TableDefinition};
+use sha2::{Digest, Sha256};
+
+use crate::audit::entry::Hash;
+use crate::error::Result;
+
+/// Schema version this binary writes and the newest it can read.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Settings and singletons: schema version, organization, wrapped key, signing public key.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta_v1");
+/// Incident records (JSON, PHI fields moved to `PHI`), keyed by incident ID.
+pub const INCIDENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("incidents_v1");
+/// PHI values (narratives, timeline texts), sealed with the data key when encryption is
+/// on. Keyed `incident/<id>/<field>`.
+pub const PHI: TableDefinition<&str, &[u8]> = TableDefinition::new("phi_v1");
+/// Stored determinations (engine result, human override), keyed by incident ID.
+pub const ASSESSMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("assessments_v1");
+/// The audit chain, keyed by sequence number.
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
+
+pub const META_SCHEMA: &str = "schema_version";
+pub const META_ORG: &str = "org";
+pub const META_ENCRYPTION: &str = "encryption";
+pub const META_WRAPPED_KEY: &str = "wrapped_key";
+pub const META_SIGNING_KEY: &str = "audit_public_key";
+pub const META_EXERCISE: &str = "exercise";
+
+/// The meta keys that belong to an audited subject, and that subject.
+pub fn meta_subject(key: &str) -> Option<&'static str> {
+    match key {
+        META_ORG | META_WRAPPED_KEY | META_ENCRYPTION => Some("org"),
+        META_SIGNING_KEY => Some("keys/signing"),
+        META_EXERCISE => Some("exercise"),
+        _ => None,
+    }
+}
+
+/// Incremental digest of a subject's state: for every stored (table, key, value) that belongs
+/// to it, in table order then key order, `u32 BE len ‖ table ‖ u32 BE len ‖ key ‖ u32 BE len ‖
+/// value`. A subject with nothing stored digests to SHA-256 of the empty string.
+#[derive(Default)]
+pub struct SubjectDigest(Sha256);
+
+impl SubjectDigest {
+    pub fn add(&mut self, table: &str, key: &[u8], value: &[u8]) {
+        for part in [table.as_bytes(), key, value] {
+            self.0.update((part.len() as u32).to_be_bytes());
+            self.0.update(part);
+        }
+    }
+
+    pub fn finish(self) -> Hash {
+        self.0.finalize().into()
+    }
+}
+
+/// Adds every entry of a `&str`-keyed table whose key starts with `prefix`.
+pub fn digest_prefix(
+    d: &mut SubjectDigest,
+    name: &str,
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    prefix: &str,
+) -> Result<()> {
+    for row in table.range(prefix..)? {
+        let (k, v) = row?;
+        let key = k.value();
+        if !key.starts_with(prefix) {
+            break;
+        }
+        d.add(name, key.as_bytes(), v.value());
+    }
+    Ok(())
+}
+
+/// Adds one entry of a `&str`-keyed table if present.
+pub fn digest_one(
+    d: &mut SubjectDigest,
+    name: &str,
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<()> {
+    if let Some(v) = table.get(key)? {
+        d.add(name, key.as_bytes(), v.value());
+    }
+    Ok(())
+}
