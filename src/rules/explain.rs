@@ -109,6 +109,11 @@ pub fn explain(ev: &Evaluation) -> String {
     let _ = writeln!(s, "Obligations:");
     for o in &ev.obligations {
         let _ = write!(s, "  - {}: {}", ident(o), o.kind.describe());
+        if !o.status.is_required() {
+            // A notice that is not owed has no deadline worth printing.
+            let _ = writeln!(s, "; {} ({})", status_text(&o.status), o.cite);
+            continue;
+        }
         if let Some(due) = o.due {
             let _ = write!(s, "; due {due}");
         }
