@@ -233,9 +233,10 @@ pub struct DelayInfo {
     pub basis: Vec<Reason>,
 }
 
-/// Where an obligation stands.
+/// Where an obligation stands. JSON: `{"key": "late", "days": 3, "sent": true}`; the tag
+/// is the same string as [`ObligationStatus::key`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(tag = "key", rename_all = "snake_case")]
 pub enum ObligationStatus {
     Pending,
     /// Fully sent on or before the due date; `on` is the date of the record that completed it.

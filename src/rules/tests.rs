@@ -654,7 +654,7 @@ fn explain_cites_and_round_trips() {
     }
     let json = serde_json::to_string(&ev).expect("serializes");
     assert!(json.contains("\"effective_class\":\"breach\""), "{json}");
-    assert!(json.contains("\"status\":\"pending\""), "{json}");
+    assert!(json.contains("\"status\":{\"key\":\"pending\""), "{json}");
     let back: Evaluation = serde_json::from_str(&json).expect("deserializes");
     assert_eq!(back, ev);
     for c in DeterminationClass::ALL {
