@@ -6,5 +6,7 @@ pub mod audit;
 pub mod cli;
 pub mod domain;
 pub mod error;
+pub mod exercise;
+pub mod letters;
 pub mod rules;
 pub mod store;

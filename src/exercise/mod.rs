@@ -1,0 +1,3 @@
+//! Tabletop exercises seeded from real, public breach records.
+
+pub mod ocr;
