@@ -3,4 +3,5 @@
 //! Data flows intake → store → rules → letters → audit; see ARCHITECTURE.md.
 
 pub mod domain;
+pub mod letters;
 pub mod rules;
