@@ -106,7 +106,7 @@ pub fn hhs_worksheet_json(ws: &HhsWorksheet, exercise: bool) -> Result<String, L
 
 /// One breach in the annual log to the Secretary (fewer than 500 individuals,
 /// 164.408(c)): the worksheet's fields flattened to one row, lists joined with "; ".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AnnualLogRecord {
     pub incident_id: String,
     pub report_type: String,
@@ -201,11 +201,26 @@ impl AnnualLogRecord {
     }
 }
 
-/// The annual log as CSV: a header row and one row per breach, formula-neutralised.
+/// The annual log as CSV: a header row and one row per breach, formula-neutralised. An
+/// empty log still gets its header row.
 pub fn write_annual_log_csv<W: Write>(
-    w: W,
+    mut w: W,
     records: &[AnnualLogRecord],
 ) -> Result<(), LetterError> {
+    if records.is_empty() {
+        // csv writes the header with the first record; take it from a blank one.
+        let mut probe = csv::Writer::from_writer(Vec::new());
+        probe
+            .serialize(AnnualLogRecord::default())
+            .map_err(csv_err)?;
+        let bytes = probe
+            .into_inner()
+            .map_err(|e| LetterError::Csv(e.to_string()))?;
+        let header = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+        w.write_all(header)?;
+        w.write_all(b"\n")?;
+        return Ok(());
+    }
     let mut out = csv::Writer::from_writer(w);
     for r in records {
         out.serialize(r.neutralized()).map_err(csv_err)?;

@@ -529,6 +529,15 @@ fn mail_merge_neutralises_formulas() {
 }
 
 #[test]
+fn empty_annual_log_csv_still_has_its_header() {
+    let mut out = Vec::new();
+    write_annual_log_csv(&mut out, &[]).expect("csv");
+    let s = String::from_utf8(out).expect("utf8");
+    assert!(s.starts_with("incident_id,report_type,"), "{s}");
+    assert_eq!(s.lines().count(), 1);
+}
+
+#[test]
 fn annual_log_csv_neutralises_formulas() {
     let ctx = sample_context(false);
     let mut ws = ctx.hhs.expect("worksheet");
