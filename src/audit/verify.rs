@@ -234,7 +234,7 @@ fn check_records(tx: &ReadTransaction, latest: &Latest, findings: &mut Vec<Findi
     }
     for row in assessments.iter()? {
         let (k, _) = row?;
-        orphan(format!("assessment/{}", k.value()), "record");
+        orphan(format!("incident/{}", k.value()), "determination of");
     }
     Ok(())
 }

@@ -269,8 +269,8 @@ pub fn subject_digest_read(tx: &ReadTransaction, subject: &str) -> Result<Hash> 
 
 /// Which stored records make up a subject (documented in ARCHITECTURE.md):
 /// `org` → meta `encryption`, `org`, `wrapped_key`; `keys/signing` →
-/// meta `audit_public_key`; `incident/<id>` → incidents `<id>` and phi `incident/<id>/…`;
-/// `assessment/<id>` → assessments `<id>`.
+/// meta `audit_public_key`; `incident/<id>` → incidents `<id>`, phi `incident/<id>/…` and
+/// assessments `<id>` (determination and obligation snapshot).
 pub fn subject_digest<T>(
     subject: &str,
     meta: &T,
@@ -293,8 +293,8 @@ where
         Some(("incident", id)) => {
             digest_one(&mut d, "incidents_v1", incidents, id)?;
             digest_prefix(&mut d, "phi_v1", phi, &format!("incident/{id}/"))?;
+            digest_one(&mut d, "assessments_v1", assessments, id)?;
         }
-        Some(("assessment", id)) => digest_one(&mut d, "assessments_v1", assessments, id)?,
         _ => {}
     }
     Ok(d.finish())

@@ -18,7 +18,8 @@ pub const INCIDENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("incide
 /// PHI values (narratives, timeline texts), sealed with the data key when encryption is
 /// on. Keyed `incident/<id>/<field>`.
 pub const PHI: TableDefinition<&str, &[u8]> = TableDefinition::new("phi_v1");
-/// Stored determinations (engine result, human override), keyed by incident ID.
+/// Derived state per incident (determination with any human override, the obligations
+/// snapshot and what changed at the last update), keyed by incident ID.
 pub const ASSESSMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("assessments_v1");
 /// The audit chain, keyed by sequence number.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
