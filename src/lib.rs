@@ -3,4 +3,6 @@
 //! Data flows intake → store → rules → letters → audit; see ARCHITECTURE.md.
 
 pub mod domain;
+pub mod intake;
 pub mod rules;
+pub mod store;
