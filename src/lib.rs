@@ -7,6 +7,7 @@ pub mod cli;
 pub mod domain;
 pub mod error;
 pub mod exercise;
+pub mod intake;
 pub mod letters;
 pub mod rules;
 pub mod store;

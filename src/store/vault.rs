@@ -466,10 +466,11 @@ impl Vault {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
-    fn fast_params() -> KdfParams {
+    fn default_params() -> KdfParams {
         KdfParams::generate().unwrap()
     }
 
@@ -606,7 +607,7 @@ mod tests {
 
     #[test]
     fn weak_params_refused_on_create_and_unlock() {
-        let mut weak = fast_params();
+        let mut weak = default_params();
         weak.m_cost_kib = 8;
         assert!(matches!(
             Vault::create_with_params(b"pw", weak),
@@ -639,7 +640,7 @@ mod tests {
 
     #[test]
     fn stronger_params_are_accepted_and_round_trip() {
-        let mut p = fast_params();
+        let mut p = default_params();
         p.t_cost = 3;
         let (vault, wrapped) = Vault::create_with_params(b"pw", p).unwrap();
         let back = WrappedKey::from_bytes(&wrapped.to_bytes()).unwrap();
