@@ -170,7 +170,12 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
     drop(audit);
 
     check_records(tx, &latest, &mut findings)?;
-    findings.sort_by_key(|f| (f.seq.unwrap_or(u64::MAX), f.damage.exit_code()));
+    // Chain damage first: a record's mismatch can be the consequence of a missing or altered
+    // entry, so the chain finding is the one to name.
+    findings.sort_by_key(|f| {
+        let record = matches!(f.damage, Damage::EditedRecord | Damage::OrphanRecord);
+        (record, f.seq.unwrap_or(u64::MAX), f.damage.exit_code())
+    });
     Ok(Report {
         entries,
         head_seq,

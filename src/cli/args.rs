@@ -340,3 +340,11 @@ pub enum AuditCommand {
         out: Option<PathBuf>,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definition_is_consistent() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

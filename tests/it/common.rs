@@ -1,0 +1,155 @@
+//! Helpers: a temporary database, running the binary, reading JSON output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const NOW: &str = "2026-11-22T15:00:00Z";
+pub const PASS: &str = "correct horse battery staple";
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub now: String,
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout));
+        assert_eq!(
+            v["format_version"], 1,
+            "format_version missing: {}",
+            self.stdout
+        );
+        v
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_breachdesk")
+}
+
+impl Env {
+    /// A fresh directory with no database yet.
+    pub fn empty() -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("test.redb");
+        Env {
+            dir,
+            db,
+            now: NOW.to_string(),
+        }
+    }
+
+    /// A database initialised for a covered entity, encrypted with [`PASS`].
+    pub fn new() -> Env {
+        let e = Env::empty();
+        e.run(&[
+            "init",
+            "--org",
+            "Test Hospital",
+            "--role",
+            "covered-entity",
+            "--toll-free",
+            "1-800-555-0100",
+            "--email",
+            "privacy@test.example",
+            "--time-zone",
+            "America/New_York",
+        ])
+        .ok();
+        e
+    }
+
+    /// A database without encryption (faster; for tests that do not concern PHI at rest).
+    pub fn plain() -> Env {
+        let e = Env::empty();
+        e.run(&[
+            "init",
+            "--org",
+            "Test Hospital",
+            "--role",
+            "covered-entity",
+            "--no-encryption",
+        ])
+        .ok();
+        e
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(bin());
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("BREACHDESK_DB", &self.db)
+            .env("BREACHDESK_NOW", &self.now)
+            .env("BREACHDESK_ACTOR", "tester")
+            .env("BREACHDESK_PASSPHRASE", PASS)
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(self.cmd(), args)
+    }
+
+    pub fn run_with(&self, mut c: Command, args: &[&str]) -> Run {
+        let out: Output = c.args(args).output().expect("run breachdesk");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Writes a file in the test directory.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).expect("write file");
+        p
+    }
+
+    /// Logs an incident and returns its ID.
+    pub fn incident(&self, args: &[&str]) -> String {
+        let mut a = vec!["incident", "new", "--no-interview"];
+        a.extend_from_slice(args);
+        self.run(&a).ok().stdout.trim().to_string()
+    }
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}

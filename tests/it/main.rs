@@ -1,0 +1,6 @@
+//! One integration-test binary: runs the real `breachdesk` executable against fresh
+//! temporary databases with the clock pinned (BREACHDESK_NOW).
+
+mod audit;
+mod common;
+mod incident;
