@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 //! One integration-test binary: runs the real `breachdesk` executable against fresh
 //! temporary databases with the clock pinned (BREACHDESK_NOW).
 
