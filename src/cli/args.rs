@@ -53,6 +53,12 @@ pub enum Command {
     /// Log and manage incidents
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// Record the breach determination for an incident (164.402): interview or answers
+    Assess(AssessArgs),
+    /// What-if: determination and deadlines for a facts file, no database needed
+    Evaluate(EvaluateArgs),
+    /// Every notification obligation of the open incidents, soonest first
+    Deadlines(DeadlinesArgs),
     /// The audit trail: log, verify, checkpoints, signing key
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -306,6 +312,71 @@ pub struct CloseArgs {
     /// Closing note (no PHI)
     #[arg(long, default_value = "")]
     pub note: String,
+}
+
+/// Runs the 164.402 pipeline (safe harbor → exceptions → four factors) on the incident's
+/// facts and records the result with its reasons and citations. On a terminal without
+/// answers it interviews you, one screen per step; in scripts give answers with --from or
+/// --set. A human override needs --rationale; both results stay on record.
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    pub id: String,
+    /// Answers from a facts file: its [security], [exceptions] and [assessment] sections
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// One answer, e.g. --set assessment.recipient.kind=hipaa_entity (repeatable)
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Record a human override of the engine's result: not_breach_secured, not_breach_exception, not_breach_low_probability, breach
+    #[arg(long = "override", value_name = "CLASS", requires = "rationale")]
+    pub override_class: Option<String>,
+    /// Why the override (required with --override; kept on record)
+    #[arg(long)]
+    pub rationale: Option<String>,
+    /// Never start the interview
+    #[arg(long)]
+    pub no_interview: bool,
+}
+
+/// Stateless what-if over a facts file (or - for standard input): determination, reasons
+/// with citations, and every obligation with its due date. Touches no database.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Facts file (TOML; see examples/README.md), or - for standard input
+    pub file: PathBuf,
+    /// Whose obligations: a covered entity's or a business associate's
+    #[arg(long, value_enum, default_value = "covered-entity")]
+    pub role: RoleArg,
+    /// Law-enforcement delay policy (164.412)
+    #[arg(long, value_enum)]
+    pub le_policy: Option<LePolicyArg>,
+    /// Evaluate as of this date, YYYY-MM-DD [default: today, or BREACHDESK_NOW]
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+    /// Apply a determination override (what-if)
+    #[arg(long = "override", value_name = "CLASS")]
+    pub override_class: Option<String>,
+}
+
+/// Lists pending and overdue obligations of every open incident, soonest first, with days
+/// remaining and the section that sets each date.
+#[derive(Debug, Args)]
+pub struct DeadlinesArgs {
+    /// Only this incident (open or closed)
+    #[arg(long)]
+    pub incident: Option<String>,
+    /// Only obligations due within N days (overdue ones included)
+    #[arg(long, value_name = "DAYS")]
+    pub within: Option<i64>,
+    /// Also list met and not-required obligations
+    #[arg(long)]
+    pub all: bool,
+    /// Exit 20 when any obligation is overdue (for cron and monitoring)
+    #[arg(long)]
+    pub fail_on_overdue: bool,
+    /// Use this law-enforcement delay policy instead of the organization's
+    #[arg(long, value_enum)]
+    pub le_policy: Option<LePolicyArg>,
 }
 
 #[derive(Debug, Subcommand)]

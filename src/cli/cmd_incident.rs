@@ -8,12 +8,17 @@ use super::Ctx;
 use super::args::{
     CloseArgs, IncidentCommand, IncidentListArgs, IncidentNewArgs, IncidentUpdateArgs, NoteArgs,
 };
+use super::cmd_assess::EvaluationOut;
 use super::cmd_org::load_org;
+use super::engine;
 use super::facts_input::{apply_args, interview, read_facts_file, validate};
-use super::output::{date_or_dash, print_json, table};
+use super::output::{Style, date_or_dash, print_json, table};
+use crate::domain::Counts;
 use crate::domain::incident::Disposition;
 use crate::domain::{Facts, Incident, IncidentId, IncidentStatus, TimelineEntry};
 use crate::error::{Error, Result};
+use crate::rules::Evaluation;
+use crate::store::derived::{self, Derived};
 use crate::store::phi::PhiCodec;
 use crate::store::{Change, Store, incidents};
 
@@ -80,6 +85,8 @@ fn new(ctx: &Ctx, a: IncidentNewArgs) -> Result<i32> {
             notices: vec![],
         };
         incidents::put(tx, &inc, &codec)?;
+        let counts = Counts::from_facts(&inc.facts.individuals);
+        engine::refresh(tx, &org, &inc, &counts, today, now)?;
         Ok((inc, Change::new("incident.new", format!("incident/{id}"))))
     })?;
     if ctx.json {
@@ -139,14 +146,120 @@ fn list(ctx: &Ctx, a: IncidentListArgs) -> Result<i32> {
 
 fn show(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
     let store = ctx.open()?;
+    let org = load_org(&store)?;
+    let today = ctx.today(&org.time_zone);
     let codec = ctx.codec(&store, false)?;
     let tx = store.read()?;
     let inc = incidents::get_read(&tx, id, &codec)?;
+    let d = derived::get_read(&tx, id)?;
+    let counts = Counts::from_facts(&inc.facts.individuals);
+    let ev = engine::evaluate(&org, &inc, &d, &counts, None, today);
     if ctx.json {
-        return print_json(&IncidentOut::new(&inc)).map(|_| 0);
+        return print_json(&ShowOut {
+            incident: IncidentOut::new(&inc),
+            counts: &counts,
+            assessed: d.assessment.is_some(),
+            evaluation: EvaluationOut::new(&ev, d.assessment.as_ref()),
+            changes: &d.changes,
+            changes_at: d.changed_at.map(|t| t.to_rfc3339()),
+        })
+        .map(|_| 0);
     }
     print_incident(&inc);
+    print_evaluation(ctx, &ev, &d, today);
     Ok(0)
+}
+
+fn print_evaluation(ctx: &Ctx, ev: &Evaluation, d: &Derived, today: chrono::NaiveDate) {
+    let style = Style {
+        color: ctx.env.color,
+    };
+    println!();
+    match &d.assessment {
+        Some(a) => {
+            println!(
+                "{} {}  [{}]",
+                style.bold("Determination:"),
+                ev.effective_class.label(),
+                ev.effective_class.cite()
+            );
+            if a.override_class.is_some() {
+                println!(
+                    "  human override of the engine's {} by {} on {}: {}",
+                    a.engine.class.key(),
+                    a.assessed_by,
+                    a.assessed_at.format("%Y-%m-%d"),
+                    a.rationale
+                );
+            }
+            if let Some(r) = a.engine.decisive() {
+                println!("  because {} [{}]", r.text, r.cite);
+            }
+        }
+        None => println!(
+            "{} not yet assessed: breach presumed until assessed (164.402(2)); run `breachdesk assess {}`",
+            style.bold("Determination:"),
+            ev.engine.class.key()
+        ),
+    }
+    println!(
+        "Clock: day 0 = {} ({}) [{}]",
+        date_or_dash(ev.clock.date),
+        ev.clock.basis,
+        ev.clock.cite
+    );
+    let mut t = table(&["Obligation", "Where", "Due", "Days left", "Status", "Basis"]);
+    for o in &ev.obligations {
+        t.add_row(vec![
+            o.kind.key().to_string(),
+            o.jurisdiction.clone().unwrap_or_default(),
+            date_or_dash(o.due),
+            o.days_remaining
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "-".into()),
+            super::cmd_assess::status_text(&o.status),
+            format!(
+                "{}{}",
+                o.cite,
+                o.policy
+                    .as_ref()
+                    .map(|p| format!("; {p}"))
+                    .unwrap_or_default()
+            ),
+        ]);
+    }
+    println!("Obligations as of {}:\n{t}", today.format("%Y-%m-%d"));
+    println!(
+        "Keep this documentation until {} [{}]",
+        ev.retention_until.format("%Y-%m-%d"),
+        ev.retention_cite
+    );
+    for n in &ev.notes {
+        println!("Note: {} [{}]", n.text, n.cite);
+    }
+    if !d.changes.is_empty() {
+        println!(
+            "What changed at the last update ({}):",
+            d.changed_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default()
+        );
+        for c in &d.changes {
+            println!("  - {c}");
+        }
+    }
+}
+
+/// `incident show --json`: the incident, the counts used, the evaluation and what changed.
+#[derive(Serialize)]
+struct ShowOut<'a> {
+    #[serde(flatten)]
+    incident: IncidentOut<'a>,
+    counts: &'a Counts,
+    assessed: bool,
+    evaluation: EvaluationOut<'a>,
+    changes: &'a [String],
+    changes_at: Option<String>,
 }
 
 fn print_incident(inc: &Incident) {
@@ -272,7 +385,7 @@ fn update(ctx: &Ctx, a: IncidentUpdateArgs) -> Result<i32> {
     // Reading the current narrative to carry it over needs the key when it is sealed.
     let codec = ctx.codec(&store, touches_phi)?;
     let now = ctx.actor.now;
-    let inc = store.write(&ctx.actor, |tx| {
+    let (inc, changes) = store.write(&ctx.actor, |tx| {
         let mut inc = incidents::get_write(tx, &id, &codec)?;
         if codec.is_locked() && !touches_phi {
             // Keep sealed values untouched: `put` skips an unchanged narrative below.
@@ -294,12 +407,14 @@ fn update(ctx: &Ctx, a: IncidentUpdateArgs) -> Result<i32> {
         } else {
             incidents::put(tx, &inc, &codec)?;
         }
+        let counts = Counts::from_facts(&inc.facts.individuals);
+        let moved = engine::refresh(tx, &org, &inc, &counts, today, now)?;
         let mut detail = format!("fields={}", changed.join(","));
         if let Some(s) = status {
             detail.push_str(&format!(" status={}", s.key()));
         }
         Ok((
-            inc,
+            (inc, moved),
             Change::new("incident.update", format!("incident/{id}")).detail(detail),
         ))
     })?;
@@ -307,6 +422,12 @@ fn update(ctx: &Ctx, a: IncidentUpdateArgs) -> Result<i32> {
         print_json(&IncidentOut::new(&inc))?;
     } else {
         println!("updated {}", inc.id);
+        if !changes.is_empty() {
+            println!("obligations recomputed; what changed:");
+            for c in &changes {
+                println!("  - {c}");
+            }
+        }
     }
     Ok(0)
 }
@@ -417,11 +538,15 @@ fn set_status(
     f: impl FnOnce(&mut Incident) -> Result<String>,
 ) -> Result<i32> {
     let store = ctx.open()?;
+    let org = load_org(&store)?;
+    let today = ctx.today(&org.time_zone);
     let inc = store.write(&ctx.actor, |tx| {
         let mut inc = incidents::get_write(tx, id, &PhiCodec::Locked)?;
         let detail = f(&mut inc)?;
         inc.updated = ctx.actor.now;
         incidents::put_keep_phi(tx, &inc)?;
+        let counts = Counts::from_facts(&inc.facts.individuals);
+        engine::refresh(tx, &org, &inc, &counts, today, ctx.actor.now)?;
         Ok((
             inc,
             Change::new(action, format!("incident/{id}")).detail(detail),

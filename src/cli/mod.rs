@@ -1,10 +1,12 @@
 //! The command layer: clap arguments → validated requests → store and engine → output.
 
 pub mod args;
+mod cmd_assess;
 mod cmd_audit;
 mod cmd_demo;
 mod cmd_incident;
 mod cmd_org;
+pub mod engine;
 pub mod facts_input;
 pub mod output;
 
@@ -174,6 +176,9 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
         Command::Init(a) => cmd_org::init(&ctx, a),
         Command::Org(c) => cmd_org::run(&ctx, c),
         Command::Incident(c) => cmd_incident::run(&ctx, c),
+        Command::Assess(a) => cmd_assess::assess(&ctx, a),
+        Command::Evaluate(a) => cmd_assess::evaluate(&ctx, a),
+        Command::Deadlines(a) => cmd_assess::deadlines(&ctx, a),
         Command::Audit(c) => cmd_audit::run(&ctx, c),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -4,6 +4,7 @@
 //! Invariant: every mutation goes through [`Store::write`], which commits the change and
 //! exactly one audit entry in the same redb write transaction, or nothing at all.
 
+pub mod derived;
 pub mod incidents;
 pub mod phi;
 pub mod tables;

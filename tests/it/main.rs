@@ -5,4 +5,5 @@
 
 mod audit;
 mod common;
+mod engine;
 mod incident;
