@@ -24,8 +24,10 @@ fn main() {
     // Incident records first, so every entry's digest is the subject's final state.
     let tx = store.db().begin_write().expect("tx");
     for i in 1..=INCIDENTS {
-        let mut f = breachdesk::domain::Facts::default();
-        f.title = format!("Bench incident {i}");
+        let f = breachdesk::domain::Facts {
+            title: format!("Bench incident {i}"),
+            ..Default::default()
+        };
         common::put(&tx, &common::incident(i, f));
     }
     let digests: Vec<[u8; 32]> = (1..=INCIDENTS)

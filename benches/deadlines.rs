@@ -22,8 +22,10 @@ fn main() {
     store
         .write(&common::actor(), |tx| {
             for i in 1..=INCIDENTS {
-                let mut f = Facts::default();
-                f.title = format!("Bench incident {i}");
+                let mut f = Facts {
+                    title: format!("Bench incident {i}"),
+                    ..Facts::default()
+                };
                 f.breach.discovered = Some(base + chrono::Days::new((i % 170) as u64));
                 f.individuals.estimated_total = Some((i as u64 * 37) % 2_000);
                 f.individuals
