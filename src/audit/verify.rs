@@ -194,8 +194,16 @@ fn check_records(tx: &ReadTransaction, latest: &Latest, findings: &mut Vec<Findi
     let incidents = tx.open_table(INCIDENTS)?;
     let phi = tx.open_table(PHI)?;
     let assessments = tx.open_table(ASSESSMENTS)?;
+    let manifests = tx.open_table(MANIFESTS)?;
     for (subject, (seq, digest)) in subjects {
-        let now = crate::store::subject_digest(subject, &meta, &incidents, &phi, &assessments)?;
+        let now = crate::store::subject_digest(
+            subject,
+            &meta,
+            &incidents,
+            &phi,
+            &assessments,
+            &manifests,
+        )?;
         if now != *digest {
             findings.push(Finding {
                 seq: Some(*seq),
@@ -240,6 +248,11 @@ fn check_records(tx: &ReadTransaction, latest: &Latest, findings: &mut Vec<Findi
     for row in assessments.iter()? {
         let (k, _) = row?;
         orphan(format!("incident/{}", k.value()), "determination of");
+    }
+    for row in manifests.iter()? {
+        let (k, _) = row?;
+        let id = k.value().split('/').next().unwrap_or_default().to_string();
+        orphan(format!("incident/{id}"), "letters manifest of");
     }
     Ok(())
 }

@@ -59,6 +59,17 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Every notification obligation of the open incidents, soonest first
     Deadlines(DeadlinesArgs),
+    /// Notices sent: record each batch (date, method, count) to mark obligations met or late
+    #[command(subcommand)]
+    Notice(NoticeCommand),
+    /// Notification letters and notices from templates; check templates for required content
+    #[command(subcommand)]
+    Letters(LettersCommand),
+    /// Reports to the Secretary of HHS
+    #[command(subcommand)]
+    Hhs(HhsCommand),
+    /// The incident dossier: one self-contained HTML file for the file or a regulator
+    Report(ReportArgs),
     /// The audit trail: log, verify, checkpoints, signing key
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -377,6 +388,113 @@ pub struct DeadlinesArgs {
     /// Use this law-enforcement delay policy instead of the organization's
     #[arg(long, value_enum)]
     pub le_policy: Option<LePolicyArg>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoticeCommand {
+    /// Record notices that went out; partial sends add up
+    Record(NoticeRecordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NoticeRecordArgs {
+    pub id: String,
+    /// individual, next_of_kin, substitute_informal, substitute_web_or_media, toll_free_line, urgent_phone_optional, media, hhs_immediate, hhs_annual, ba_to_ce
+    #[arg(long)]
+    pub kind: String,
+    /// For media notice: the State (e.g. CA) or "ST:Jurisdiction"
+    #[arg(long, value_name = "ST")]
+    pub jurisdiction: Option<String>,
+    /// The date the notices went out, YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    pub date: String,
+    /// mail, email, web, media, phone, portal
+    #[arg(long)]
+    pub method: String,
+    /// How many recipients this batch reached (1 for a posting, press release or HHS filing)
+    #[arg(long, default_value_t = 1)]
+    pub count: u64,
+    /// A file proving it (mail vendor's affidavit, portal receipt): its SHA-256 is recorded
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LettersCommand {
+    /// Render every template against sample data and verify the required content (A)-(E)
+    Check(LettersCheckArgs),
+    /// Render documents for an incident into sharded files plus a manifest
+    Render(LettersRenderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LettersCheckArgs {
+    /// A directory of counsel's template overrides (same file names as templates/)
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LettersRenderArgs {
+    pub id: String,
+    /// individual, next_of_kin, substitute_web, substitute_media, media, hhs_notice, ba_to_ce, le_delay_memo
+    #[arg(long)]
+    pub kind: String,
+    /// text, html (print-ready), csv (mail-vendor merge data), json (hhs_notice)
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    /// Output directory (created; must not hold an earlier batch)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Template overrides: files named as in templates/
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Letters per file
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub shard_size: usize,
+    /// Date printed on the notices, YYYY-MM-DD [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub notice_date: Option<String>,
+    /// HHS worksheet: an addendum to a previous report (revised counts)
+    #[arg(long)]
+    pub addendum: bool,
+    /// ba_to_ce: the covered entity notified [default: the first --serves of the organization]
+    #[arg(long, value_name = "NAME")]
+    pub covered_entity: Option<String>,
+    /// Draft notices even when the determination on record is "not a breach"
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HhsCommand {
+    /// The annual log of breaches under 500 discovered in YEAR (164.408(c)), one record each
+    AnnualLog(AnnualLogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnnualLogArgs {
+    /// Calendar year of discovery
+    pub year: i32,
+    /// csv or json
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// Write to a file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    pub id: String,
+    /// Write the self-contained HTML dossier (the only format)
+    #[arg(long)]
+    pub html: bool,
+    /// Output file [default: <ID>-dossier.html]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Audit entries about the incident to include (most recent)
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub audit_entries: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,10 +5,14 @@ mod cmd_assess;
 mod cmd_audit;
 mod cmd_demo;
 mod cmd_incident;
+pub mod cmd_letters;
 mod cmd_org;
+mod cmd_report;
 pub mod engine;
 pub mod facts_input;
 pub mod output;
+pub mod progress;
+pub mod roster_glue;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -179,6 +183,11 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
         Command::Assess(a) => cmd_assess::assess(&ctx, a),
         Command::Evaluate(a) => cmd_assess::evaluate(&ctx, a),
         Command::Deadlines(a) => cmd_assess::deadlines(&ctx, a),
+        Command::Notice(args::NoticeCommand::Record(a)) => cmd_letters::notice_record(&ctx, a),
+        Command::Letters(args::LettersCommand::Check(a)) => cmd_letters::letters_check(&ctx, a),
+        Command::Letters(args::LettersCommand::Render(a)) => cmd_letters::letters_render(&ctx, a),
+        Command::Hhs(args::HhsCommand::AnnualLog(a)) => cmd_letters::annual_log(&ctx, a),
+        Command::Report(a) => cmd_report::report(&ctx, a),
         Command::Audit(c) => cmd_audit::run(&ctx, c),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -56,6 +56,10 @@ pub struct BreachFacts {
     pub actions: Vec<String>,
     /// Free-text narrative. May contain PHI: stored encrypted, never logged.
     pub narrative: String,
+    /// Plain-language description for notices and the HHS portal ("What Happened?",
+    /// 164.404(c)(1)(A)), written by counsel without naming anyone. When empty, letters use
+    /// a description built from the facts.
+    pub public_summary: String,
 }
 
 /// How many individuals are affected, and the facts that drive substitute and next-of-kin

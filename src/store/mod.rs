@@ -6,6 +6,7 @@
 
 pub mod derived;
 pub mod incidents;
+pub mod manifests;
 pub mod phi;
 pub mod tables;
 pub mod vault;
@@ -195,7 +196,7 @@ impl Store {
 
 /// Tables added by later modules, created up front so read transactions can always open them.
 fn extra_tables(tx: &WriteTransaction) -> Result<()> {
-    let _ = tx;
+    tx.open_table(MANIFESTS)?;
     Ok(())
 }
 
@@ -256,7 +257,8 @@ pub fn subject_digest_write(tx: &WriteTransaction, subject: &str) -> Result<Hash
     let incidents = tx.open_table(INCIDENTS)?;
     let phi = tx.open_table(PHI)?;
     let assessments = tx.open_table(ASSESSMENTS)?;
-    subject_digest(subject, &meta, &incidents, &phi, &assessments)
+    let manifests = tx.open_table(MANIFESTS)?;
+    subject_digest(subject, &meta, &incidents, &phi, &assessments, &manifests)
 }
 
 /// The digest of a subject's current state in a read transaction.
@@ -265,7 +267,8 @@ pub fn subject_digest_read(tx: &ReadTransaction, subject: &str) -> Result<Hash> 
     let incidents = tx.open_table(INCIDENTS)?;
     let phi = tx.open_table(PHI)?;
     let assessments = tx.open_table(ASSESSMENTS)?;
-    subject_digest(subject, &meta, &incidents, &phi, &assessments)
+    let manifests = tx.open_table(MANIFESTS)?;
+    subject_digest(subject, &meta, &incidents, &phi, &assessments, &manifests)
 }
 
 /// Which stored records make up a subject (documented in ARCHITECTURE.md):
@@ -278,6 +281,7 @@ pub fn subject_digest<T>(
     incidents: &T,
     phi: &T,
     assessments: &T,
+    manifests: &T,
 ) -> Result<Hash>
 where
     T: ReadableTable<&'static str, &'static [u8]>,
@@ -295,6 +299,7 @@ where
             digest_one(&mut d, "incidents_v1", incidents, id)?;
             digest_prefix(&mut d, "phi_v1", phi, &format!("incident/{id}/"))?;
             digest_one(&mut d, "assessments_v1", assessments, id)?;
+            digest_prefix(&mut d, "manifests_v1", manifests, &format!("{id}/"))?;
         }
         _ => {}
     }

@@ -21,6 +21,8 @@ pub const PHI: TableDefinition<&str, &[u8]> = TableDefinition::new("phi_v1");
 /// Derived state per incident (determination with any human override, the obligations
 /// snapshot and what changed at the last update), keyed by incident ID.
 pub const ASSESSMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("assessments_v1");
+/// Manifests of rendered letter batches, keyed `<incident>/<NNNN>`.
+pub const MANIFESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("manifests_v1");
 /// The audit chain, keyed by sequence number.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
 

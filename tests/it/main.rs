@@ -7,3 +7,4 @@ mod audit;
 mod common;
 mod engine;
 mod incident;
+mod letters;

@@ -1,0 +1,555 @@
+//! Letters, notices sent, the HHS annual log and the dossier, through the binary.
+
+use crate::common::*;
+
+fn example(name: &str) -> String {
+    format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A breach of 2,600 (CA 2,100, NV 500) with an oral then written law-enforcement delay.
+fn phishing() -> (Env, String) {
+    let e = Env::plain();
+    e.run(&[
+        "org",
+        "update",
+        "--toll-free",
+        "1-800-555-0100",
+        "--email",
+        "privacy@test.example",
+    ])
+    .ok();
+    let f = example("phishing-with-law-enforcement-delay.toml");
+    let id = e
+        .run(&["incident", "new", "--from", &f])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    e.run(&["assess", &id, "--from", &f]).ok();
+    (e, id)
+}
+
+fn obligation(e: &Env, id: &str, kind: &str) -> serde_json::Value {
+    let v = e.run(&["incident", "show", id, "--json"]).ok().json();
+    v["evaluation"]["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == kind)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn media_notice_per_state_with_manifest_in_the_audit_chain() {
+    let (e, id) = phishing();
+    let out = e.path("media");
+    let r = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "media",
+            "--out",
+            s(&out),
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(r["manifest"]["count"], 1, "CA only: NV has exactly 500");
+    let text = std::fs::read_to_string(out.join("media-text-00001.txt")).unwrap();
+    assert!(
+        text.contains("California") && !text.contains("Nevada"),
+        "{text}"
+    );
+    for h in [
+        "What Happened?",
+        "What Information Was Involved?",
+        "What We Are Doing.",
+        "What You Can Do.",
+        "For More Information.",
+    ] {
+        assert!(text.contains(h), "{h}");
+    }
+    let manifest = std::fs::read(out.join("manifest.json")).unwrap();
+    let hash = r["manifest_sha256"].as_str().unwrap();
+    use sha2::Digest;
+    assert_eq!(
+        breachdesk::audit::entry::hex(&sha2::Sha256::digest(&manifest)),
+        hash
+    );
+    let log = e.run(&["audit", "log", "--json"]).ok().json();
+    let last = log["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "letters.render");
+    assert!(last["detail"].as_str().unwrap().contains(hash));
+    // An --out directory holding a batch is refused rather than overwritten.
+    e.run(&[
+        "letters",
+        "render",
+        &id,
+        "--kind",
+        "media",
+        "--out",
+        s(&out),
+    ])
+    .code(3);
+    e.run(&["audit", "verify"]).ok();
+}
+
+#[test]
+fn rendering_is_reproducible() {
+    let (e, id) = phishing();
+    let a = e.path("a");
+    let b = e.path("b");
+    let ra = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "le_delay_memo",
+            "--format",
+            "html",
+            "--out",
+            s(&a),
+            "--json",
+        ])
+        .ok()
+        .json();
+    let rb = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "le_delay_memo",
+            "--format",
+            "html",
+            "--out",
+            s(&b),
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(ra["manifest_sha256"], rb["manifest_sha256"]);
+    assert_eq!(ra["manifest"]["count"], 2, "one memo per statement");
+    let html = std::fs::read_to_string(a.join("le_delay_memo-html-00001.html")).unwrap();
+    assert!(
+        html.contains("@page") && html.contains("Special Agent R. Ortiz"),
+        "{html}"
+    );
+}
+
+#[test]
+fn hhs_worksheet_text_and_json_use_the_engine() {
+    let (e, id) = phishing();
+    let out = e.path("hhs");
+    e.run(&[
+        "letters",
+        "render",
+        &id,
+        "--kind",
+        "hhs_notice",
+        "--format",
+        "json",
+        "--out",
+        s(&out),
+    ])
+    .ok();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("hhs_notice.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["worksheet"]["individuals_affected"], 2600);
+    assert_eq!(v["worksheet"]["media_notice_required"], true);
+    assert_eq!(v["worksheet"]["breach_types"][0], "Hacking/IT Incident");
+    let out = e.path("hhs-text");
+    e.run(&[
+        "letters",
+        "render",
+        &id,
+        "--kind",
+        "hhs_notice",
+        "--out",
+        s(&out),
+    ])
+    .ok();
+    let t = std::fs::read_to_string(out.join("hhs_notice-text-00001.txt")).unwrap();
+    assert!(t.contains("Hacking/IT Incident"), "{t}");
+    e.run(&[
+        "letters",
+        "render",
+        &id,
+        "--kind",
+        "hhs_notice",
+        "--format",
+        "html",
+        "--out",
+        s(&e.path("x")),
+    ])
+    .code(3);
+}
+
+#[test]
+fn individual_letters_need_a_roster() {
+    let (e, id) = phishing();
+    let r = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "individual",
+            "--out",
+            s(&e.path("ind")),
+        ])
+        .code(4);
+    assert!(r.stderr.contains("roster import"), "{}", r.stderr);
+}
+
+#[test]
+fn not_a_breach_needs_force() {
+    let e = Env::plain();
+    e.run(&[
+        "org",
+        "update",
+        "--toll-free",
+        "1-800-555-0100",
+        "--email",
+        "p@test.example",
+    ])
+    .ok();
+    let f = example("encrypted-laptop-powered-off.toml");
+    let id = e
+        .run(&["incident", "new", "--from", &f])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    e.run(&["assess", &id, "--from", &f]).ok();
+    let r = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "substitute_web",
+            "--out",
+            s(&e.path("o")),
+        ])
+        .code(3);
+    assert!(r.stderr.contains("not_breach_secured"), "{}", r.stderr);
+    e.run(&[
+        "letters",
+        "render",
+        &id,
+        "--kind",
+        "substitute_web",
+        "--out",
+        s(&e.path("o2")),
+        "--force",
+    ])
+    .ok();
+}
+
+#[test]
+fn notices_mark_obligations_met_or_late_and_partial_sends_add_up() {
+    let e = Env::plain();
+    let id = e.incident(&[
+        "--title",
+        "Mailing",
+        "--discovered",
+        "2026-10-01",
+        "--individuals",
+        "100",
+        "--state",
+        "TX=100",
+    ]);
+    e.run(&[
+        "notice",
+        "record",
+        &id,
+        "--kind",
+        "individual",
+        "--date",
+        "2026-11-01",
+        "--method",
+        "mail",
+        "--count",
+        "60",
+    ])
+    .ok();
+    let o = obligation(&e, &id, "individual");
+    assert_eq!(o["status"], "pending");
+    assert_eq!(o["sent_count"], 60);
+    e.run(&[
+        "notice",
+        "record",
+        &id,
+        "--kind",
+        "individual",
+        "--date",
+        "2026-11-20",
+        "--method",
+        "email",
+        "--count",
+        "40",
+    ])
+    .ok();
+    let o = obligation(&e, &id, "individual");
+    assert_eq!(o["status"], "met");
+    assert_eq!(o["met_on"], "2026-11-20");
+    // HHS annual log filed late is "late by N days" (due 2027-03-01 → not late yet here).
+    let evidence = e.write("receipt.pdf", "portal receipt");
+    e.run(&[
+        "notice",
+        "record",
+        &id,
+        "--kind",
+        "hhs_annual",
+        "--date",
+        "2026-11-21",
+        "--method",
+        "portal",
+        "--evidence",
+        s(&evidence),
+    ])
+    .ok();
+    assert_eq!(obligation(&e, &id, "hhs_annual")["status"], "met");
+    let late = e.incident(&[
+        "--title",
+        "Late",
+        "--discovered",
+        "2026-08-01",
+        "--individuals",
+        "3",
+    ]);
+    e.run(&[
+        "notice",
+        "record",
+        &late,
+        "--kind",
+        "individual",
+        "--date",
+        "2026-10-05",
+        "--method",
+        "mail",
+        "--count",
+        "3",
+    ])
+    .ok();
+    let o = obligation(&e, &late, "individual");
+    assert_eq!(o["status"], "late");
+    assert_eq!(o["late_days"], 5, "due 2026-09-30, sent 2026-10-05");
+    // Bad input.
+    e.run(&[
+        "notice",
+        "record",
+        &id,
+        "--kind",
+        "media",
+        "--date",
+        "2026-11-01",
+        "--method",
+        "media",
+    ])
+    .code(3);
+    e.run(&[
+        "notice",
+        "record",
+        &id,
+        "--kind",
+        "letters",
+        "--date",
+        "2026-11-01",
+        "--method",
+        "mail",
+    ])
+    .code(3);
+    e.run(&[
+        "notice",
+        "record",
+        &id,
+        "--kind",
+        "individual",
+        "--date",
+        "2026-12-01",
+        "--method",
+        "mail",
+    ])
+    .code(3);
+    e.run(&[
+        "notice",
+        "record",
+        &id,
+        "--kind",
+        "individual",
+        "--date",
+        "2026-09-01",
+        "--method",
+        "mail",
+    ])
+    .code(3);
+    let log = e
+        .run(&["audit", "log", "--incident", &id, "--json"])
+        .ok()
+        .json();
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["detail"].as_str().unwrap().contains("evidence_sha256="))
+    );
+    e.run(&["audit", "verify"]).ok();
+}
+
+#[test]
+fn annual_log_lists_breaches_under_500_of_the_year() {
+    let e = Env::plain();
+    let a = e.incident(&[
+        "--title",
+        "Small",
+        "--discovered",
+        "2026-03-03",
+        "--individuals",
+        "12",
+    ]);
+    e.incident(&[
+        "--title",
+        "Large",
+        "--discovered",
+        "2026-04-04",
+        "--individuals",
+        "700",
+    ]);
+    e.incident(&[
+        "--title",
+        "Last year",
+        "--discovered",
+        "2025-12-31",
+        "--individuals",
+        "5",
+    ]);
+    let f = example("encrypted-laptop-powered-off.toml");
+    let safe = e
+        .run(&["incident", "new", "--from", &f])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    e.run(&["assess", &safe, "--from", &f]).ok();
+    let r = e
+        .run(&["hhs", "annual-log", "2026", "--format", "json"])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let recs = v["records"].as_array().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(recs.len(), 1, "{v}");
+    assert_eq!(recs[0]["incident_id"], a.as_str());
+    let out = e.path("log.csv");
+    let r = e.run(&["hhs", "annual-log", "2026", "--out", s(&out)]).ok();
+    assert!(r.stderr.contains("due 2027-03-01"), "{}", r.stderr);
+    let r = e
+        .run(&["hhs", "annual-log", "2027", "--out", s(&e.path("l2.csv"))])
+        .ok();
+    assert!(
+        r.stderr.contains("due 2028-02-29"),
+        "leap year: {}",
+        r.stderr
+    );
+    let csv = std::fs::read_to_string(out).unwrap();
+    assert_eq!(csv.lines().count(), 2);
+}
+
+#[test]
+fn letters_check_catches_a_dropped_element() {
+    let e = Env::empty();
+    e.run(&["letters", "check"]).ok();
+    let dir = e.path("tpl");
+    std::fs::create_dir_all(&dir).unwrap();
+    let orig = std::fs::read_to_string(format!(
+        "{}/templates/individual.txt.hbs",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    std::fs::write(
+        dir.join("individual.txt.hbs"),
+        orig.replace("What You Can Do.", "Next steps"),
+    )
+    .unwrap();
+    let r = e.run(&["letters", "check", s(&dir)]).code(3);
+    assert!(r.stderr.contains("element C"), "{}", r.stderr);
+}
+
+#[test]
+fn strict_templates_name_the_missing_field() {
+    let (e, id) = phishing();
+    let dir = e.path("tpl");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("media.txt.hbs"), "Hello {{org.no_such_field}}\n").unwrap();
+    let r = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "media",
+            "--templates",
+            s(&dir),
+            "--out",
+            s(&e.path("o")),
+        ])
+        .code(3);
+    assert!(r.stderr.contains("no_such_field"), "{}", r.stderr);
+    assert!(!e.path("o").join("manifest.json").exists());
+}
+
+#[test]
+fn dossier_is_one_self_contained_html_file() {
+    let (e, id) = phishing();
+    e.run(&[
+        "letters",
+        "render",
+        &id,
+        "--kind",
+        "media",
+        "--out",
+        s(&e.path("m")),
+    ])
+    .ok();
+    e.run(&[
+        "notice",
+        "record",
+        &id,
+        "--kind",
+        "media",
+        "--jurisdiction",
+        "CA",
+        "--date",
+        "2026-11-20",
+        "--method",
+        "media",
+    ])
+    .ok();
+    let out = e.path("dossier.html");
+    e.run(&["report", &id, "--html", "--out", s(&out)]).ok();
+    let h = std::fs::read_to_string(&out).unwrap();
+    for want in [
+        "Determination (45 CFR 164.402)",
+        "Obligations and deadlines",
+        "Notices sent",
+        "Letters produced",
+        "Audit trail",
+        "the whole audit trail is intact",
+        "164.412",
+        "later_of",
+    ] {
+        assert!(h.contains(want), "{want}");
+    }
+    assert!(
+        !h.contains("<script") && !h.contains("http://") && !h.contains("https://"),
+        "self-contained"
+    );
+    e.run(&["report", &id]).code(3);
+}
