@@ -11,9 +11,11 @@ use crate::error::{Error, Result};
 /// The demo's passphrase: the demo database is encrypted like a real one.
 const DEMO_PASSPHRASE: &str = "demo passphrase: not for real data";
 
-/// The steps of the walk-through, as the user would type them.
-fn script() -> Vec<(&'static str, Vec<&'static str>)> {
-    vec![
+/// The steps of the walk-through, as the user would type them. `dir` holds the demo's
+/// output files.
+fn script(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>)> {
+    let d = |name: &str| dir.join(name).display().to_string();
+    let steps: Vec<(&'static str, Vec<&str>)> = vec![
         (
             "Create an encrypted register for a covered entity",
             vec![
@@ -37,7 +39,7 @@ fn script() -> Vec<(&'static str, Vec<&'static str>)> {
             ],
         ),
         (
-            "Log a stolen, unencrypted laptop (prints the new incident ID)",
+            "Log a stolen laptop (prints the new incident ID)",
             vec![
                 "incident",
                 "new",
@@ -78,28 +80,105 @@ fn script() -> Vec<(&'static str, Vec<&'static str>)> {
             ],
         ),
         (
-            "Change a fact: the count is revised",
+            "The breach determination: encryption safe harbor, exceptions, the four factors (164.402)",
+            vec![
+                "assess",
+                "2026-0001",
+                "--set",
+                "security.encrypted=true",
+                "--set",
+                "security.device_state=logged_in",
+                "--set",
+                "assessment.recipient.kind=malicious",
+                "--set",
+                "assessment.acquired.status=acquired",
+                "--set",
+                "assessment.mitigation.status=none",
+                "--no-interview",
+            ],
+        ),
+        (
+            "A fact changes: the count is revised, and the obligations move",
             vec![
                 "incident",
                 "update",
                 "2026-0001",
                 "--individuals",
                 "1460",
-                "--status",
-                "investigating",
+                "--state",
+                "IL=250",
             ],
         ),
-        ("The register", vec!["incident", "list"]),
+        ("Every deadline of the open incidents", vec!["deadlines"]),
+        (
+            "Draft the media notice for Wisconsin (more than 500 residents, 164.406)",
+            vec![
+                "letters",
+                "render",
+                "2026-0001",
+                "--kind",
+                "media",
+                "--format",
+                "html",
+                "--out",
+                "@media",
+            ],
+        ),
+        (
+            "The HHS breach-portal worksheet (164.408(b))",
+            vec![
+                "letters",
+                "render",
+                "2026-0001",
+                "--kind",
+                "hhs_notice",
+                "--out",
+                "@hhs",
+            ],
+        ),
+        (
+            "Record the press release as sent",
+            vec![
+                "notice",
+                "record",
+                "2026-0001",
+                "--kind",
+                "media",
+                "--jurisdiction",
+                "WI",
+                "--date",
+                "2026-11-20",
+                "--method",
+                "media",
+            ],
+        ),
         (
             "One incident in full",
             vec!["incident", "show", "2026-0001"],
+        ),
+        (
+            "The dossier for the file or a regulator",
+            vec!["report", "2026-0001", "--html", "--out", "@dossier.html"],
         ),
         ("The audit trail of every change", vec!["audit", "log"]),
         (
             "Verify the hash chain and every record",
             vec!["audit", "verify"],
         ),
-    ]
+    ];
+    steps
+        .into_iter()
+        .map(|(what, argv)| {
+            let argv = argv
+                .into_iter()
+                .map(|a| match a.strip_prefix('@') {
+                    Some(name) => d(name),
+                    None => a.to_string(),
+                })
+                .collect();
+            (what, argv)
+        })
+        .collect()
 }
 
 pub fn run_demo(ctx: &Ctx, a: DemoArgs) -> Result<i32> {
@@ -135,9 +214,10 @@ pub fn run_demo(ctx: &Ctx, a: DemoArgs) -> Result<i32> {
         db.display()
     );
     let mut result = Ok(0);
-    for (what, argv) in script() {
-        println!("== {what}\n$ breachdesk {}", shell_words(&argv));
-        let cli = Cli::try_parse_from(std::iter::once("breachdesk").chain(argv.iter().copied()))
+    for (what, argv) in script(&dir) {
+        let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+        println!("== {what}\n$ breachdesk {}", shell_words(&words));
+        let cli = Cli::try_parse_from(std::iter::once("breachdesk").chain(words.iter().copied()))
             .map_err(|e| Error::invalid(format!("demo script: {e}")))?;
         match run(cli, env.clone()) {
             Ok(0) => println!(),
