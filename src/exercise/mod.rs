@@ -62,11 +62,19 @@
 pub mod error;
 pub mod library;
 pub mod ocr;
+pub mod report;
 pub mod scenario;
+pub mod score;
+pub mod seed;
+pub mod session;
 
 pub use error::ExerciseError;
 pub use library::{builtin, load_builtin};
+pub use report::{MissedDeadline, after_action_html, missed_deadlines};
 pub use scenario::{
-    Inject, InjectNotice, Scenario, ScenarioOrg, SimStart, expected, parse_scenario,
-    stage_date, stage_facts, stage_notices, validate,
+    Inject, InjectNotice, Scenario, ScenarioOrg, SimStart, expected, parse_scenario, stage_date,
+    stage_facts, stage_notices, validate,
 };
+pub use score::{DecidedNotice, Decision, Score, ScoreItem, perfect_answers, score};
+pub use seed::from_ocr;
+pub use session::{Brief, ExerciseState, brief};
