@@ -68,6 +68,9 @@ pub mod score;
 pub mod seed;
 pub mod session;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::ExerciseError;
 pub use library::{builtin, load_builtin};
 pub use report::{MissedDeadline, after_action_html, missed_deadlines};
