@@ -195,6 +195,16 @@ fn due_reason(o: &Obligation, ev: &Evaluation) -> (String, String) {
     (text, cite)
 }
 
+/// The required HHS obligation of the other route (immediate vs annual), if any.
+fn hhs_counterpart(kind: ObligationKind, ev: &Evaluation) -> Option<&Obligation> {
+    let other = match kind {
+        ObligationKind::HhsImmediate => ObligationKind::HhsAnnual,
+        ObligationKind::HhsAnnual => ObligationKind::HhsImmediate,
+        _ => return None,
+    };
+    required(ev).find(|o| o.kind == other)
+}
+
 /// Items for one decision against the engine's evaluation at its stage.
 pub fn score_decision(d: &Decision, ev: &Evaluation) -> Vec<ScoreItem> {
     let mut items = Vec::new();
@@ -301,13 +311,24 @@ pub fn score_decision(d: &Decision, ev: &Evaluation) -> Vec<ScoreItem> {
                     ),
                     o.cite.clone(),
                 ),
-                _ => (
-                    format!(
-                        "unnecessary notice: the engine requires no {} notice at this stage",
-                        n.kind.key()
+                _ => match hhs_counterpart(n.kind, ev) {
+                    // Named the wrong HHS route: say which one the count calls for.
+                    Some(o) => (
+                        format!(
+                            "unnecessary notice: HHS notice at this stage is {}: {}",
+                            o.kind.key(),
+                            o.note
+                        ),
+                        kind_cite(n.kind).to_string(),
                     ),
-                    kind_cite(n.kind).to_string(),
-                ),
+                    None => (
+                        format!(
+                            "unnecessary notice: the engine requires no {} notice at this stage",
+                            n.kind.key()
+                        ),
+                        kind_cite(n.kind).to_string(),
+                    ),
+                },
             }
         };
         items.push(ScoreItem {

@@ -293,7 +293,7 @@ fn count_revised_past_500_moves_hhs_to_immediate_and_adds_media() {
         .find(|i| i.question.contains("[hhs_annual]") && i.expected == "not required")
         .expect("unnecessary annual");
     assert!(
-        annual.reason.contains("unnecessary notice"),
+        annual.reason.starts_with("unnecessary notice: HHS notice at this stage is hhs_immediate: 1150 individuals (500 or more)"),
         "{}",
         annual.reason
     );
