@@ -70,6 +70,9 @@ pub enum Command {
     Hhs(HhsCommand),
     /// The incident dossier: one self-contained HTML file for the file or a regulator
     Report(ReportArgs),
+    /// Tabletop exercises on the real engine, with a simulated clock, in their own database
+    #[command(subcommand)]
+    Exercise(ExerciseCommand),
     /// The audit trail: log, verify, checkpoints, signing key
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -495,6 +498,110 @@ pub struct ReportArgs {
     /// Audit entries about the incident to include (most recent)
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub audit_entries: usize,
+}
+
+/// Exercises keep their own database (`--exercise-db`, `BREACHDESK_EXERCISE_DB`, default
+/// ./breachdesk-exercise.redb), so exercise incidents never reach real boards or HHS logs.
+#[derive(Debug, Subcommand)]
+pub enum ExerciseCommand {
+    /// The built-in scenario library
+    List,
+    /// Check a scenario file: syntax, facts at every stage, the engine runs on each
+    Validate { file: PathBuf },
+    /// Start an exercise from a built-in scenario or a file
+    Start(ExerciseStartArgs),
+    /// The situation so far, the simulated clock and time left (for projecting in the room)
+    Brief {
+        #[arg(long, value_name = "PATH")]
+        exercise_db: Option<PathBuf>,
+        /// Also show the engine's answer (for the facilitator, after the room decides)
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Advance to the next inject
+    Next {
+        #[arg(long, value_name = "PATH")]
+        exercise_db: Option<PathBuf>,
+    },
+    /// Record the room's answers: determination, notices with jurisdictions and due dates
+    Decide(ExerciseDecideArgs),
+    /// Record a discussion note at the current stage
+    Note {
+        text: String,
+        #[arg(long, value_name = "PATH")]
+        exercise_db: Option<PathBuf>,
+    },
+    /// Per decision: right or wrong, the engine's answer, the reason and citation
+    Score {
+        #[arg(long, value_name = "PATH")]
+        exercise_db: Option<PathBuf>,
+    },
+    /// After-action report: timeline, decisions vs expected, missed deadlines, notes
+    Report {
+        #[arg(long, value_name = "PATH")]
+        exercise_db: Option<PathBuf>,
+        /// Write HTML (the only format)
+        #[arg(long)]
+        html: bool,
+        /// Output file [default: <scenario>-after-action.html]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Build a scenario skeleton from a record of HHS's public breach portal list
+    FromOcr(ExerciseFromOcrArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExerciseStartArgs {
+    /// A built-in scenario id (see `exercise list`)
+    pub scenario: Option<String>,
+    /// A scenario file instead
+    #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
+    pub file: Option<PathBuf>,
+    #[arg(long, value_name = "PATH")]
+    pub exercise_db: Option<PathBuf>,
+    /// Replace an exercise already in the exercise database
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExerciseDecideArgs {
+    /// not_breach_secured, not_breach_exception, not_breach_low_probability, breach
+    #[arg(long)]
+    pub determination: Option<String>,
+    /// A notice the room says is owed: KIND[:ST][=YYYY-MM-DD], e.g. media:CA=2026-03-01 (repeatable)
+    #[arg(long = "notice", value_name = "NOTICE")]
+    pub notices: Vec<String>,
+    /// The stage decided [default: the current stage]
+    #[arg(long)]
+    pub stage: Option<usize>,
+    /// Discussion note kept with the decision
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Never prompt
+    #[arg(long)]
+    pub no_interview: bool,
+    #[arg(long, value_name = "PATH")]
+    pub exercise_db: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExerciseFromOcrArgs {
+    /// An export of the HHS OCR breach portal list (CSV)
+    pub file: PathBuf,
+    /// The data row to use (1-based)
+    #[arg(long, conflicts_with = "random")]
+    pub row: Option<usize>,
+    /// Pick a row pseudo-randomly (deterministic with --seed)
+    #[arg(long)]
+    pub random: bool,
+    /// Seed for --random
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Write the scenario here instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

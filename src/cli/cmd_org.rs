@@ -161,12 +161,15 @@ fn write_org(store: &Store, ctx: &Ctx, org: &Organization, action: &str) -> Resu
 
 /// Reads the organization; a database without one is not initialised.
 pub fn load_org(store: &Store) -> Result<Organization> {
-    let bytes = store.meta(META_ORG)?.ok_or_else(|| {
-        Error::Database(
-            "this database has no organization yet; run `breachdesk init --org NAME --role covered-entity`"
-                .into(),
-        )
-    })?;
+    let Some(bytes) = store.meta(META_ORG)? else {
+        // An exercise database carries its scenario's organization.
+        return super::cmd_exercise::exercise_org(store)?.ok_or_else(|| {
+            Error::Database(
+                "this database has no organization yet; run `breachdesk init --org NAME --role covered-entity`"
+                    .into(),
+            )
+        });
+    };
     serde_json::from_slice(&bytes)
         .map_err(|e| Error::Database(format!("the organization record is unreadable: {e}")))
 }

@@ -4,6 +4,7 @@ pub mod args;
 mod cmd_assess;
 mod cmd_audit;
 mod cmd_demo;
+mod cmd_exercise;
 mod cmd_incident;
 pub mod cmd_letters;
 mod cmd_org;
@@ -30,10 +31,14 @@ use args::{Cli, Command};
 #[derive(Debug, Clone)]
 pub struct Env {
     pub db: Option<PathBuf>,
+    /// `BREACHDESK_EXERCISE_DB`: where exercises keep their own database.
+    pub exercise_db: Option<PathBuf>,
     pub actor: Option<String>,
     pub os_user: Option<String>,
     pub passphrase: Option<String>,
     pub now: DateTime<Utc>,
+    /// The clock was pinned with BREACHDESK_NOW (an exercise's simulated clock then yields).
+    pub now_pinned: bool,
     pub color: bool,
     pub stdin_tty: bool,
     pub stderr_tty: bool,
@@ -43,6 +48,7 @@ impl Env {
     /// Reads the environment. `BREACHDESK_NOW` pins the clock (YYYY-MM-DD means noon UTC).
     pub fn from_process() -> Result<Env> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let now_pinned = var("BREACHDESK_NOW").is_some();
         let now = match var("BREACHDESK_NOW") {
             Some(s) => parse_instant(&s).ok_or_else(|| {
                 Error::invalid(
@@ -53,12 +59,14 @@ impl Env {
         };
         Ok(Env {
             db: var("BREACHDESK_DB").map(PathBuf::from),
+            exercise_db: var("BREACHDESK_EXERCISE_DB").map(PathBuf::from),
             actor: var("BREACHDESK_ACTOR"),
             os_user: var("USER")
                 .or_else(|| var("LOGNAME"))
                 .or_else(|| var("USERNAME")),
             passphrase: var("BREACHDESK_PASSPHRASE"),
             now,
+            now_pinned,
             color: var("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
             stdin_tty: std::io::stdin().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
@@ -84,11 +92,19 @@ pub struct Ctx {
     pub json: bool,
     pub env: Env,
     pub key_file: Option<PathBuf>,
+    /// The simulated date when the database is an exercise's (set on open).
+    pub sim_today: std::cell::Cell<Option<NaiveDate>>,
 }
 
 impl Ctx {
+    /// Opens the database. An exercise database brings its simulated clock, unless
+    /// BREACHDESK_NOW pins one.
     pub fn open(&self) -> Result<Store> {
-        Store::open(&self.db_path)
+        let store = Store::open(&self.db_path)?;
+        if !self.env.now_pinned {
+            self.sim_today.set(cmd_exercise::simulated_today(&store)?);
+        }
+        Ok(store)
     }
 
     /// The passphrase from --key-file, BREACHDESK_PASSPHRASE, or a prompt on a terminal.
@@ -140,7 +156,9 @@ impl Ctx {
     }
 
     pub fn today(&self, tz: &str) -> NaiveDate {
-        today_in(self.actor.now, tz)
+        self.sim_today
+            .get()
+            .unwrap_or_else(|| today_in(self.actor.now, tz))
     }
 }
 
@@ -174,6 +192,7 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
         json: cli.json,
         env: env.clone(),
         key_file: cli.key_file.clone(),
+        sim_today: std::cell::Cell::new(None),
     };
     match cli.command {
         Command::Demo(a) => cmd_demo::run_demo(&ctx, a),
@@ -188,6 +207,7 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
         Command::Letters(args::LettersCommand::Render(a)) => cmd_letters::letters_render(&ctx, a),
         Command::Hhs(args::HhsCommand::AnnualLog(a)) => cmd_letters::annual_log(&ctx, a),
         Command::Report(a) => cmd_report::report(&ctx, a),
+        Command::Exercise(c) => cmd_exercise::run(&ctx, c),
         Command::Audit(c) => cmd_audit::run(&ctx, c),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

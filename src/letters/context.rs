@@ -110,9 +110,33 @@ pub struct OrgContext {
     pub email: String,
     pub website: String,
     pub postal_address: String,
+    /// The contact channels other than the toll-free number that the organization has,
+    /// joined in plain language ("e-mail x, visit y, or write to z"); never a blank slot.
+    pub other_contacts: String,
 }
 
 impl OrgContext {
+    /// Fills `other_contacts` from the e-mail, web site and postal address present.
+    pub fn with_other_contacts(mut self) -> OrgContext {
+        let mut parts = Vec::new();
+        if !self.email.trim().is_empty() {
+            parts.push(format!("e-mail {}", self.email.trim()));
+        }
+        if !self.website.trim().is_empty() {
+            parts.push(format!("visit {}", self.website.trim()));
+        }
+        if !self.postal_address.trim().is_empty() {
+            parts.push(format!("write to {}", self.postal_address.trim()));
+        }
+        self.other_contacts = match parts.len() {
+            0 => String::new(),
+            1 => parts.remove(0),
+            2 => format!("{} or {}", parts[0], parts[1]),
+            _ => format!("{}, {} or {}", parts[0], parts[1], parts[2]),
+        };
+        self
+    }
+
     pub fn from_org(o: &Organization) -> OrgContext {
         OrgContext {
             legal_name: o.legal_name.clone(),
@@ -122,7 +146,9 @@ impl OrgContext {
             email: o.email.clone(),
             website: o.website.clone(),
             postal_address: o.postal_address.clone(),
+            other_contacts: String::new(),
         }
+        .with_other_contacts()
     }
 }
 

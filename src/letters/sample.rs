@@ -17,7 +17,9 @@ pub fn sample_context(exercise: bool) -> LetterContext {
         email: s("privacy@lakeside.example"),
         website: s("https://www.lakeside.example/notice"),
         postal_address: s("Privacy Office, 100 Harbor Road, Lakeside, CA 90000"),
-    };
+        other_contacts: String::new(),
+    }
+    .with_other_contacts();
     let incident = IncidentContext {
         id: s("2025-0007"),
         title: s("Stolen laptop, cardiology"),

@@ -392,10 +392,9 @@ fn check_catches_dropped_content_not_only_headings() {
     }
     // E also needs one of e-mail, web site or postal address.
     let dir = tempfile::tempdir().expect("tempdir");
-    let edited = e.source.replace(
-        " You can also e-mail {{org.email}}, visit {{org.website}}, or write to {{org.postal_address}}.",
-        "",
-    );
+    let edited = e
+        .source
+        .replace(" You can also {{org.other_contacts}}.", "");
     std::fs::write(dir.path().join(e.file), edited).expect("write");
     let findings = check_templates(Some(dir.path())).expect("check runs");
     assert_eq!(findings.len(), 1, "{findings:#?}");

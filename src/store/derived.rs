@@ -1,5 +1,6 @@
-//! Derived state kept with each incident: the recorded determination (engine result and any
-//! human override), the obligations as last computed, and what changed at the last update.
+//! State kept beside each incident record: the recorded determination (engine result and
+//! any human override), the obligations as last computed, what changed at the last update,
+//! and, in an exercise database, the running exercise.
 //! Stored in `assessments_v1` and covered by the incident's audit subject.
 
 use chrono::{DateTime, Utc};
@@ -31,6 +32,9 @@ pub struct Derived {
     /// Plain-language changes to the obligations made by the last change.
     pub changes: Vec<String>,
     pub changed_at: Option<DateTime<Utc>>,
+    /// In an exercise database: the running exercise (stage, decisions, notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exercise: Option<crate::exercise::ExerciseState>,
 }
 
 fn decode(bytes: &[u8]) -> Result<Derived> {

@@ -293,7 +293,6 @@ where
             digest_one(&mut d, "meta_v1", meta, META_ORG)?;
             digest_one(&mut d, "meta_v1", meta, META_WRAPPED_KEY)?;
         }
-        None if subject == "exercise" => digest_one(&mut d, "meta_v1", meta, META_EXERCISE)?,
         Some(("keys", "signing")) => digest_one(&mut d, "meta_v1", meta, META_SIGNING_KEY)?,
         Some(("incident", id)) => {
             digest_one(&mut d, "incidents_v1", incidents, id)?;

@@ -31,14 +31,12 @@ pub const META_ORG: &str = "org";
 pub const META_ENCRYPTION: &str = "encryption";
 pub const META_WRAPPED_KEY: &str = "wrapped_key";
 pub const META_SIGNING_KEY: &str = "audit_public_key";
-pub const META_EXERCISE: &str = "exercise";
 
 /// The meta keys that belong to an audited subject, and that subject.
 pub fn meta_subject(key: &str) -> Option<&'static str> {
     match key {
         META_ORG | META_WRAPPED_KEY | META_ENCRYPTION => Some("org"),
         META_SIGNING_KEY => Some("keys/signing"),
-        META_EXERCISE => Some("exercise"),
         _ => None,
     }
 }

@@ -6,5 +6,6 @@
 mod audit;
 mod common;
 mod engine;
+mod exercise;
 mod incident;
 mod letters;
