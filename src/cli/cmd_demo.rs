@@ -165,6 +165,56 @@ fn script(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>)> {
             "Verify the hash chain and every record",
             vec!["audit", "verify"],
         ),
+        (
+            "Tabletop exercise on the same engine, in its own database: 500 or 501 residents?",
+            vec![
+                "exercise",
+                "start",
+                "state-500-vs-501",
+                "--exercise-db",
+                "@exercise.redb",
+            ],
+        ),
+        (
+            "The room's decision at stage 0",
+            vec![
+                "exercise",
+                "decide",
+                "--exercise-db",
+                "@exercise.redb",
+                "--no-interview",
+                "--determination",
+                "breach",
+                "--notice",
+                "individual=2026-11-13",
+                "--notice",
+                "hhs_immediate=2026-11-13",
+            ],
+        ),
+        (
+            "The next inject arrives",
+            vec!["exercise", "next", "--exercise-db", "@exercise.redb"],
+        ),
+        (
+            "The room forgets the media notice",
+            vec![
+                "exercise",
+                "decide",
+                "--exercise-db",
+                "@exercise.redb",
+                "--no-interview",
+                "--determination",
+                "breach",
+                "--notice",
+                "individual=2026-11-13",
+                "--notice",
+                "hhs_immediate=2026-11-13",
+            ],
+        ),
+        (
+            "Scored against the engine, with reasons and citations",
+            vec!["exercise", "score", "--exercise-db", "@exercise.redb"],
+        ),
     ];
     steps
         .into_iter()
