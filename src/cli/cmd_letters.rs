@@ -215,11 +215,13 @@ pub fn what_happened(f: &Facts) -> String {
                 .iter()
                 .map(|l| match l {
                     vocab::Location::DesktopComputer => "a desktop computer",
-                    vocab::Location::ElectronicMedicalRecord => "our electronic medical record system",
+                    vocab::Location::ElectronicMedicalRecord =>
+                        "our electronic medical record system",
                     vocab::Location::Email => "e-mail",
                     vocab::Location::Laptop => "a laptop computer",
                     vocab::Location::NetworkServer => "a network server",
-                    vocab::Location::OtherPortableElectronicDevice => "a portable electronic device",
+                    vocab::Location::OtherPortableElectronicDevice =>
+                        "a portable electronic device",
                     vocab::Location::PaperFilms => "paper records or films",
                     vocab::Location::Other => "other records",
                 })

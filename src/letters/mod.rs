@@ -22,6 +22,7 @@ mod export;
 mod html;
 mod render;
 mod sample;
+pub mod stencil;
 
 #[cfg(test)]
 mod tests;
