@@ -463,4 +463,26 @@ mod tests {
         let e = set_path(&mut f, "business_associate.relationship=boss").expect_err("variant");
         assert!(e.to_string().contains("independent_contractor"));
     }
+
+    #[test]
+    fn interview_builds_fact_flags() {
+        let answers =
+            "Lost binder\n2026-05-02\n\ntheft,loss\npaper_films\n42\nCA=40,NV=2\nLeft on a bus\n";
+        let mut out = Vec::new();
+        let a = interview(&mut answers.as_bytes(), &mut out).expect("answers");
+        let mut f = Facts::default();
+        apply_args(&mut f, &a).expect("valid");
+        assert_eq!(f.title, "Lost binder");
+        assert_eq!(f.breach.discovered, NaiveDate::from_ymd_opt(2026, 5, 2));
+        assert_eq!(f.breach.start, None);
+        assert_eq!(f.breach.types.len(), 2);
+        assert_eq!(f.individuals.by_state.get("NV"), Some(&2));
+        assert_eq!(f.breach.narrative, "Left on a bus");
+        let e = interview(
+            &mut "x\n2026-05-02\n\n\n\nmany\n".as_bytes(),
+            &mut Vec::new(),
+        )
+        .expect_err("not a number");
+        assert!(e.to_string().contains("whole number"));
+    }
 }

@@ -6,8 +6,8 @@ fn example(name: &str) -> String {
     format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A breach of 2,600 (CA 2,100, NV 500) with an oral then written law-enforcement delay.
-fn phishing() -> (Env, String) {
+/// A database with contact details and one incident from an example facts file, assessed.
+fn assessed(example_name: &str) -> (Env, String) {
     let e = Env::plain();
     e.run(&[
         "org",
@@ -18,7 +18,7 @@ fn phishing() -> (Env, String) {
         "privacy@test.example",
     ])
     .ok();
-    let f = example("phishing-with-law-enforcement-delay.toml");
+    let f = example(example_name);
     let id = e
         .run(&["incident", "new", "--from", &f])
         .ok()
@@ -27,6 +27,11 @@ fn phishing() -> (Env, String) {
         .to_string();
     e.run(&["assess", &id, "--from", &f]).ok();
     (e, id)
+}
+
+/// A breach of 2,600 (CA 2,100, NV 500) with an oral then written law-enforcement delay.
+fn phishing() -> (Env, String) {
+    assessed("phishing-with-law-enforcement-delay.toml")
 }
 
 fn obligation(e: &Env, id: &str, kind: &str) -> serde_json::Value {
@@ -210,24 +215,7 @@ fn individual_letters_need_a_roster() {
 
 #[test]
 fn not_a_breach_needs_force() {
-    let e = Env::plain();
-    e.run(&[
-        "org",
-        "update",
-        "--toll-free",
-        "1-800-555-0100",
-        "--email",
-        "p@test.example",
-    ])
-    .ok();
-    let f = example("encrypted-laptop-powered-off.toml");
-    let id = e
-        .run(&["incident", "new", "--from", &f])
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
-    e.run(&["assess", &id, "--from", &f]).ok();
+    let (e, id) = assessed("encrypted-laptop-powered-off.toml");
     let r = e
         .run(&[
             "letters",
