@@ -8,6 +8,7 @@ mod cmd_exercise;
 mod cmd_incident;
 pub mod cmd_letters;
 mod cmd_org;
+pub use cmd_org::load_org;
 mod cmd_report;
 pub mod engine;
 pub mod facts_input;
