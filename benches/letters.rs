@@ -108,7 +108,7 @@ fn generate(path: &Path) {
         let f = FIRST[(x % 10) as usize];
         let l = LAST[((x >> 8) % 10) as usize];
         let st = STATES[((x >> 16) % STATES.len() as u64) as usize];
-        let apt = if x % 3 == 0 {
+        let apt = if x.is_multiple_of(3) {
             format!("Apt {}", x % 90 + 1)
         } else {
             String::new()
