@@ -190,12 +190,10 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
 fn check_records(tx: &ReadTransaction, latest: &Latest, findings: &mut Vec<Finding>) -> Result<()> {
     let mut subjects: Vec<(&String, &(u64, Hash))> = latest.iter().collect();
     subjects.sort_by_key(|(_, (seq, _))| *seq);
-    let meta = tx.open_table(META)?;
-    let incidents = tx.open_table(INCIDENTS)?;
-    let phi = tx.open_table(PHI)?;
-    let assessments = tx.open_table(ASSESSMENTS)?;
+    let t = crate::store::DigestTables::open_read(tx)?;
+    let (meta, incidents, phi, assessments) = (&t.meta, &t.incidents, &t.phi, &t.assessments);
     for (subject, (seq, digest)) in subjects {
-        let now = crate::store::subject_digest(subject, &meta, &incidents, &phi, &assessments)?;
+        let now = crate::store::subject_digest(subject, &t)?;
         if now != *digest {
             findings.push(Finding {
                 seq: Some(*seq),
@@ -240,6 +238,17 @@ fn check_records(tx: &ReadTransaction, latest: &Latest, findings: &mut Vec<Findi
     for row in assessments.iter()? {
         let (k, _) = row?;
         orphan(format!("incident/{}", k.value()), "determination of");
+    }
+    // Committed roster rows, batches and counts belong to `roster/<id>`; staging rows and
+    // batches (an interrupted import) are not part of the record.
+    let audited = |id: &str| latest.contains_key(&format!("roster/{id}"));
+    for id in crate::store::roster::committed_incidents(
+        &t.roster_rows,
+        &t.roster_batches,
+        &t.roster_counts,
+        audited,
+    )? {
+        orphan(format!("roster/{id}"), "stored");
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod cmd_audit;
 mod cmd_demo;
 mod cmd_incident;
 mod cmd_org;
+pub mod cmd_roster;
 pub mod facts_input;
 pub mod output;
 
@@ -187,6 +188,8 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
                 .map_err(|e| Error::io("cannot write the man page", e))?;
             Ok(0)
         }
+        Command::Roster(c) => cmd_roster::run(&ctx, c),
+        Command::Rekey(a) => cmd_roster::rekey(&ctx, a),
     }
 }
 

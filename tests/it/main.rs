@@ -6,3 +6,4 @@
 mod audit;
 mod common;
 mod incident;
+mod roster;

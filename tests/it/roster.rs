@@ -1,0 +1,1 @@
+//! Roster import, stats, purge, rekey: the real binary against temporary databases.
