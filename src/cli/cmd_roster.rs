@@ -18,7 +18,7 @@ use crate::domain::IncidentId;
 use crate::error::{Error, Result};
 use crate::intake::roster_csv::{Field, RosterError, RosterReader, RowIssue};
 use crate::store::phi::PhiCodec;
-use crate::store::roster::{self, Batch, Outcome, Plan, RosterTotals, Stager};
+use crate::store::roster::{self, Batch, Event, Outcome, Plan, Progress, RosterTotals, Stager};
 use crate::store::tables::{INCIDENTS, META, META_ENCRYPTION, META_WRAPPED_KEY};
 use crate::store::{Change, Store};
 
@@ -83,6 +83,15 @@ pub fn run(ctx: &Ctx, c: RosterCommand) -> Result<i32> {
         RosterCommand::Stats { id } => stats(ctx, &parse_id(&id)?),
         RosterCommand::Purge(a) => purge(ctx, a),
     }
+}
+
+/// Rows per sorted run of an import (`BREACHDESK_ROSTER_RUN_ROWS` overrides, for tuning).
+fn run_rows() -> usize {
+    std::env::var("BREACHDESK_ROSTER_RUN_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(roster::RUN_ROWS)
 }
 
 fn parse_maps(maps: &[String]) -> Result<Vec<(String, Field)>> {
@@ -184,6 +193,23 @@ impl<T> Listed<T> {
         } else {
             self.not_listed += 1;
         }
+    }
+}
+
+impl Listed<DupRow> {
+    /// Duplicates arrive in key order: keep the `limit` lowest lines (memory stays bounded).
+    fn push_lowest(&mut self, item: DupRow) {
+        self.items.push(item);
+        if self.items.len() >= self.limit.saturating_mul(2).max(64) {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        self.items.sort_by_key(|d| d.line);
+        let extra = self.items.len().saturating_sub(self.limit);
+        self.items.truncate(self.limit);
+        self.not_listed += extra as u64;
     }
 }
 
@@ -314,52 +340,48 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
     } else {
         let mut stager = Stager::start(&store, &id, &codec, plan, &sha, ctx.actor.now)?;
         let seq = stager.batch.seq;
-        let mut next =
-            |s: &mut Stager| -> Result<Option<(u64, crate::intake::roster_csv::RosterRow)>> {
-                loop {
-                    since_tick += 1;
-                    if since_tick >= 4096 {
-                        since_tick = 0;
-                        pb.set_position(reader.bytes_read());
+        let path = a.file.clone();
+        let fatal = move |e: RosterError| roster_error(&path, e);
+        let pb2 = pb.clone();
+        let progress = move |p: Progress| match p {
+            Progress::Read(bytes) => pb2.set_position(bytes),
+            Progress::Write { done, total } => {
+                if pb2.length() != Some(total) {
+                    pb2.set_message("writing");
+                    pb2.set_length(total);
+                    if let Ok(style) = ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {human_pos}/{human_len} rows {per_sec} ETA {eta}",
+                    ) {
+                        pb2.set_style(style.progress_chars("=> "));
                     }
-                    match reader.next_row().map_err(|e| roster_error(&a.file, e))? {
-                        None => return Ok(None),
-                        Some(Err(issue)) => {
-                            s.reject(&issue);
-                            rejected_rows.push(issue);
-                        }
-                        Some(Ok(row)) => return Ok(Some((reader.line(), row))),
-                    }
+                    pb2.reset_eta();
                 }
-            };
-        let mut on_outcome = |line: u64, o: Outcome| {
-            if let Outcome::Duplicate {
-                first_batch,
-                first_line,
-            } = o
-            {
-                duplicate_rows.push(DupRow {
-                    line,
-                    first_line,
-                    first_batch: (first_batch != seq).then_some(first_batch),
-                });
+                pb2.set_position(done);
             }
         };
-        loop {
-            match stager.run_chunk(roster::CHUNK_ROWS, &mut next, &mut on_outcome) {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(e) => {
-                    pb.finish_and_clear();
-                    if matches!(e, Error::Invalid(_)) {
-                        // The file is unusable past this point: drop what was staged, so
-                        // a corrected file starts clean. Nothing was part of the record.
-                        roster::discard_staging(&store, &id, seq)?;
-                        return Err(Error::invalid(format!("{e}; nothing was imported")));
-                    }
-                    return Err(e);
-                }
+        let mut on_event = |e: Event| match e {
+            Event::Rejected(issue) => rejected_rows.push(issue),
+            Event::Duplicate {
+                line,
+                first_batch,
+                first_line,
+            } => duplicate_rows.push_lowest(DupRow {
+                line,
+                first_line,
+                first_batch: (first_batch != seq).then_some(first_batch),
+            }),
+        };
+        if let Err(e) =
+            stager.import_rows(&mut reader, run_rows(), &fatal, &progress, &mut on_event)
+        {
+            pb.finish_and_clear();
+            if matches!(e, Error::Invalid(_)) {
+                // The file is unusable past this point: drop what was staged, so a
+                // corrected file starts clean. None of it was part of the record.
+                roster::discard_staging(&store, &id, seq)?;
+                return Err(Error::invalid(format!("{e}; nothing was imported")));
             }
+            return Err(e);
         }
         pb.finish_and_clear();
         out.resumed = stager.resumed;
@@ -372,6 +394,7 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
         out.added = batch.added.unwrap_or_default();
         out.roster = Some(totals);
     }
+    duplicate_rows.trim();
     out.rejected_rows = rejected_rows;
     out.duplicate_rows = duplicate_rows;
     if ctx.json {

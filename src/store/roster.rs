@@ -24,20 +24,23 @@
 //! # Crash safety: the one exception to "one transaction per command"
 //!
 //! A roster can have hundreds of millions of rows and redb keeps a transaction's dirty pages
-//! in memory, so `roster import` writes rows in chunk transactions of [`CHUNK_ROWS`] rows
-//! into a batch whose status is `staging`. Staging chunks carry **no audit entry** and are
-//! **not part of the record**: counts ignore them (the counts record is only written at
-//! commit), the `roster/<id>` subject digest skips staging rows and batch records, and
-//! `audit verify` does not call them orphans. The command's final write transaction, through
-//! [`Store::write`](super::Store::write), flips the batch to `committed`, adds the batch's
-//! counts to `roster_counts_v1` and appends the command's single audit entry
+//! in memory, so `roster import` writes rows in chunk transactions into a batch whose status
+//! is `staging`. To write each B-tree leaf about once, rows are first sorted by person key
+//! (external sort: runs of [`RUN_ROWS`] sealed rows in a private temporary directory next to
+//! the database, `<db>.roster-tmp/`, removed afterwards), then merged into `roster_rows_v1`
+//! in key order, committing every [`CHUNK_ROWS`] rows. Staging chunks carry **no audit
+//! entry** and are **not part of the record**: counts ignore them (the counts record is only
+//! written at commit), the `roster/<id>` subject digest skips staging rows and batch records,
+//! and `audit verify` does not call them orphans. The command's final write transaction,
+//! through [`Store::write`](super::Store::write), flips the batch to `committed`, adds the
+//! batch's counts to `roster_counts_v1` and appends the command's single audit entry
 //! (`roster.import` on `roster/<incident>`). Until then nothing of the import is visible.
 //!
 //! After a crash (kill -9, power loss), re-running the import of the **same file** (same
-//! SHA-256) resumes the staging batch: the file is read again from the top, so the
-//! rejected-row report and the counts are rebuilt exactly without storing them, but a row
-//! already staged by this batch at the same line is recognised by its stamp and not written
-//! again (`lines_done` records how far the staging got). Importing a **different file**
+//! SHA-256) resumes the staging batch: the file is read (and sorted) again from the top, so
+//! the rejected-row report and the counts are rebuilt exactly without storing them, but a row
+//! already staged by this batch at the same line is recognised by its stamp and counted
+//! once (`lines_done` records how far reading got; it is informational). Importing a **different file**
 //! while a staging batch exists discards the staging batch first (in chunks, unaudited,
 //! since it was never part of the record). Importing a file whose SHA-256 matches a
 //! committed batch is refused: it would only produce duplicates.
@@ -47,6 +50,9 @@
 //! duplicates against the purged rows could no longer be found.
 
 use std::collections::HashMap;
+use std::io::Read;
+
+mod sort;
 
 use chrono::{DateTime, Utc};
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
@@ -58,10 +64,12 @@ use super::tables::{ROSTER_BATCHES, ROSTER_COUNTS, ROSTER_ROWS, SubjectDigest};
 use super::{Actor, Change, Store};
 use crate::domain::{CountSource, Counts, IncidentId};
 use crate::error::{Error, Result};
-use crate::intake::roster_csv::{RosterRow, RowIssue};
+use crate::intake::roster_csv::{RosterError, RosterReader, RosterRow, RowIssue};
 
-/// Rows per staging transaction: bounds the dirty pages redb holds in memory.
-pub const CHUNK_ROWS: usize = 20_000;
+/// Rows per staging transaction of the merge phase: bounds the dirty pages redb holds.
+pub const CHUNK_ROWS: usize = 100_000;
+/// Rows per sorted run: bounds the rows held in memory while reading (two runs at a time).
+pub const RUN_ROWS: usize = 50_000;
 
 /// Bytes of the stamp before the payload: batch (u32) and line (u64), big-endian.
 const STAMP_LEN: usize = 12;
@@ -135,27 +143,31 @@ impl RosterTotals {
     /// Counts one accepted individual (reference § 3: deceased individuals are affected
     /// individuals and count in their State).
     pub fn add_row(&mut self, row: &RosterRow) {
+        self.add_class(&RowClass::of(row));
+    }
+
+    fn add_class(&mut self, r: &RowClass) {
         let c = &mut self.counts;
         c.total += 1;
-        match &row.state {
-            Some(st) => match c.by_state.get_mut(st.as_str()) {
+        match r.state.as_ref().and_then(|s| std::str::from_utf8(s).ok()) {
+            Some(st) => match c.by_state.get_mut(st) {
                 Some(n) => *n += 1,
                 None => {
-                    c.by_state.insert(st.clone(), 1);
+                    c.by_state.insert(st.to_string(), 1);
                 }
             },
             None => self.no_state += 1,
         }
-        if row.deceased {
+        if r.deceased {
             self.deceased += 1;
-            if row.nok_contact_known() {
+            if r.nok_known {
                 c.deceased_with_nok += 1;
             } else {
                 c.deceased_without_nok += 1;
             }
-        } else if !row.reachable() {
+        } else if !r.reachable {
             c.unreachable += 1;
-        } else if !row.has_postal_address() {
+        } else if !r.postal {
             self.email_only += 1;
         }
     }
@@ -227,14 +239,19 @@ impl PersonKeyer {
 
     /// `<incident>/<person key hex>`, written into `out`.
     pub fn row_key(&self, incident: &str, id: &str, out: &mut String) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        out.clear();
-        out.push_str(incident);
-        out.push('/');
-        for b in self.hash(incident, id) {
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
-        }
+        key_from_hash(incident, &self.hash(incident, id), out);
+    }
+}
+
+/// The row key `<incident>/<hex>` for a hash from [`PersonKeyer::hash`].
+pub fn key_from_hash(incident: &str, hash: &[u8; 32], out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.clear();
+    out.push_str(incident);
+    out.push('/');
+    for &b in hash {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
     }
 }
 
@@ -261,18 +278,33 @@ pub fn encode_row(
     line: u64,
     row: &RosterRow,
 ) -> Result<Vec<u8>> {
-    let plain = json(row)?;
+    seal_row(codec, key, batch, line, &row_json(row)?)
+}
+
+/// The stored JSON of a row (empty fields left out).
+pub fn row_json(row: &RosterRow) -> Result<Vec<u8>> {
+    json(&CompactRow::new(row))
+}
+
+/// Stamp and seal a row's JSON from [`row_json`].
+pub fn seal_row(
+    codec: &PhiCodec,
+    key: &str,
+    batch: u32,
+    line: u64,
+    plain: &[u8],
+) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(STAMP_LEN + plain.len() + 48);
     out.extend_from_slice(&batch.to_be_bytes());
     out.extend_from_slice(&line.to_be_bytes());
     match codec {
         PhiCodec::Plain => {
             out.push(0);
-            out.extend_from_slice(&plain);
+            out.extend_from_slice(plain);
         }
         PhiCodec::Sealed(v) => {
             let sealed = v
-                .seal(&row_ad(key), &plain)
+                .seal(&row_ad(key), plain)
                 .map_err(|e| Error::Key(format!("cannot seal a roster row: {e}")))?;
             out.extend_from_slice(&sealed);
         }
@@ -296,8 +328,45 @@ pub fn decode_row(codec: &PhiCodec, key: &str, value: &[u8]) -> Result<RosterRow
         (PhiCodec::Locked, _) => return Err(locked_error()),
         _ => return Err(damaged()),
     };
-    serde_json::from_slice(&plain).map_err(|_| damaged())
+    // Absent fields are empty (see CompactRow).
+    let mut full = serde_json::to_value(RosterRow::default()).map_err(|_| damaged())?;
+    let stored: serde_json::Value = serde_json::from_slice(&plain).map_err(|_| damaged())?;
+    if let (Some(f), serde_json::Value::Object(m)) = (full.as_object_mut(), stored) {
+        f.extend(m);
+    }
+    serde_json::from_value(full).map_err(|_| damaged())
 }
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+macro_rules! compact_row {
+    ($($s:ident),* ; $($o:ident),* ; $($b:ident),*) => {
+        /// The stored JSON of a [`RosterRow`]: the same field names, empty fields left out
+        /// (half the size for a typical row, so fewer pages to write).
+        #[derive(Serialize)]
+        struct CompactRow<'a> {
+            $(#[serde(skip_serializing_if = "str::is_empty")] $s: &'a str,)*
+            $(#[serde(skip_serializing_if = "Option::is_none")] $o: Option<&'a str>,)*
+            $(#[serde(skip_serializing_if = "is_false")] $b: bool,)*
+        }
+
+        impl<'a> CompactRow<'a> {
+            fn new(r: &'a RosterRow) -> CompactRow<'a> {
+                CompactRow {
+                    $($s: r.$s.as_str(),)*
+                    $($o: r.$o.as_deref(),)*
+                    $($b: r.$b,)*
+                }
+            }
+        }
+    };
+}
+
+compact_row!(id, first_name, last_name, address1, address2, city, zip, email, phone, nok_name,
+    nok_address, nok_city, nok_zip, representative_name; state, nok_state;
+    email_consent, deceased, minor);
 
 /// The (batch, line) stamp of a stored row.
 pub fn stamp(value: &[u8]) -> Option<(u32, u64)> {
@@ -460,7 +529,6 @@ pub struct Stager<'a> {
     pub batch: Batch,
     pub added: RosterTotals,
     pub resumed: bool,
-    key_buf: String,
 }
 
 impl<'a> Stager<'a> {
@@ -500,7 +568,6 @@ impl<'a> Stager<'a> {
             batch,
             added: RosterTotals::roster(),
             resumed,
-            key_buf: String::with_capacity(96),
         };
         if !resumed {
             let tx = store.db().begin_write()?;
@@ -521,70 +588,56 @@ impl<'a> Stager<'a> {
         Ok(())
     }
 
-    /// Records a rejected row.
-    pub fn reject(&mut self, issue: &RowIssue) {
-        self.batch.rows_read += 1;
-        self.batch.rejected += 1;
-        self.batch.lines_done = self.batch.lines_done.max(issue.line);
-    }
-
-    /// Stages rows pulled from `next` (line, row) until `max` rows were stored or looked
-    /// up, or `next` returns `None`; commits the chunk. Returns whether the source ended.
-    pub fn run_chunk(
+    /// Reads every row of `reader` and stages it. Two phases, so that memory stays bounded
+    /// and every B-tree leaf is written about once however large the file:
+    ///
+    /// 1. *Sort*: one thread parses, hashes and seals rows; another sorts them by person key
+    ///    in runs of `run_rows` rows, written to temporary files in `<db>.roster-tmp/`
+    ///    (sealed values and keyed hashes only: no plaintext PHI when the database is
+    ///    encrypted; removed when the import ends, and at the start of the next one after a
+    ///    crash).
+    /// 2. *Merge*: the runs are merged in key order and inserted, committing a staging
+    ///    transaction every [`CHUNK_ROWS`] rows. Equal keys arrive together (first line
+    ///    first), so duplicates in the file need no lookup; duplicates of earlier imports are
+    ///    found by the insert itself.
+    ///
+    /// Rejected rows are reported in line order; duplicates in key order.
+    pub fn import_rows<R: Read + Send>(
         &mut self,
-        max: usize,
-        next: &mut dyn FnMut(&mut Self) -> Result<Option<(u64, RosterRow)>>,
-        on_outcome: &mut dyn FnMut(u64, Outcome),
-    ) -> Result<bool> {
-        let tx = self.store.db().begin_write()?;
-        let mut ended = false;
-        {
-            let mut rows = tx.open_table(ROSTER_ROWS)?;
-            let mut n = 0usize;
-            while n < max {
-                let Some((line, row)) = next(self)? else {
-                    ended = true;
-                    break;
-                };
-                n += 1;
-                self.batch.rows_read += 1;
-                self.batch.lines_done = self.batch.lines_done.max(line);
-                let mut key = std::mem::take(&mut self.key_buf);
-                self.keyer
-                    .row_key(self.incident.as_str(), &row.id, &mut key);
-                let found = rows.get(key.as_str())?.map(|v| stamp(v.value()));
-                let outcome = match found {
-                    Some(None) => {
-                        return Err(Error::Database(
-                            "a stored roster row is damaged (no stamp); run `breachdesk audit verify`"
-                                .into(),
-                        ));
-                    }
-                    Some(Some((b, l))) if b == self.batch.seq && l == line => Outcome::Accepted,
-                    Some(Some((b, l))) => Outcome::Duplicate {
-                        first_batch: b,
-                        first_line: l,
-                    },
-                    None => {
-                        let v = encode_row(self.codec, &key, self.batch.seq, line, &row)?;
-                        rows.insert(key.as_str(), v.as_slice())?;
-                        Outcome::Accepted
-                    }
-                };
-                self.key_buf = key;
-                match outcome {
-                    Outcome::Accepted => {
-                        self.batch.accepted += 1;
-                        self.added.add_row(&row);
-                    }
-                    Outcome::Duplicate { .. } => self.batch.duplicates += 1,
+        reader: &mut RosterReader<R>,
+        run_rows: usize,
+        fatal: &(dyn Fn(RosterError) -> Error + Sync),
+        progress: &(dyn Fn(Progress) + Sync),
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<()> {
+        let runs = sort::make_runs(
+            reader,
+            run_rows.max(1),
+            &sort::tmp_dir(self.store.path()),
+            &self.keyer,
+            self.codec,
+            self.incident.as_str(),
+            self.batch.seq,
+            fatal,
+            progress,
+            &mut |rows_read, lines_done, issue| {
+                self.batch.rows_read = rows_read;
+                self.batch.lines_done = lines_done;
+                if let Some(i) = issue {
+                    self.batch.rejected += 1;
+                    on_event(Event::Rejected(i));
                 }
-                on_outcome(line, outcome);
-            }
-        }
-        self.put_batch(&tx)?;
-        tx.commit()?;
-        Ok(ended)
+            },
+        )?;
+        sort::merge_into(
+            self.store,
+            self.incident.as_str(),
+            &mut self.batch,
+            &mut self.added,
+            runs,
+            progress,
+            on_event,
+        )
     }
 
     /// The final, audited transaction: the batch becomes committed, the counts are revised
@@ -628,6 +681,54 @@ impl<'a> Stager<'a> {
                 Change::new("roster.import", format!("roster/{id}")).detail(detail),
             ))
         })
+    }
+}
+
+/// Progress of an import, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// Bytes of the file read (phase 1).
+    Read(u64),
+    /// Rows written of the rows to write (phase 2).
+    Write { done: u64, total: u64 },
+}
+
+/// What the import reports, row by row.
+#[derive(Debug)]
+pub enum Event {
+    /// A row failed validation and was not imported.
+    Rejected(RowIssue),
+    /// A row has the identifier of an earlier row (`first_batch` = this batch: earlier in
+    /// this file).
+    Duplicate {
+        line: u64,
+        first_batch: u32,
+        first_line: u64,
+    },
+}
+
+/// What the counts need to know about a row (no PHI beyond the State).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowClass {
+    state: Option<[u8; 2]>,
+    deceased: bool,
+    nok_known: bool,
+    reachable: bool,
+    postal: bool,
+}
+
+impl RowClass {
+    pub fn of(row: &RosterRow) -> RowClass {
+        RowClass {
+            state: row
+                .state
+                .as_deref()
+                .and_then(|s| s.as_bytes().try_into().ok()),
+            deceased: row.deceased,
+            nok_known: row.nok_contact_known(),
+            reachable: row.reachable(),
+            postal: row.has_postal_address(),
+        }
     }
 }
 
