@@ -976,3 +976,74 @@ where
     }
     Ok(out)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::vault::Vault;
+
+    fn sample() -> RosterRow {
+        RosterRow {
+            id: "MRN-1".into(),
+            first_name: "Ann".into(),
+            last_name: "Lee".into(),
+            address1: "1 Main St".into(),
+            city: "Austin".into(),
+            state: Some("TX".into()),
+            zip: "78701".into(),
+            deceased: true,
+            nok_state: Some("CA".into()),
+            ..RosterRow::default()
+        }
+    }
+
+    #[test]
+    fn sealed_rows_round_trip_and_are_bound_to_their_key() {
+        let (vault, _) = Vault::create(b"pw").unwrap();
+        let codec = PhiCodec::Sealed(vault);
+        let keyer = PersonKeyer::new(&codec).unwrap();
+        let mut key = String::new();
+        keyer.row_key("2026-0001", "MRN-1", &mut key);
+        assert!(!key.contains("MRN"));
+        let v = encode_row(&codec, &key, 3, 17, &sample()).unwrap();
+        assert_eq!(stamp(&v), Some((3, 17)));
+        assert_eq!(decode_row(&codec, &key, &v).unwrap(), sample());
+        let mut other = String::new();
+        keyer.row_key("2026-0001", "MRN-2", &mut other);
+        assert!(
+            decode_row(&codec, &other, &v).is_err(),
+            "moved value must fail"
+        );
+    }
+
+    #[test]
+    fn person_keys_are_keyed_and_per_incident() {
+        let plain = PersonKeyer::new(&PhiCodec::Plain).unwrap();
+        let (vault, _) = Vault::create(b"pw").unwrap();
+        let sealed = PersonKeyer::new(&PhiCodec::Sealed(vault)).unwrap();
+        assert_ne!(plain.hash("a", "1"), sealed.hash("a", "1"));
+        assert_ne!(plain.hash("a", "1"), plain.hash("b", "1"));
+        assert_ne!(plain.hash("a1", ""), plain.hash("a", "1"));
+        assert!(PersonKeyer::new(&PhiCodec::Locked).is_err());
+    }
+
+    #[test]
+    fn plain_rows_round_trip_with_empty_fields_left_out() {
+        let v = encode_row(&PhiCodec::Plain, "k", 1, 2, &sample()).unwrap();
+        let text = String::from_utf8_lossy(&v[STAMP_LEN + 1..]).into_owned();
+        assert!(!text.contains("address2"), "{text}");
+        assert_eq!(decode_row(&PhiCodec::Plain, "k", &v).unwrap(), sample());
+    }
+
+    #[test]
+    fn totals_read_as_counts() {
+        let mut t = RosterTotals::roster();
+        t.add_row(&sample());
+        let c: Counts = serde_json::from_slice(&json(&t).unwrap()).unwrap();
+        assert_eq!(c.source, CountSource::Roster);
+        assert_eq!(c.total, 1);
+        assert_eq!(c.by_state.get("TX"), Some(&1));
+        assert_eq!(c.deceased_without_nok, 1);
+    }
+}
