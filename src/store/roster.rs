@@ -422,6 +422,22 @@ pub fn totals(tx: &ReadTransaction, id: &IncidentId) -> Result<Option<RosterTota
     Ok(Some(totals))
 }
 
+/// [`roster_counts`] inside a write transaction (for the engine's snapshot on update).
+pub fn roster_counts_write(tx: &WriteTransaction, id: &IncidentId) -> Result<Option<Counts>> {
+    let t = tx.open_table(ROSTER_COUNTS)?;
+    let Some(v) = t.get(id.as_str())? else {
+        return Ok(None);
+    };
+    let mut c: Counts = serde_json::from_slice(v.value()).map_err(|_| {
+        Error::Database(
+            "the roster counts record is unreadable; run `breachdesk audit verify` to locate the damage"
+                .into(),
+        )
+    })?;
+    c.source = CountSource::Roster;
+    Ok(Some(c))
+}
+
 /// The counts of an incident's imported roster (source [`CountSource::Roster`]), for the
 /// obligations engine: `by_state` includes deceased individuals, `unreachable` counts living
 /// individuals only. `None` when no roster was imported. Needs no key.
