@@ -190,20 +190,11 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
 fn check_records(tx: &ReadTransaction, latest: &Latest, findings: &mut Vec<Finding>) -> Result<()> {
     let mut subjects: Vec<(&String, &(u64, Hash))> = latest.iter().collect();
     subjects.sort_by_key(|(_, (seq, _))| *seq);
-    let meta = tx.open_table(META)?;
-    let incidents = tx.open_table(INCIDENTS)?;
-    let phi = tx.open_table(PHI)?;
-    let assessments = tx.open_table(ASSESSMENTS)?;
-    let manifests = tx.open_table(MANIFESTS)?;
+    let t = crate::store::DigestTables::open_read(tx)?;
+    let (meta, incidents, phi, assessments, manifests) =
+        (&t.meta, &t.incidents, &t.phi, &t.assessments, &t.manifests);
     for (subject, (seq, digest)) in subjects {
-        let now = crate::store::subject_digest(
-            subject,
-            &meta,
-            &incidents,
-            &phi,
-            &assessments,
-            &manifests,
-        )?;
+        let now = crate::store::subject_digest(subject, &t)?;
         if now != *digest {
             findings.push(Finding {
                 seq: Some(*seq),
@@ -253,6 +244,17 @@ fn check_records(tx: &ReadTransaction, latest: &Latest, findings: &mut Vec<Findi
         let (k, _) = row?;
         let id = k.value().split('/').next().unwrap_or_default().to_string();
         orphan(format!("incident/{id}"), "letters manifest of");
+    }
+    // Committed roster rows, batches and counts belong to `roster/<id>`; staging rows and
+    // batches (an interrupted import) are not part of the record.
+    let audited = |id: &str| latest.contains_key(&format!("roster/{id}"));
+    for id in crate::store::roster::committed_incidents(
+        &t.roster_rows,
+        &t.roster_batches,
+        &t.roster_counts,
+        audited,
+    )? {
+        orphan(format!("roster/{id}"), "stored");
     }
     Ok(())
 }

@@ -83,6 +83,11 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
+    /// Rosters of affected individuals: import a CSV, counts per State, purge
+    #[command(subcommand)]
+    Roster(super::cmd_roster::RosterCommand),
+    /// Change the database passphrase (the data key is re-wrapped, data is not re-encrypted)
+    Rekey(super::cmd_roster::RekeyArgs),
 }
 
 #[derive(Debug, Args)]

@@ -21,8 +21,7 @@ use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::letters::{
     self, AnnualLogRecord, BaToCeContext, Format, HhsWorksheet, IncidentContext, LeDelayContext,
-    LetterContext, LetterKind, MediaContext, OrgContext, RecipientContext, Renderer, ReportType,
-    SubstituteContext,
+    LetterContext, LetterKind, MediaContext, OrgContext, Renderer, ReportType, SubstituteContext,
 };
 use crate::rules::{DeterminationClass, ObligationStatus};
 use crate::store::phi::PhiCodec;
@@ -315,8 +314,6 @@ pub struct ShardSpec {
     /// File-name stem, e.g. `individual-text`.
     pub stem: String,
     pub format: Format,
-    /// Mail-merge CSV instead of rendered letters.
-    pub csv: bool,
     pub per_file: usize,
     pub title: String,
     pub exercise: bool,
@@ -328,13 +325,11 @@ pub struct Shards<'a> {
     dir: PathBuf,
     stem: String,
     format: Format,
-    csv: bool,
     per_file: usize,
     title: String,
     exercise: bool,
     renderer: &'a Renderer,
     current: Option<(Hashing<BufWriter<File>>, String, u64)>,
-    pending_csv: Vec<RecipientContext>,
     done: Vec<ManifestFile>,
     partials: Vec<PathBuf>,
     data: Sha256,
@@ -347,13 +342,11 @@ impl<'a> Shards<'a> {
             dir: dir.to_path_buf(),
             stem: spec.stem,
             format: spec.format,
-            csv: spec.csv,
             per_file: spec.per_file.max(1),
             title: spec.title,
             exercise: spec.exercise,
             renderer,
             current: None,
-            pending_csv: Vec::new(),
             done: Vec::new(),
             partials: Vec::new(),
             data: Sha256::new(),
@@ -362,10 +355,9 @@ impl<'a> Shards<'a> {
     }
 
     fn ext(&self) -> &'static str {
-        match (self.csv, self.format) {
-            (true, _) => "csv",
-            (false, Format::Text) => "txt",
-            (false, Format::Html) => "html",
+        match self.format {
+            Format::Text => "txt",
+            Format::Html => "html",
         }
     }
 
@@ -380,7 +372,7 @@ impl<'a> Shards<'a> {
             hash: Sha256::new(),
             bytes: 0,
         };
-        if !self.csv && self.format == Format::Html {
+        if self.format == Format::Html {
             letters::write_html_head(&mut w, &self.title, self.exercise).map_err(letter_error)?;
         }
         self.current = Some((w, name, 0));
@@ -388,22 +380,10 @@ impl<'a> Shards<'a> {
     }
 
     fn close(&mut self) -> Result<()> {
-        if self.csv && !self.pending_csv.is_empty() {
-            let kind = LetterKind::from_key(self.stem.split('-').next().unwrap_or(""))
-                .unwrap_or(LetterKind::Individual);
-            let rows = std::mem::take(&mut self.pending_csv);
-            let (w, _, n) = self
-                .current
-                .as_mut()
-                .ok_or_else(|| Error::Storage("no open shard".into()))?;
-            letters::mail_merge_csv(&mut *w, kind, self.exercise, rows.iter())
-                .map_err(letter_error)?;
-            *n = rows.len() as u64;
-        }
         let Some((mut w, name, n)) = self.current.take() else {
             return Ok(());
         };
-        if !self.csv && self.format == Format::Html {
+        if self.format == Format::Html {
             letters::write_html_foot(&mut w).map_err(letter_error)?;
         }
         w.flush()
@@ -425,26 +405,20 @@ impl<'a> Shards<'a> {
         let json = serde_json::to_vec(ctx).map_err(|e| Error::Storage(e.to_string()))?;
         self.data.update((json.len() as u64).to_be_bytes());
         self.data.update(&json);
-        if self.csv {
-            if let Some(r) = &ctx.recipient {
-                self.pending_csv.push(r.clone());
-            }
-        } else {
-            let format = self.format;
-            let first = self.current.as_ref().is_some_and(|c| c.2 == 0);
-            let (w, _, _) = self
-                .current
-                .as_mut()
-                .ok_or_else(|| Error::Storage("no open shard".into()))?;
-            if format == Format::Text && !first {
-                // A form feed between letters: one letter per printed page.
-                w.write_all(b"\x0c\n")
-                    .map_err(|e| Error::io("cannot write a letter", e))?;
-            }
-            self.renderer
-                .render_to(kind, format, ctx, w)
-                .map_err(letter_error)?;
+        let format = self.format;
+        let first = self.current.as_ref().is_some_and(|c| c.2 == 0);
+        let (w, _, _) = self
+            .current
+            .as_mut()
+            .ok_or_else(|| Error::Storage("no open shard".into()))?;
+        if format == Format::Text && !first {
+            // A form feed between letters: one letter per printed page.
+            w.write_all(b"\x0c\n")
+                .map_err(|e| Error::io("cannot write a letter", e))?;
         }
+        self.renderer
+            .render_to(kind, format, ctx, w)
+            .map_err(letter_error)?;
         let full = {
             let c = self
                 .current
@@ -585,21 +559,63 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
         if csv { "mail-merge" } else { format.key() }
     );
     let spec = ShardSpec {
-        stem,
+        stem: stem.clone(),
         format,
-        csv,
         per_file: a.shard_size,
-        title,
+        title: title.clone(),
         exercise: inc.exercise,
     };
     let mut shards = Shards::new(&a.out, spec, &renderer);
     let progress = super::progress::bar(ctx, counts.total, "letters");
     match kind {
         LetterKind::Individual | LetterKind::NextOfKin => {
-            super::roster_glue::recipients(&tx, &inc, &codec, kind, &base, &mut |c| {
-                progress.inc(1);
-                shards.push(kind, c)
-            })?;
+            let bulk = super::roster_glue::render_bulk(
+                &tx,
+                &inc,
+                &codec,
+                &renderer,
+                &base,
+                &super::roster_glue::BulkSpec {
+                    kind,
+                    format,
+                    csv,
+                    stem: &stem,
+                    title: &title,
+                    per_file: a.shard_size,
+                    out: &a.out,
+                },
+                &progress,
+            )?;
+            progress.finish_and_clear();
+            drop(tx);
+            drop(shards);
+            if bulk.count == 0 {
+                return Err(Error::invalid(format!(
+                    "no roster row of {id} gets a {} letter ({}); nothing was written",
+                    kind.key(),
+                    if kind == LetterKind::Individual {
+                        "no living individual with a usable postal address or e-mail consent"
+                    } else {
+                        "no deceased individual with a known next-of-kin address"
+                    }
+                )));
+            }
+            let fmt = if csv { "csv" } else { format.key() };
+            let th = if csv {
+                String::new()
+            } else {
+                template_hash(a.templates.as_deref(), kind, format)?
+            };
+            let m = manifest_for(
+                &inc,
+                kind,
+                fmt,
+                notice_date,
+                bulk.files,
+                th,
+                bulk.data_sha256,
+            );
+            return finish_batch(ctx, &store, &a.out, m);
         }
         LetterKind::Media => {
             let states: Vec<String> = ev
@@ -667,6 +683,11 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
             })?;
             let attachment = "ba_to_ce-individuals.csv";
             let n = super::roster_glue::attachment(&tx, &inc, &codec, &a.out.join(attachment))?;
+            if n == 0 {
+                return Err(Error::invalid(
+                    "the roster holds no individual to identify to the covered entity",
+                ));
+            }
             let mut b = BaToCeContext::new(&org.legal_name, &ce, &counts, attachment);
             b.individuals_count = n;
             shards.push(kind, &base.clone().with_ba_to_ce(b))?;

@@ -10,6 +10,7 @@ pub mod cmd_letters;
 mod cmd_org;
 pub use cmd_org::load_org;
 mod cmd_report;
+pub mod cmd_roster;
 pub mod engine;
 pub mod facts_input;
 pub mod output;
@@ -222,6 +223,8 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
                 .map_err(|e| Error::io("cannot write the man page", e))?;
             Ok(0)
         }
+        Command::Roster(c) => cmd_roster::run(&ctx, c),
+        Command::Rekey(a) => cmd_roster::rekey(&ctx, a),
     }
 }
 

@@ -1,21 +1,38 @@
 //! Where the letters and the engine meet the roster: counts (the roster's once one is
-//! imported, else the facts' estimates) and the stream of recipients.
+//! imported, else the facts' estimates), the recipients of each letter kind, bulk
+//! rendering of a roster's letters in parallel, and the BA's identification CSV.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{ReadTransaction, WriteTransaction};
+use sha2::{Digest, Sha256};
 
+use super::cmd_letters::ManifestFile;
+use crate::audit::entry::hex;
 use crate::domain::{Counts, Incident};
 use crate::error::{Error, Result};
-use crate::letters::{LetterContext, LetterKind};
+use crate::intake::roster_csv::RosterRow;
+use crate::letters::stencil::Stencil;
+use crate::letters::{self, Format, LetterContext, LetterKind, RecipientContext, Renderer};
 use crate::store::phi::PhiCodec;
+use crate::store::roster::{self, BatchStatus};
+use crate::store::tables::ROSTER_ROWS;
 
 /// Counts for the engine, in a read transaction.
-pub fn counts_read(_tx: &ReadTransaction, inc: &Incident) -> Result<Counts> {
-    Ok(Counts::from_facts(&inc.facts.individuals))
+pub fn counts_read(tx: &ReadTransaction, inc: &Incident) -> Result<Counts> {
+    Ok(roster::roster_counts(tx, &inc.id)?
+        .unwrap_or_else(|| Counts::from_facts(&inc.facts.individuals)))
 }
 
 /// Counts for the engine, inside a write transaction.
-pub fn counts_write(_tx: &WriteTransaction, inc: &Incident) -> Result<Counts> {
-    Ok(Counts::from_facts(&inc.facts.individuals))
+pub fn counts_write(tx: &WriteTransaction, inc: &Incident) -> Result<Counts> {
+    Ok(roster::roster_counts_write(tx, &inc.id)?
+        .unwrap_or_else(|| Counts::from_facts(&inc.facts.individuals)))
 }
 
 fn no_roster(inc: &Incident) -> Error {
@@ -25,24 +42,447 @@ fn no_roster(inc: &Incident) -> Error {
     ))
 }
 
-/// Calls `f` with a letter context per recipient of `kind`, in roster order.
-pub fn recipients(
-    _tx: &ReadTransaction,
+/// The batches whose rows are part of the record.
+fn committed(tx: &ReadTransaction, inc: &Incident) -> Result<HashSet<u32>> {
+    let set: HashSet<u32> = roster::batches(tx, &inc.id)?
+        .into_iter()
+        .filter(|b| b.status == BatchStatus::Committed)
+        .map(|b| b.seq)
+        .collect();
+    if set.is_empty() {
+        return Err(no_roster(inc));
+    }
+    Ok(set)
+}
+
+/// Calls `f` with each committed row's key and stored value, in key order, until it
+/// returns `false`.
+fn for_each_stored(
+    tx: &ReadTransaction,
     inc: &Incident,
-    _codec: &PhiCodec,
-    _kind: LetterKind,
-    _base: &LetterContext,
-    _f: &mut dyn FnMut(&LetterContext) -> Result<()>,
+    mut f: impl FnMut(&str, &[u8]) -> Result<bool>,
 ) -> Result<()> {
-    Err(no_roster(inc))
+    let batches = committed(tx, inc)?;
+    let rows = tx.open_table(ROSTER_ROWS)?;
+    let prefix = format!("{}/", inc.id);
+    for row in rows.range(prefix.as_str()..)? {
+        let (k, v) = row?;
+        let key = k.value();
+        if !key.starts_with(&prefix) {
+            break;
+        }
+        let value = v.value();
+        if roster::stamp(value).is_some_and(|(b, _)| batches.contains(&b)) && !f(key, value)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The recipient of a letter of `kind` for this person, if they get one: living individuals
+/// who can be reached (by post, or by e-mail with consent) get the individual letter, a
+/// minor's through the parent or guardian named; the next of kin or personal representative
+/// of a deceased individual, when their address is known, gets the next-of-kin letter
+/// (164.404(d)(1)(ii)).
+pub fn recipient(kind: LetterKind, r: &RosterRow) -> Option<RecipientContext> {
+    let lines = |a: &str, b: &str| -> Vec<String> {
+        [a, b]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    match kind {
+        LetterKind::Individual if !r.deceased && r.reachable() => {
+            let name = if r.minor && !r.representative_name.is_empty() {
+                format!(
+                    "{}, parent or guardian of {}",
+                    r.representative_name,
+                    r.display_name()
+                )
+            } else {
+                r.display_name()
+            };
+            let postal = r.has_postal_address();
+            Some(RecipientContext {
+                id: r.id.clone(),
+                name,
+                address_lines: if postal {
+                    lines(&r.address1, &r.address2)
+                } else {
+                    vec![]
+                },
+                city: if postal {
+                    r.city.clone()
+                } else {
+                    String::new()
+                },
+                state: if postal {
+                    r.state.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                zip: if postal { r.zip.clone() } else { String::new() },
+                email: if r.email_usable() {
+                    r.email.clone()
+                } else {
+                    String::new()
+                },
+                deceased_name: None,
+            })
+        }
+        LetterKind::NextOfKin if r.deceased && r.nok_contact_known() => Some(RecipientContext {
+            id: r.id.clone(),
+            name: r.nok_name.clone(),
+            address_lines: lines(&r.nok_address, ""),
+            city: r.nok_city.clone(),
+            state: r.nok_state.clone().unwrap_or_default(),
+            zip: r.nok_zip.clone(),
+            email: String::new(),
+            deceased_name: Some(r.display_name()),
+        }),
+        _ => None,
+    }
+}
+
+/// What [`render_bulk`] produced.
+pub struct Bulk {
+    pub files: Vec<ManifestFile>,
+    pub data_sha256: String,
+    pub count: u64,
+    /// Whether the compiled stencil was used (it is verified first; else the renderer).
+    pub stencil: bool,
+}
+
+/// What one batch of letters is.
+pub struct BulkSpec<'a> {
+    pub kind: LetterKind,
+    pub format: Format,
+    /// Mail-merge CSV instead of letters.
+    pub csv: bool,
+    pub stem: &'a str,
+    pub title: &'a str,
+    pub per_file: usize,
+    pub out: &'a Path,
+}
+
+/// One shard's work: its index and the stored rows it covers.
+type Job = (usize, Vec<(String, Vec<u8>)>);
+
+struct ShardDone {
+    index: usize,
+    partial: PathBuf,
+    file: ManifestFile,
+    data: [u8; 32],
+}
+
+struct HashWrite<W: Write> {
+    inner: W,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashWrite<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn io(e: std::io::Error) -> Error {
+    Error::io("cannot write a letters file", e)
+}
+
+fn letter_err(e: letters::LetterError) -> Error {
+    Error::invalid(e.to_string())
+}
+
+/// Renders every recipient's letter of `spec.kind` from the roster into shard files, on all
+/// cores. Rows are read in key order and cut into shards of `per_file` stored rows; each
+/// shard is decoded, filtered and rendered by a worker into its own file, so the output is
+/// the same bytes whatever the number of threads. Files are written under `.partial` names
+/// and renamed (numbered in order, empty shards dropped) only when all are complete.
+pub fn render_bulk(
+    tx: &ReadTransaction,
+    inc: &Incident,
+    codec: &PhiCodec,
+    renderer: &Renderer,
+    base: &LetterContext,
+    spec: &BulkSpec,
+    progress: &indicatif::ProgressBar,
+) -> Result<Bulk> {
+    let per_file = spec.per_file.max(1);
+    // Compile the stencil and check it on the first real recipients.
+    let mut sample = Vec::new();
+    let mut seen = 0;
+    for_each_stored(tx, inc, |k, v| {
+        let row = roster::decode_row(codec, k, v)?;
+        if let Some(r) = recipient(spec.kind, &row) {
+            sample.push(r);
+        }
+        seen += 1;
+        Ok(sample.len() < 1_000 && seen < 20_000)
+    })?;
+    let stencil = if spec.csv {
+        None
+    } else {
+        let deceased = spec.kind == LetterKind::NextOfKin;
+        Stencil::build(renderer, spec.kind, spec.format, base, deceased)
+            .map_err(letter_err)?
+            .filter(|s| s.verify(renderer, spec.kind, spec.format, base, sample.iter()))
+    };
+    // Without a stencil the renderer checks strictness and contacts on the first letter.
+    if let (None, false, Some(first)) = (&stencil, spec.csv, sample.first()) {
+        let mut ctx = base.clone();
+        ctx.recipient = Some(first.clone());
+        renderer
+            .render(spec.kind, spec.format, &ctx)
+            .map_err(letter_err)?;
+    }
+
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let (send, recv) = std::sync::mpsc::sync_channel::<Job>(workers);
+    let recv = Mutex::new(recv);
+    let done: Mutex<Vec<ShardDone>> = Mutex::new(Vec::new());
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    let count = AtomicU64::new(0);
+    let ext = match (spec.csv, spec.format) {
+        (true, _) => "csv",
+        (false, Format::Text) => "txt",
+        (false, Format::Html) => "html",
+    };
+
+    let work = |job: Job| -> Result<Option<ShardDone>> {
+        let (index, rows) = job;
+        let mut recipients = Vec::with_capacity(rows.len());
+        for (k, v) in &rows {
+            let row = roster::decode_row(codec, k, v)?;
+            if let Some(r) = recipient(spec.kind, &row) {
+                recipients.push(r);
+            }
+        }
+        progress.inc(rows.len() as u64);
+        if recipients.is_empty() {
+            return Ok(None);
+        }
+        let partial = spec
+            .out
+            .join(format!(".{}-{index:06}.{ext}.partial", spec.stem));
+        let f = File::create(&partial)
+            .map_err(|e| Error::io(format!("cannot create {}", partial.display()), e))?;
+        let mut w = HashWrite {
+            inner: BufWriter::with_capacity(1 << 20, f),
+            hash: Sha256::new(),
+            bytes: 0,
+        };
+        let mut data = Sha256::new();
+        for r in &recipients {
+            let json = serde_json::to_vec(r).map_err(|e| Error::Storage(e.to_string()))?;
+            data.update((json.len() as u64).to_be_bytes());
+            data.update(&json);
+        }
+        if spec.csv {
+            letters::mail_merge_csv(&mut w, spec.kind, base.exercise, recipients.iter())
+                .map_err(letter_err)?;
+        } else {
+            if spec.format == Format::Html {
+                letters::write_html_head(&mut w, spec.title, base.exercise).map_err(letter_err)?;
+            }
+            let mut ctx = base.clone();
+            for (i, r) in recipients.iter().enumerate() {
+                if spec.format == Format::Text && i > 0 {
+                    w.write_all(b"\x0c\n").map_err(io)?;
+                }
+                match &stencil {
+                    Some(st) => st.render_to(r, &mut w).map_err(io)?,
+                    None => {
+                        ctx.recipient = Some(r.clone());
+                        renderer
+                            .render_to(spec.kind, spec.format, &ctx, &mut w)
+                            .map_err(letter_err)?;
+                    }
+                }
+            }
+            if spec.format == Format::Html {
+                letters::write_html_foot(&mut w).map_err(letter_err)?;
+            }
+        }
+        w.flush().map_err(io)?;
+        count.fetch_add(recipients.len() as u64, Ordering::Relaxed);
+        Ok(Some(ShardDone {
+            index,
+            partial,
+            file: ManifestFile {
+                name: String::new(),
+                count: recipients.len() as u64,
+                bytes: w.bytes,
+                sha256: hex(&w.hash.finalize()),
+            },
+            data: data.finalize().into(),
+        }))
+    };
+
+    let read_result = std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let job = match recv.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
+                        continue;
+                    }
+                    match work(job) {
+                        Ok(Some(d)) => {
+                            if let Ok(mut v) = done.lock() {
+                                v.push(d);
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            if let Ok(mut f) = failure.lock() {
+                                f.get_or_insert(e);
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        let mut index = 0usize;
+        let mut chunk = Vec::with_capacity(per_file.min(100_000));
+        let r = for_each_stored(tx, inc, |k, v| {
+            chunk.push((k.to_string(), v.to_vec()));
+            if chunk.len() >= per_file {
+                index += 1;
+                let job = (
+                    index,
+                    std::mem::replace(&mut chunk, Vec::with_capacity(per_file.min(100_000))),
+                );
+                send.send(job)
+                    .map_err(|_| Error::Storage("the letter workers stopped".into()))?;
+            }
+            Ok(true)
+        })
+        .and_then(|()| {
+            if !chunk.is_empty() {
+                index += 1;
+                send.send((index, std::mem::take(&mut chunk)))
+                    .map_err(|_| Error::Storage("the letter workers stopped".into()))?;
+            }
+            Ok(())
+        });
+        drop(send);
+        r
+    });
+    let mut done = done
+        .into_inner()
+        .map_err(|_| Error::Storage("a letter worker panicked".into()))?;
+    let cleanup = |done: &[ShardDone]| {
+        for d in done {
+            let _ = std::fs::remove_file(&d.partial);
+        }
+    };
+    let failed = failure
+        .into_inner()
+        .map_err(|_| Error::Storage("a letter worker panicked".into()))?;
+    if let Some(e) = failed.or(read_result.err()) {
+        cleanup(&done);
+        return Err(e);
+    }
+    done.sort_by_key(|d| d.index);
+    let mut all = Sha256::new();
+    all.update(serde_json::to_vec(base).map_err(|e| Error::Storage(e.to_string()))?);
+    let mut files = Vec::with_capacity(done.len());
+    for (n, d) in done.iter().enumerate() {
+        let name = format!("{}-{:05}.{ext}", spec.stem, n + 1);
+        std::fs::rename(&d.partial, spec.out.join(&name)).map_err(|e| {
+            cleanup(&done);
+            Error::io(format!("cannot rename {}", d.partial.display()), e)
+        })?;
+        all.update(d.data);
+        let mut f = d.file.clone();
+        f.name = name;
+        files.push(f);
+    }
+    Ok(Bulk {
+        files,
+        data_sha256: hex(&all.finalize()),
+        count: count.into_inner(),
+        stencil: stencil.is_some(),
+    })
 }
 
 /// Writes the CSV identifying each individual (164.410(c)(1)); returns how many.
 pub fn attachment(
-    _tx: &ReadTransaction,
+    tx: &ReadTransaction,
     inc: &Incident,
-    _codec: &PhiCodec,
-    _path: &std::path::Path,
+    codec: &PhiCodec,
+    path: &Path,
 ) -> Result<u64> {
-    Err(no_roster(inc))
+    let f = File::create(path)
+        .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+    let mut w = csv::Writer::from_writer(BufWriter::new(f));
+    let header = [
+        "id",
+        "first_name",
+        "last_name",
+        "address1",
+        "address2",
+        "city",
+        "state",
+        "zip",
+        "email",
+        "deceased",
+        "nok_name",
+        "nok_address",
+        "nok_city",
+        "nok_state",
+        "nok_zip",
+    ];
+    let csv_err =
+        |e: csv::Error| Error::Storage(format!("cannot write the identification CSV: {e}"));
+    w.write_record(header).map_err(csv_err)?;
+    let mut n = 0u64;
+    for_each_stored(tx, inc, |k, v| {
+        let r = roster::decode_row(codec, k, v)?;
+        let cells = [
+            r.id.as_str(),
+            &r.first_name,
+            &r.last_name,
+            &r.address1,
+            &r.address2,
+            &r.city,
+            r.state.as_deref().unwrap_or(""),
+            &r.zip,
+            &r.email,
+            if r.deceased { "yes" } else { "no" },
+            &r.nok_name,
+            &r.nok_address,
+            &r.nok_city,
+            r.nok_state.as_deref().unwrap_or(""),
+            &r.nok_zip,
+        ];
+        w.write_record(
+            cells
+                .iter()
+                .map(|c| letters::neutralize_formula(c).into_owned()),
+        )
+        .map_err(csv_err)?;
+        n += 1;
+        Ok(true)
+    })?;
+    w.flush()
+        .map_err(|e| Error::io("cannot write the identification CSV", e))?;
+    Ok(n)
 }

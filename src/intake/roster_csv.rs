@@ -344,8 +344,10 @@ fn detect_field(normalized: &str) -> Option<Field> {
     })
 }
 
-/// One affected individual. Text fields are trimmed and empty when absent.
+/// One affected individual. Text fields are trimmed and empty when absent (and may be left
+/// out of the stored JSON, hence `serde(default)`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RosterRow {
     pub id: String,
     pub first_name: String,
@@ -524,6 +526,8 @@ pub struct RosterReader<R: Read> {
     record: ByteRecord,
     /// Line where the last record read ended (its terminating newline).
     last_end_line: u64,
+    /// Line where the last record returned by `next_row` started.
+    line: u64,
     done: bool,
 }
 
@@ -572,6 +576,7 @@ impl<R: Read> RosterReader<R> {
             options,
             record: ByteRecord::new(),
             last_end_line: 0,
+            line: 0,
             done: false,
         };
         let Some(_line) = reader.read_record()? else {
@@ -597,6 +602,12 @@ impl<R: Read> RosterReader<R> {
         self.csv.get_ref().bytes
     }
 
+    /// The 1-based line where the row last returned by [`RosterReader::next_row`] starts
+    /// (the same numbering as [`RowIssue::line`]); 0 before the first row.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     /// The next row: `Ok(None)` at the end, `Ok(Some(Err(issue)))` for a rejected row,
     /// `Err` for a fatal problem (after which the reader returns `Ok(None)`).
     pub fn next_row(&mut self) -> Result<Option<Result<RosterRow, RowIssue>>, RosterError> {
@@ -604,7 +615,10 @@ impl<R: Read> RosterReader<R> {
             return Ok(None);
         }
         match self.read_record() {
-            Ok(Some(line)) => Ok(Some(self.parse(line))),
+            Ok(Some(line)) => {
+                self.line = line;
+                Ok(Some(self.parse(line)))
+            }
             Ok(None) => {
                 self.done = true;
                 Ok(None)

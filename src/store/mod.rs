@@ -8,6 +8,7 @@ pub mod derived;
 pub mod incidents;
 pub mod manifests;
 pub mod phi;
+pub mod roster;
 pub mod tables;
 pub mod vault;
 
@@ -15,7 +16,7 @@ use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{Builder, Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 
 use crate::audit::entry::{AuditEntry, Hash, ZERO, decode_stored};
 use crate::error::{Error, Result};
@@ -87,7 +88,9 @@ impl Store {
                 |e| Error::io(format!("cannot set permissions on {}", path.display()), e),
             )?;
         }
-        let db = Database::create(path).map_err(|e| map_open_error(e, path))?;
+        let db = builder()
+            .create(path)
+            .map_err(|e| map_open_error(e, path))?;
         Ok(Store {
             db,
             path: path.to_path_buf(),
@@ -124,7 +127,7 @@ impl Store {
                 path.display()
             )));
         }
-        let db = Database::open(path).map_err(|e| map_open_error(e, path))?;
+        let db = builder().open(path).map_err(|e| map_open_error(e, path))?;
         let store = Store {
             db,
             path: path.to_path_buf(),
@@ -136,7 +139,26 @@ impl Store {
                 path.display()
             )));
         }
+        store.ensure_extra_tables()?;
         Ok(store)
+    }
+
+    /// Creates the tables added after schema version 1 was first written (empty tables hold
+    /// no records, so this needs no audit entry).
+    fn ensure_extra_tables(&self) -> Result<()> {
+        let tx = self.db.begin_read()?;
+        let missing = match tx.open_table(ROSTER_COUNTS) {
+            Ok(_) => false,
+            Err(redb::TableError::TableDoesNotExist(_)) => true,
+            Err(e) => return Err(e.into()),
+        };
+        drop(tx);
+        if missing {
+            let tx = self.db.begin_write()?;
+            extra_tables(&tx)?;
+            tx.commit()?;
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -194,9 +216,24 @@ impl Store {
     }
 }
 
+/// redb's page cache (default 1 GiB) is capped so that a roster import of any size stays
+/// within a bounded resident set; the OS page cache does the rest.
+pub const CACHE_BYTES: usize = 24 * 1024 * 1024;
+
+fn builder() -> Builder {
+    let mut b = Database::builder();
+    b.set_cache_size(CACHE_BYTES);
+    b
+}
+
 /// Tables added by later modules, created up front so read transactions can always open them.
-fn extra_tables(tx: &WriteTransaction) -> Result<()> {
+/// Also called before roster writes, so databases created before the roster tables existed
+/// gain them on first use.
+pub(crate) fn extra_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(MANIFESTS)?;
+    tx.open_table(ROSTER_ROWS)?;
+    tx.open_table(ROSTER_BATCHES)?;
+    tx.open_table(ROSTER_COUNTS)?;
     Ok(())
 }
 
@@ -251,55 +288,86 @@ pub fn append_entry(
     Ok(entry)
 }
 
+/// The tables a subject digest reads, opened in one transaction (read or write).
+pub struct DigestTables<T> {
+    pub meta: T,
+    pub incidents: T,
+    pub phi: T,
+    pub assessments: T,
+    pub manifests: T,
+    pub roster_rows: T,
+    pub roster_batches: T,
+    pub roster_counts: T,
+}
+
+macro_rules! open_digest_tables {
+    ($tx:expr) => {
+        DigestTables {
+            meta: $tx.open_table(META)?,
+            incidents: $tx.open_table(INCIDENTS)?,
+            phi: $tx.open_table(PHI)?,
+            assessments: $tx.open_table(ASSESSMENTS)?,
+            manifests: $tx.open_table(MANIFESTS)?,
+            roster_rows: $tx.open_table(ROSTER_ROWS)?,
+            roster_batches: $tx.open_table(ROSTER_BATCHES)?,
+            roster_counts: $tx.open_table(ROSTER_COUNTS)?,
+        }
+    };
+}
+
+impl DigestTables<redb::ReadOnlyTable<&'static str, &'static [u8]>> {
+    /// Opens the tables in a read transaction. A database created before the roster tables
+    /// existed and never written since has none: see [`Store::open`], which adds them.
+    pub fn open_read(tx: &ReadTransaction) -> Result<Self> {
+        Ok(open_digest_tables!(tx))
+    }
+}
+
 /// The digest of a subject's current state inside a write transaction.
 pub fn subject_digest_write(tx: &WriteTransaction, subject: &str) -> Result<Hash> {
-    let meta = tx.open_table(META)?;
-    let incidents = tx.open_table(INCIDENTS)?;
-    let phi = tx.open_table(PHI)?;
-    let assessments = tx.open_table(ASSESSMENTS)?;
-    let manifests = tx.open_table(MANIFESTS)?;
-    subject_digest(subject, &meta, &incidents, &phi, &assessments, &manifests)
+    extra_tables(tx)?;
+    let t = open_digest_tables!(tx);
+    subject_digest(subject, &t)
 }
 
 /// The digest of a subject's current state in a read transaction.
 pub fn subject_digest_read(tx: &ReadTransaction, subject: &str) -> Result<Hash> {
-    let meta = tx.open_table(META)?;
-    let incidents = tx.open_table(INCIDENTS)?;
-    let phi = tx.open_table(PHI)?;
-    let assessments = tx.open_table(ASSESSMENTS)?;
-    let manifests = tx.open_table(MANIFESTS)?;
-    subject_digest(subject, &meta, &incidents, &phi, &assessments, &manifests)
+    subject_digest(subject, &DigestTables::open_read(tx)?)
 }
 
 /// Which stored records make up a subject (documented in ARCHITECTURE.md):
 /// `org` → meta `encryption`, `org`, `wrapped_key`; `keys/signing` →
 /// meta `audit_public_key`; `incident/<id>` → incidents `<id>`, phi `incident/<id>/…` and
-/// assessments `<id>` (determination and obligation snapshot).
-pub fn subject_digest<T>(
-    subject: &str,
-    meta: &T,
-    incidents: &T,
-    phi: &T,
-    assessments: &T,
-    manifests: &T,
-) -> Result<Hash>
+/// assessments `<id>` (determination and obligation snapshot), manifests `<id>/…`;
+/// `roster/<id>` → the
+/// committed roster rows of `<id>` (keys and sealed values, in key order), its committed
+/// batch records and its counts record (staging rows and batches are not part of it; see
+/// `store::roster`).
+pub fn subject_digest<T>(subject: &str, t: &DigestTables<T>) -> Result<Hash>
 where
     T: ReadableTable<&'static str, &'static [u8]>,
 {
     let mut d = SubjectDigest::default();
     match subject.split_once('/') {
         None if subject == "org" => {
-            digest_one(&mut d, "meta_v1", meta, META_ENCRYPTION)?;
-            digest_one(&mut d, "meta_v1", meta, META_ORG)?;
-            digest_one(&mut d, "meta_v1", meta, META_WRAPPED_KEY)?;
+            digest_one(&mut d, "meta_v1", &t.meta, META_ENCRYPTION)?;
+            digest_one(&mut d, "meta_v1", &t.meta, META_ORG)?;
+            digest_one(&mut d, "meta_v1", &t.meta, META_WRAPPED_KEY)?;
         }
-        Some(("keys", "signing")) => digest_one(&mut d, "meta_v1", meta, META_SIGNING_KEY)?,
+        Some(("keys", "signing")) => digest_one(&mut d, "meta_v1", &t.meta, META_SIGNING_KEY)?,
         Some(("incident", id)) => {
-            digest_one(&mut d, "incidents_v1", incidents, id)?;
-            digest_prefix(&mut d, "phi_v1", phi, &format!("incident/{id}/"))?;
-            digest_one(&mut d, "assessments_v1", assessments, id)?;
-            digest_prefix(&mut d, "manifests_v1", manifests, &format!("{id}/"))?;
+            digest_one(&mut d, "incidents_v1", &t.incidents, id)?;
+            digest_prefix(&mut d, "phi_v1", &t.phi, &format!("incident/{id}/"))?;
+            digest_one(&mut d, "assessments_v1", &t.assessments, id)?;
+            digest_prefix(&mut d, "manifests_v1", &t.manifests, &format!("{id}/"))?;
         }
+        Some(("roster", id)) => roster::digest_roster(
+            &mut d,
+            id,
+            &t.roster_rows,
+            &t.roster_batches,
+            &t.roster_counts,
+        )?,
         _ => {}
     }
     Ok(d.finish())

@@ -26,6 +26,14 @@ pub const MANIFESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("manife
 /// The audit chain, keyed by sequence number.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
 
+/// Roster rows (one affected individual each), keyed `<incident>/<person key hex>`; value
+/// `batch u32 BE ‖ line u64 BE ‖ sealed RosterRow JSON` (see `store::roster`).
+pub const ROSTER_ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_rows_v1");
+/// Roster import batches (JSON), keyed `<incident>/<batch seq, 6 digits>`.
+pub const ROSTER_BATCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_batches_v1");
+/// Roster aggregate counts per incident (JSON `Counts` plus extra tallies; no PHI).
+pub const ROSTER_COUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_counts_v1");
+
 pub const META_SCHEMA: &str = "schema_version";
 pub const META_ORG: &str = "org";
 pub const META_ENCRYPTION: &str = "encryption";

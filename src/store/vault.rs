@@ -455,6 +455,19 @@ impl Vault {
         aead_open(&self.key, nonce, ad, ct).ok_or(VaultError::Decrypt)
     }
 
+    /// A 32-byte key derived from the data key for one purpose, named by `label`:
+    /// `SHA-256("breachdesk-subkey-v1" || 0x00 || label || 0x00 || data key)`. Used where a
+    /// keyed hash is needed (roster person keys) without ever exposing the data key.
+    pub fn derive_subkey(&self, label: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"breachdesk-subkey-v1");
+        h.update([0u8]);
+        h.update(label.as_bytes());
+        h.update([0u8]);
+        h.update(self.key);
+        h.finalize().into()
+    }
+
     /// A fingerprint of the data key, `SHA-256("breachdesk-key-check-v1" || key)`: lets a
     /// database record which key it was written under without revealing the key.
     pub fn key_check(&self) -> [u8; 32] {

@@ -9,3 +9,4 @@ mod engine;
 mod exercise;
 mod incident;
 mod letters;
+mod roster;
