@@ -119,7 +119,7 @@ pub fn assess(ctx: &Ctx, a: AssessArgs) -> Result<i32> {
         let mut d = derived::get_write(tx, &id)?;
         d.assessment = Some(record.clone());
         derived::put(tx, &id, &d)?;
-        let counts = Counts::from_facts(&inc.facts.individuals);
+        let counts = super::roster_glue::counts_write(tx, &inc)?;
         engine::refresh(tx, &org, &inc, &counts, today, now)?;
         let d = derived::get_write(tx, &id)?;
         let mut detail = format!("engine={}", engine_det.class.key());
@@ -134,7 +134,7 @@ pub fn assess(ctx: &Ctx, a: AssessArgs) -> Result<i32> {
             Change::new("incident.assess", format!("incident/{id}")).detail(detail),
         ))
     })?;
-    let counts = Counts::from_facts(&inc.facts.individuals);
+    let counts = super::roster_glue::counts_read(&store.read()?, &inc)?;
     let ev = engine::evaluate(&org, &inc, &d, &counts, None, today);
     if ctx.json {
         return print_json(&EvaluationOut::new(&ev, Some(&record))).map(|_| 0);
@@ -430,7 +430,7 @@ pub fn deadlines(ctx: &Ctx, a: DeadlinesArgs) -> Result<i32> {
             continue;
         }
         let d = derived::get(&assessments, &inc.id)?;
-        let counts = Counts::from_facts(&inc.facts.individuals);
+        let counts = super::roster_glue::counts_read(&tx, &inc)?;
         let ev = engine::evaluate(&org, &inc, &d, &counts, policy(a.le_policy), today);
         evals.push((inc, ev));
     }

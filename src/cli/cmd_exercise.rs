@@ -196,7 +196,7 @@ fn start(ctx: &Ctx, a: ExerciseStartArgs) -> Result<i32> {
         let mut d = derived::get_write(tx, &inc.id)?;
         d.exercise = Some(state.clone());
         derived::put(tx, &inc.id, &d)?;
-        let counts = Counts::from_facts(&inc.facts.individuals);
+        let counts = super::roster_glue::counts_write(tx, &inc)?;
         engine::refresh(tx, &org, &inc, &counts, date, actor.now)?;
         Ok((
             (),
@@ -289,7 +289,7 @@ fn save(
         let mut d = derived::get_write(tx, &inc.id)?;
         d.exercise = Some(state.clone());
         derived::put(tx, &inc.id, &d)?;
-        let counts = Counts::from_facts(&inc.facts.individuals);
+        let counts = super::roster_glue::counts_write(tx, &inc)?;
         engine::refresh(tx, &org, &inc, &counts, date, actor.now)?;
         Ok((
             (),

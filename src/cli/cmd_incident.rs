@@ -85,7 +85,7 @@ fn new(ctx: &Ctx, a: IncidentNewArgs) -> Result<i32> {
             notices: vec![],
         };
         incidents::put(tx, &inc, &codec)?;
-        let counts = Counts::from_facts(&inc.facts.individuals);
+        let counts = super::roster_glue::counts_write(tx, &inc)?;
         engine::refresh(tx, &org, &inc, &counts, today, now)?;
         Ok((inc, Change::new("incident.new", format!("incident/{id}"))))
     })?;
@@ -122,7 +122,15 @@ fn list(ctx: &Ctx, a: IncidentListArgs) -> Result<i32> {
         })
         .collect();
     if ctx.json {
-        let out: Vec<IncidentSummary> = items.iter().map(IncidentSummary::new).collect();
+        let out = items
+            .iter()
+            .map(|i| {
+                Ok(IncidentSummary::new(
+                    i,
+                    super::roster_glue::counts_read(&tx, i)?.total,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
         return print_json(&serde_json::json!({ "incidents": out })).map(|_| 0);
     }
     if items.is_empty() {
@@ -131,7 +139,7 @@ fn list(ctx: &Ctx, a: IncidentListArgs) -> Result<i32> {
     }
     let mut t = table(&["ID", "Status", "Discovered", "Individuals", "Title"]);
     for i in &items {
-        let counts = crate::domain::Counts::from_facts(&i.facts.individuals);
+        let counts = super::roster_glue::counts_read(&tx, i)?;
         t.add_row(vec![
             i.id.to_string(),
             i.status.key().to_string(),
@@ -152,7 +160,7 @@ fn show(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
     let tx = store.read()?;
     let inc = incidents::get_read(&tx, id, &codec)?;
     let d = derived::get_read(&tx, id)?;
-    let counts = Counts::from_facts(&inc.facts.individuals);
+    let counts = super::roster_glue::counts_read(&tx, &inc)?;
     let ev = engine::evaluate(&org, &inc, &d, &counts, None, today);
     if ctx.json {
         return print_json(&ShowOut {
@@ -165,7 +173,7 @@ fn show(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
         })
         .map(|_| 0);
     }
-    print_incident(&inc);
+    print_incident(&inc, &counts);
     print_evaluation(ctx, &ev, &d, today);
     Ok(0)
 }
@@ -262,7 +270,7 @@ struct ShowOut<'a> {
     changes_at: Option<String>,
 }
 
-fn print_incident(inc: &Incident) {
+fn print_incident(inc: &Incident, c: &Counts) {
     let f = &inc.facts;
     let b = &f.breach;
     println!("Incident {}  {}", inc.id, f.title);
@@ -308,8 +316,13 @@ fn print_incident(inc: &Incident) {
         "PHI involved: {}",
         join(b.phi.iter().map(|t| t.label()).collect())
     );
-    let c = crate::domain::Counts::from_facts(&f.individuals);
-    println!("Individuals (estimate): {}", c.total);
+    match c.source {
+        crate::domain::CountSource::Roster => println!(
+            "Individuals (roster): {}  (unreachable {}, deceased with next of kin {}, without {})",
+            c.total, c.unreachable, c.deceased_with_nok, c.deceased_without_nok
+        ),
+        crate::domain::CountSource::Estimate => println!("Individuals (estimate): {}", c.total),
+    }
     if !c.by_state.is_empty() {
         let s: Vec<String> = c.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("  by State: {}", s.join(", "));
@@ -407,7 +420,7 @@ fn update(ctx: &Ctx, a: IncidentUpdateArgs) -> Result<i32> {
         } else {
             incidents::put(tx, &inc, &codec)?;
         }
-        let counts = Counts::from_facts(&inc.facts.individuals);
+        let counts = super::roster_glue::counts_write(tx, &inc)?;
         let moved = engine::refresh(tx, &org, &inc, &counts, today, now)?;
         let mut detail = format!("fields={}", changed.join(","));
         if let Some(s) = status {
@@ -545,7 +558,7 @@ fn set_status(
         let detail = f(&mut inc)?;
         inc.updated = ctx.actor.now;
         incidents::put_keep_phi(tx, &inc)?;
-        let counts = Counts::from_facts(&inc.facts.individuals);
+        let counts = super::roster_glue::counts_write(tx, &inc)?;
         engine::refresh(tx, &org, &inc, &counts, today, ctx.actor.now)?;
         Ok((
             inc,
@@ -618,7 +631,7 @@ struct IncidentSummary<'a> {
 }
 
 impl<'a> IncidentSummary<'a> {
-    fn new(i: &'a Incident) -> IncidentSummary<'a> {
+    fn new(i: &'a Incident, individuals: u64) -> IncidentSummary<'a> {
         IncidentSummary {
             id: i.id.as_str(),
             status: i.status.key(),
@@ -628,7 +641,7 @@ impl<'a> IncidentSummary<'a> {
                 .breach
                 .discovered
                 .map(|d| d.format("%Y-%m-%d").to_string()),
-            individuals: crate::domain::Counts::from_facts(&i.facts.individuals).total,
+            individuals,
             exercise: i.exercise,
         }
     }

@@ -193,7 +193,22 @@ fn documents_rendered_from_an_exercise_are_watermarked() {
         .as_str()
         .unwrap()
         .to_string();
+    let roster = e.write(
+        "roster.csv",
+        "id,first,last,address,city,state,zip,deceased,nok name,nok address,nok city,nok state,nok zip\n\
+         1,Ana,Ruiz,1 Main St,Austin,TX,78701,,,,,,\n\
+         2,Dee,Ceased,1 Elm,Reno,NV,89501,yes,Kin Person,3 Oak,Reno,NV,89501\n",
+    );
+    let mut c = e.cmd();
+    c.env_remove("BREACHDESK_NOW");
+    e.run_with(c, &["--db", s(&xdb), "roster", "import", &id, s(&roster)])
+        .ok();
     let kinds = [
+        ("individual", "text"),
+        ("individual", "html"),
+        ("individual", "csv"),
+        ("next_of_kin", "text"),
+        ("next_of_kin", "html"),
         ("media", "text"),
         ("media", "html"),
         ("substitute_web", "text"),
@@ -203,6 +218,7 @@ fn documents_rendered_from_an_exercise_are_watermarked() {
         ("le_delay_memo", "text"),
         ("le_delay_memo", "html"),
     ];
+    let mut rendered = Vec::new();
     for (i, (kind, format)) in kinds.iter().enumerate() {
         let out = e.path(&format!("out{i}"));
         let mut c = e.cmd();
@@ -240,6 +256,21 @@ fn documents_rendered_from_an_exercise_are_watermarked() {
                 "{kind} {format} {p:?}"
             );
         }
+        rendered.push((*kind, *format));
+    }
+    for must in [
+        ("individual", "text"),
+        ("individual", "html"),
+        ("individual", "csv"),
+        ("next_of_kin", "text"),
+        ("next_of_kin", "html"),
+        ("hhs_notice", "text"),
+        ("le_delay_memo", "html"),
+    ] {
+        assert!(
+            rendered.contains(&must),
+            "{must:?} was not rendered: {rendered:?}"
+        );
     }
     let out = e.path("dossier.html");
     let mut c = e.cmd();

@@ -541,3 +541,247 @@ fn dossier_is_one_self_contained_html_file() {
     );
     e.run(&["report", &id]).code(3);
 }
+
+const ROSTER: &str = "MRN,First Name,Last Name,Address,Address2,City,State,Zip,Email,Email Consent,Deceased,NOK Name,NOK Address,NOK City,NOK State,NOK Zip
+1,Seán,O'Brien <script>,1 Main St,Apt \"2\",Austin,TX,78701,,,,,,,,
+2,Ana,Ruiz,9 Oak Ave,,Austin,TX,78702,ana@example.org,yes,,,,,,
+3,Em,Only,,,,,,em@example.org,yes,,,,,,
+4,No,Contact,,,,,,,,,,,,,
+5,Dee,Ceased,1 Elm,,Reno,NV,89501,,,2025-01-02,Kin Person,3 Oak,Reno,NV,89501
+6,Dee,NoKin,1 Elm,,Reno,NV,89501,,,yes,,,,,
+=1+1,Formula,Person,2 Main St,,Austin,TX,78701,,,,,,,,
+";
+
+/// An encrypted database with a breach and the roster above.
+fn with_roster() -> (Env, String) {
+    let e = Env::new();
+    let id = e.incident(&[
+        "--title",
+        "Mailroom breach",
+        "--discovered",
+        "2026-11-01",
+        "--type",
+        "theft",
+        "--location",
+        "paper_films",
+        "--phi",
+        "name,address",
+    ]);
+    let f = e.write("roster.csv", ROSTER);
+    e.run(&["roster", "import", &id, s(&f)]).ok();
+    (e, id)
+}
+
+fn render(e: &Env, id: &str, kind: &str, format: &str, dir: &str) -> serde_json::Value {
+    e.run(&[
+        "letters",
+        "render",
+        id,
+        "--kind",
+        kind,
+        "--format",
+        format,
+        "--out",
+        s(&e.path(dir)),
+        "--notice-date",
+        "2026-11-20",
+        "--json",
+    ])
+    .ok()
+    .json()
+}
+
+fn read_all(dir: &std::path::Path, ext: &str) -> String {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+#[test]
+fn roster_counts_drive_the_obligations() {
+    let (e, id) = with_roster();
+    let v = e.run(&["incident", "show", &id, "--json"]).ok().json();
+    assert_eq!(v["counts"]["source"], "roster");
+    assert_eq!(v["counts"]["total"], 7);
+    assert_eq!(v["counts"]["unreachable"], 1);
+    let kinds: Vec<&str> = v["evaluation"]["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["status"] != "not_required")
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"next_of_kin")
+            && kinds.contains(&"substitute_informal")
+            && kinds.contains(&"hhs_annual"),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn individual_letters_from_the_roster_text_html_csv() {
+    let (e, id) = with_roster();
+    let v = render(&e, &id, "individual", "text", "txt");
+    // 1, 2, 3 (e-mail only), =1+1; not 4 (no contact), not 5 and 6 (deceased).
+    assert_eq!(v["manifest"]["count"], 4, "{v}");
+    let text = read_all(&e.path("txt"), "txt");
+    assert!(
+        text.contains("Dear Seán O'Brien <script>:"),
+        "text is never escaped"
+    );
+    assert!(text.contains("Apt \"2\""));
+    assert!(!text.contains("Contact") && !text.contains("Ceased"));
+    assert_eq!(text.matches("Notice of Data Breach").count(), 4);
+    assert_eq!(
+        text.matches('\x0c').count(),
+        3,
+        "a form feed between letters"
+    );
+    render(&e, &id, "individual", "html", "html");
+    let html = read_all(&e.path("html"), "html");
+    assert!(
+        html.contains("O&#x27;Brien &lt;script&gt;") || html.contains("O&#39;Brien &lt;script&gt;"),
+        "escaped in HTML"
+    );
+    assert!(!html.contains("<script>"));
+    assert_eq!(html.matches("<section class=\"letter\">").count(), 4);
+    render(&e, &id, "individual", "csv", "csv");
+    let csv = read_all(&e.path("csv"), "csv");
+    assert!(csv.contains("'=1+1"), "formula neutralised: {csv}");
+    assert!(csv.contains("em@example.org"));
+    let v = render(&e, &id, "next_of_kin", "text", "nok");
+    assert_eq!(v["manifest"]["count"], 1);
+    let nok = read_all(&e.path("nok"), "txt");
+    assert!(
+        nok.contains("Kin Person") && nok.contains("Dee Ceased"),
+        "{nok}"
+    );
+    e.run(&["audit", "verify"]).ok();
+}
+
+#[test]
+fn bulk_rendering_is_reproducible_and_sharded() {
+    let (e, id) = with_roster();
+    let a = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "individual",
+            "--out",
+            s(&e.path("a")),
+            "--shard-size",
+            "2",
+            "--notice-date",
+            "2026-11-20",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let b = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "individual",
+            "--out",
+            s(&e.path("b")),
+            "--shard-size",
+            "2",
+            "--notice-date",
+            "2026-11-20",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(a["manifest_sha256"], b["manifest_sha256"]);
+    let files = a["manifest"]["files"].as_array().unwrap();
+    assert!(files.len() >= 2, "{files:?}");
+    assert_eq!(
+        files
+            .iter()
+            .map(|f| f["count"].as_u64().unwrap())
+            .sum::<u64>(),
+        4
+    );
+    for (i, f) in files.iter().enumerate() {
+        assert_eq!(f["name"], format!("individual-text-{:05}.txt", i + 1));
+        let bytes = std::fs::read(e.path("a").join(f["name"].as_str().unwrap())).unwrap();
+        use sha2::Digest;
+        assert_eq!(
+            breachdesk::audit::entry::hex(&sha2::Sha256::digest(&bytes)),
+            f["sha256"].as_str().unwrap()
+        );
+    }
+    assert!(!std::fs::read_dir(e.path("a")).unwrap().any(|f| {
+        f.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".partial")
+    }));
+}
+
+#[test]
+fn business_associate_notice_identifies_each_individual() {
+    let e = Env::empty();
+    e.run(&[
+        "init",
+        "--org",
+        "Billing Co",
+        "--role",
+        "business-associate",
+        "--serves",
+        "Lakeside Hospital",
+        "--toll-free",
+        "1-800-555-0100",
+        "--email",
+        "p@billing.example",
+        "--no-encryption",
+    ])
+    .ok();
+    let id = e.incident(&["--title", "Vendor breach", "--discovered", "2026-11-01"]);
+    let f = e.write("roster.csv", ROSTER);
+    e.run(&["roster", "import", &id, s(&f)]).ok();
+    let v = render(&e, &id, "ba_to_ce", "text", "ba");
+    let files: Vec<&str> = v["manifest"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(files.contains(&"ba_to_ce-individuals.csv"), "{files:?}");
+    let csv = std::fs::read_to_string(e.path("ba").join("ba_to_ce-individuals.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 8, "header and all 7 individuals");
+    let letter = read_all(&e.path("ba"), "txt");
+    assert!(letter.contains("Lakeside Hospital"), "{letter}");
+}
+
+#[test]
+fn roster_letters_need_the_key() {
+    let (e, id) = with_roster();
+    let mut c = e.cmd();
+    c.env_remove("BREACHDESK_PASSPHRASE");
+    e.run_with(
+        c,
+        &[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "individual",
+            "--out",
+            s(&e.path("x")),
+        ],
+    )
+    .code(7);
+}
