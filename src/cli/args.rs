@@ -9,6 +9,8 @@ Environment:
   BREACHDESK_DB          database path (else ./breachdesk.redb)
   BREACHDESK_ACTOR       who is acting, recorded in the audit trail (else the OS user)
   BREACHDESK_PASSPHRASE  passphrase of an encrypted database (else --key-file or a prompt)
+  BREACHDESK_NEW_PASSPHRASE  the new passphrase for `rekey`
+  BREACHDESK_EXERCISE_DB  the exercise database (default ./breachdesk-exercise.redb)
   BREACHDESK_NOW         pins the clock (YYYY-MM-DD or RFC 3339), for tests and exercises
   NO_COLOR               disables colour
 
