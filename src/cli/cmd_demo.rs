@@ -109,7 +109,29 @@ fn script(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>)> {
                 "IL=250",
             ],
         ),
+        (
+            "Import the list of affected individuals (a synthetic CSV: 1,460 rows)",
+            vec!["roster", "import", "2026-0001", "@roster.csv"],
+        ),
+        (
+            "The roster's counts now drive the obligations",
+            vec!["roster", "stats", "2026-0001"],
+        ),
         ("Every deadline of the open incidents", vec!["deadlines"]),
+        (
+            "Draft every individual letter, print-ready HTML, sharded, with a manifest",
+            vec![
+                "letters",
+                "render",
+                "2026-0001",
+                "--kind",
+                "individual",
+                "--format",
+                "html",
+                "--out",
+                "@letters",
+            ],
+        ),
         (
             "Draft the media notice for Wisconsin (more than 500 residents, 164.406)",
             vec![
@@ -250,6 +272,7 @@ pub fn run_demo(ctx: &Ctx, a: DemoArgs) -> Result<i32> {
         std::fs::remove_file(&db)
             .map_err(|e| Error::io(format!("cannot replace {}", db.display()), e))?;
     }
+    write_roster(&dir.join("roster.csv"))?;
     let env = Env {
         db: Some(db.clone()),
         passphrase: Some(DEMO_PASSPHRASE.into()),
@@ -306,4 +329,44 @@ fn shell_words(argv: &[&str]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A synthetic roster for the demo's incident: Wisconsin and Illinois residents, a few with
+/// no usable address, a few deceased with and without a next-of-kin address. No real data.
+fn write_roster(path: &std::path::Path) -> Result<()> {
+    const FIRST: &[&str] = &[
+        "Avery", "Jordan", "Maria", "Wei", "Olu", "Priya", "Sean", "Lucia",
+    ];
+    const LAST: &[&str] = &[
+        "Lindqvist",
+        "Okafor",
+        "Nguyen",
+        "Garcia",
+        "O'Neil",
+        "Haddad",
+        "Kowalski",
+    ];
+    let mut out = String::from(
+        "MRN,First Name,Last Name,Address,City,State,Zip,Email,Email Consent,Deceased,NOK Name,NOK Address,NOK City,NOK State,NOK Zip\n",
+    );
+    for i in 0..1460u32 {
+        let (f, l) = (FIRST[(i % 8) as usize], LAST[(i % 7) as usize]);
+        let (city, st, zip) = if i < 1210 {
+            ("Madison", "WI", "53703")
+        } else {
+            ("Rockford", "IL", "61101")
+        };
+        let line = match i % 100 {
+            // No usable address, no e-mail consent: substitute notice.
+            7 => format!("D{i:06},{f},\"{l}\",,,,,,,,,,,,"),
+            // Deceased, next of kin known.
+            13 => format!(
+                "D{i:06},{f},\"{l}\",{i} Lake St,{city},{st},{zip},,,2026-01-15,Kin of {f},{i} Lake St,{city},{st},{zip}"
+            ),
+            _ => format!("D{i:06},{f},\"{l}\",{i} Lake St,{city},{st},{zip},,,,,,,,"),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    std::fs::write(path, out).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
