@@ -84,64 +84,67 @@ fn for_each_stored(
 /// minor's through the parent or guardian named; the next of kin or personal representative
 /// of a deceased individual, when their address is known, gets the next-of-kin letter
 /// (164.404(d)(1)(ii)).
-pub fn recipient(kind: LetterKind, r: &RosterRow) -> Option<RecipientContext> {
-    let lines = |a: &str, b: &str| -> Vec<String> {
-        [a, b]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| s.to_string())
-            .collect()
+pub fn recipient(kind: LetterKind, r: RosterRow) -> Option<RecipientContext> {
+    let lines = |a: String, b: String| -> Vec<String> {
+        [a, b].into_iter().filter(|s| !s.is_empty()).collect()
     };
     match kind {
         LetterKind::Individual if !r.deceased && r.reachable() => {
             let name = if r.minor && !r.representative_name.is_empty() {
-                format!(
-                    "{}, parent or guardian of {}",
-                    r.representative_name,
-                    r.display_name()
-                )
+                format!("{}, parent or guardian of {}", r.representative_name, r.display_name())
             } else {
                 r.display_name()
             };
             let postal = r.has_postal_address();
+            let email = if r.email_usable() { r.email } else { String::new() };
+            let (address_lines, city, state, zip) = if postal {
+                (lines(r.address1, r.address2), r.city, r.state.unwrap_or_default(), r.zip)
+            } else {
+                (vec![], String::new(), String::new(), String::new())
+            };
             Some(RecipientContext {
-                id: r.id.clone(),
+                id: r.id,
                 name,
-                address_lines: if postal {
-                    lines(&r.address1, &r.address2)
-                } else {
-                    vec![]
-                },
-                city: if postal {
-                    r.city.clone()
-                } else {
-                    String::new()
-                },
-                state: if postal {
-                    r.state.clone().unwrap_or_default()
-                } else {
-                    String::new()
-                },
-                zip: if postal { r.zip.clone() } else { String::new() },
-                email: if r.email_usable() {
-                    r.email.clone()
-                } else {
-                    String::new()
-                },
+                address_lines,
+                city,
+                state,
+                zip,
+                email,
                 deceased_name: None,
             })
         }
         LetterKind::NextOfKin if r.deceased && r.nok_contact_known() => Some(RecipientContext {
-            id: r.id.clone(),
-            name: r.nok_name.clone(),
-            address_lines: lines(&r.nok_address, ""),
-            city: r.nok_city.clone(),
-            state: r.nok_state.clone().unwrap_or_default(),
-            zip: r.nok_zip.clone(),
-            email: String::new(),
             deceased_name: Some(r.display_name()),
+            id: r.id,
+            name: r.nok_name,
+            address_lines: lines(r.nok_address, String::new()),
+            city: r.nok_city,
+            state: r.nok_state.unwrap_or_default(),
+            zip: r.nok_zip,
+            email: String::new(),
         }),
         _ => None,
+    }
+}
+
+/// Adds a recipient to a batch's data hash: every field as a u64 big-endian length and its
+/// UTF-8 bytes, the address lines preceded by their number.
+fn hash_recipient(h: &mut Sha256, r: &RecipientContext) {
+    let mut put = |s: &str| {
+        h.update((s.len() as u64).to_be_bytes());
+        h.update(s.as_bytes());
+    };
+    put(&r.id);
+    put(&r.name);
+    put(&r.city);
+    put(&r.state);
+    put(&r.zip);
+    put(&r.email);
+    put(r.deceased_name.as_deref().unwrap_or(""));
+    h.update((r.address_lines.len() as u64).to_be_bytes());
+    for l in &r.address_lines {
+        h.update((l.len() as u64).to_be_bytes());
+        h.update(l.as_bytes());
     }
 }
 
@@ -166,8 +169,40 @@ pub struct BulkSpec<'a> {
     pub out: &'a Path,
 }
 
+/// The stored rows of one shard, copied out of the read transaction into one buffer.
+#[derive(Default)]
+struct Rows {
+    bytes: Vec<u8>,
+    /// (key end, value end) offsets into `bytes`; each key starts where the previous value
+    /// ended.
+    ends: Vec<(usize, usize)>,
+}
+
+impl Rows {
+    fn push(&mut self, key: &str, value: &[u8]) {
+        self.bytes.extend_from_slice(key.as_bytes());
+        let k = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.ends.push((k, self.bytes.len()));
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(k, v)| {
+            let key = std::str::from_utf8(&self.bytes[start..k]).unwrap_or("");
+            let value = &self.bytes[k..v];
+            start = v;
+            (key, value)
+        })
+    }
+}
+
 /// One shard's work: its index and the stored rows it covers.
-type Job = (usize, Vec<(String, Vec<u8>)>);
+type Job = (usize, Rows);
 
 struct ShardDone {
     index: usize,
@@ -223,7 +258,7 @@ pub fn render_bulk(
     let mut seen = 0;
     for_each_stored(tx, inc, |k, v| {
         let row = roster::decode_row(codec, k, v)?;
-        if let Some(r) = recipient(spec.kind, &row) {
+        if let Some(r) = recipient(spec.kind, row) {
             sample.push(r);
         }
         seen += 1;
@@ -264,13 +299,14 @@ pub fn render_bulk(
     let work = |job: Job| -> Result<Option<ShardDone>> {
         let (index, rows) = job;
         let mut recipients = Vec::with_capacity(rows.len());
-        for (k, v) in &rows {
+        for (k, v) in rows.iter() {
             let row = roster::decode_row(codec, k, v)?;
-            if let Some(r) = recipient(spec.kind, &row) {
+            if let Some(r) = recipient(spec.kind, row) {
                 recipients.push(r);
             }
         }
         progress.inc(rows.len() as u64);
+        drop(rows);
         if recipients.is_empty() {
             return Ok(None);
         }
@@ -279,16 +315,18 @@ pub fn render_bulk(
             .join(format!(".{}-{index:06}.{ext}.partial", spec.stem));
         let f = File::create(&partial)
             .map_err(|e| Error::io(format!("cannot create {}", partial.display()), e))?;
-        let mut w = HashWrite {
-            inner: BufWriter::with_capacity(1 << 20, f),
-            hash: Sha256::new(),
-            bytes: 0,
-        };
+        // Buffer first, hash second: the hash sees 1 MiB blocks, not every small write.
+        let mut w = BufWriter::with_capacity(
+            1 << 20,
+            HashWrite {
+                inner: f,
+                hash: Sha256::new(),
+                bytes: 0,
+            },
+        );
         let mut data = Sha256::new();
         for r in &recipients {
-            let json = serde_json::to_vec(r).map_err(|e| Error::Storage(e.to_string()))?;
-            data.update((json.len() as u64).to_be_bytes());
-            data.update(&json);
+            hash_recipient(&mut data, r);
         }
         if spec.csv {
             letters::mail_merge_csv(&mut w, spec.kind, base.exercise, recipients.iter())
@@ -316,7 +354,7 @@ pub fn render_bulk(
                 letters::write_html_foot(&mut w).map_err(letter_err)?;
             }
         }
-        w.flush().map_err(io)?;
+        let w = w.into_inner().map_err(|e| io(e.into_error()))?;
         count.fetch_add(recipients.len() as u64, Ordering::Relaxed);
         Ok(Some(ShardDone {
             index,
@@ -360,22 +398,19 @@ pub fn render_bulk(
             });
         }
         let mut index = 0usize;
-        let mut chunk = Vec::with_capacity(per_file.min(100_000));
+        let mut chunk = Rows::default();
         let r = for_each_stored(tx, inc, |k, v| {
-            chunk.push((k.to_string(), v.to_vec()));
+            chunk.push(k, v);
             if chunk.len() >= per_file {
                 index += 1;
-                let job = (
-                    index,
-                    std::mem::replace(&mut chunk, Vec::with_capacity(per_file.min(100_000))),
-                );
+                let job = (index, std::mem::take(&mut chunk));
                 send.send(job)
                     .map_err(|_| Error::Storage("the letter workers stopped".into()))?;
             }
             Ok(true)
         })
         .and_then(|()| {
-            if !chunk.is_empty() {
+            if chunk.len() > 0 {
                 index += 1;
                 send.send((index, std::mem::take(&mut chunk)))
                     .map_err(|_| Error::Storage("the letter workers stopped".into()))?;
