@@ -91,14 +91,27 @@ pub fn recipient(kind: LetterKind, r: RosterRow) -> Option<RecipientContext> {
     match kind {
         LetterKind::Individual if !r.deceased && r.reachable() => {
             let name = if r.minor && !r.representative_name.is_empty() {
-                format!("{}, parent or guardian of {}", r.representative_name, r.display_name())
+                format!(
+                    "{}, parent or guardian of {}",
+                    r.representative_name,
+                    r.display_name()
+                )
             } else {
                 r.display_name()
             };
             let postal = r.has_postal_address();
-            let email = if r.email_usable() { r.email } else { String::new() };
+            let email = if r.email_usable() {
+                r.email
+            } else {
+                String::new()
+            };
             let (address_lines, city, state, zip) = if postal {
-                (lines(r.address1, r.address2), r.city, r.state.unwrap_or_default(), r.zip)
+                (
+                    lines(r.address1, r.address2),
+                    r.city,
+                    r.state.unwrap_or_default(),
+                    r.zip,
+                )
             } else {
                 (vec![], String::new(), String::new(), String::new())
             };
