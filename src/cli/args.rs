@@ -435,11 +435,25 @@ pub enum LettersCommand {
     Check(LettersCheckArgs),
     /// Render documents for an incident into sharded files plus a manifest
     Render(LettersRenderArgs),
+    /// The organization's stored template set (counsel's edits), used unless --templates
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// Store the overrides in DIR (files named as in templates/) after `letters check` passes
+    Set { dir: PathBuf },
+    /// List the stored overrides with their SHA-256
+    Show,
+    /// Remove the stored set: the embedded templates apply again
+    Clear,
 }
 
 #[derive(Debug, Args)]
 pub struct LettersCheckArgs {
     /// A directory of counsel's template overrides (same file names as templates/)
+    /// [default: the organization's stored set, if a database is given and holds one]
     pub dir: Option<PathBuf>,
 }
 
@@ -455,7 +469,8 @@ pub struct LettersRenderArgs {
     /// Output directory (created; must not hold an earlier batch)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Template overrides: files named as in templates/
+    /// Template overrides: files named as in templates/ [default: the organization's stored
+    /// set (`letters templates set`), else the embedded templates]
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// Letters per file

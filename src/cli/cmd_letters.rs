@@ -1,6 +1,7 @@
 //! `letters check|render`, `notice record`, `hhs annual-log`: the documents a breach
 //! requires and the proof that each went out.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Ctx;
-use super::args::{AnnualLogArgs, LettersCheckArgs, LettersRenderArgs, NoticeRecordArgs};
+use super::args::{
+    AnnualLogArgs, LettersCheckArgs, LettersRenderArgs, NoticeRecordArgs, TemplatesCommand,
+};
 use super::cmd_incident::parse_id;
 use super::cmd_org::load_org;
 use super::engine;
@@ -25,6 +28,7 @@ use crate::letters::{
 };
 use crate::rules::{DeterminationClass, ObligationStatus};
 use crate::store::phi::PhiCodec;
+use crate::store::tables::{META, META_TEMPLATES};
 use crate::store::{Change, Store, derived, incidents};
 
 /// Letters per shard file unless `--shard-size` says otherwise.
@@ -472,23 +476,64 @@ fn parse_kind(s: &str) -> Result<LetterKind> {
     })
 }
 
-pub fn renderer(templates: Option<&Path>) -> Result<Renderer> {
-    match templates {
-        Some(d) => Renderer::with_override_dir(d).map_err(letter_error),
-        None => Renderer::new().map_err(letter_error),
-    }
+/// Which templates a command uses: a directory given on the command line, else the
+/// organization's stored set, else the embedded templates.
+pub enum TemplateSet {
+    Embedded,
+    Dir(PathBuf),
+    Stored(BTreeMap<String, String>),
 }
 
-fn template_hash(templates: Option<&Path>, kind: LetterKind, format: Format) -> Result<String> {
-    let Some(e) = letters::entry(kind, format) else {
-        return Ok(String::new());
-    };
-    let src = match templates.map(|d| d.join(e.file)).filter(|p| p.exists()) {
-        Some(p) => std::fs::read(&p)
-            .map_err(|err| Error::io(format!("cannot read {}", p.display()), err))?,
-        None => e.source.as_bytes().to_vec(),
-    };
-    Ok(hex(&Sha256::digest(&src)))
+impl TemplateSet {
+    pub fn resolve(store: Option<&Store>, dir: Option<&Path>) -> Result<TemplateSet> {
+        if let Some(d) = dir {
+            return Ok(TemplateSet::Dir(d.to_path_buf()));
+        }
+        match store.map(|s| s.meta(META_TEMPLATES)).transpose()?.flatten() {
+            Some(bytes) => Ok(TemplateSet::Stored(
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    Error::Database(format!("the stored template set cannot be decoded ({e})"))
+                })?,
+            )),
+            None => Ok(TemplateSet::Embedded),
+        }
+    }
+
+    pub fn renderer(&self) -> Result<Renderer> {
+        match self {
+            TemplateSet::Embedded => Renderer::new(),
+            TemplateSet::Dir(d) => Renderer::with_override_dir(d),
+            TemplateSet::Stored(m) => Renderer::with_overrides(m),
+        }
+        .map_err(letter_error)
+    }
+
+    /// SHA-256 of the template source used for `kind`/`format`.
+    pub fn hash(&self, kind: LetterKind, format: Format) -> Result<String> {
+        let Some(e) = letters::entry(kind, format) else {
+            return Ok(String::new());
+        };
+        let src = match self {
+            TemplateSet::Dir(d) if d.join(e.file).is_file() => {
+                let p = d.join(e.file);
+                std::fs::read(&p)
+                    .map_err(|err| Error::io(format!("cannot read {}", p.display()), err))?
+            }
+            TemplateSet::Stored(m) if m.contains_key(e.file) => m[e.file].as_bytes().to_vec(),
+            _ => e.source.as_bytes().to_vec(),
+        };
+        Ok(hex(&Sha256::digest(&src)))
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            TemplateSet::Embedded => String::new(),
+            TemplateSet::Dir(d) => format!(" (overrides from {})", d.display()),
+            TemplateSet::Stored(m) => {
+                format!(" (the organization's stored set: {} file(s))", m.len())
+            }
+        }
+    }
 }
 
 pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
@@ -525,7 +570,8 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
             .map_err(|_| Error::invalid("--notice-date is not a date: use YYYY-MM-DD"))?,
         None => today,
     };
-    let renderer = renderer(a.templates.as_deref())?;
+    let templates = TemplateSet::resolve(Some(&store), a.templates.as_deref())?;
+    let renderer = templates.renderer()?;
     std::fs::create_dir_all(&a.out)
         .map_err(|e| Error::io(format!("cannot create {}", a.out.display()), e))?;
     if a.out.join("manifest.json").exists() {
@@ -604,7 +650,7 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
             let th = if csv {
                 String::new()
             } else {
-                template_hash(a.templates.as_deref(), kind, format)?
+                templates.hash(kind, format)?
             };
             let m = manifest_for(
                 &inc,
@@ -724,7 +770,7 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
     let th = if csv {
         String::new()
     } else {
-        template_hash(a.templates.as_deref(), kind, format)?
+        templates.hash(kind, format)?
     };
     let m = manifest_for(&inc, kind, fmt, notice_date, files, th, data);
     finish_batch(ctx, &store, &a.out, m)
@@ -824,16 +870,23 @@ pub fn worksheet(
 // ---------------------------------------------------------------- letters check
 
 pub fn letters_check(ctx: &Ctx, a: LettersCheckArgs) -> Result<i32> {
-    let findings = letters::check_templates(a.dir.as_deref()).map_err(letter_error)?;
+    let store = if a.dir.is_none() && ctx.db_path.exists() {
+        Some(ctx.open()?)
+    } else {
+        None
+    };
+    let set = TemplateSet::resolve(store.as_ref(), a.dir.as_deref())?;
+    let findings = match &set {
+        TemplateSet::Stored(m) => letters::check_overrides(m),
+        _ => letters::check_templates(a.dir.as_deref()),
+    }
+    .map_err(letter_error)?;
     if ctx.json {
         print_json(&serde_json::json!({"ok": findings.is_empty(), "findings": findings}))?;
     } else if findings.is_empty() {
         println!(
             "every template renders and carries its required elements (164.404(c)(1)(A)-(E) and the kind-specific ones){}",
-            a.dir
-                .as_ref()
-                .map(|d| format!(" (overrides from {})", d.display()))
-                .unwrap_or_default()
+            set.describe()
         );
     } else {
         for f in &findings {
@@ -851,6 +904,95 @@ pub fn letters_check(ctx: &Ctx, a: LettersCheckArgs) -> Result<i32> {
     } else {
         crate::error::exit::INVALID_INPUT
     })
+}
+
+pub fn templates(ctx: &Ctx, c: TemplatesCommand) -> Result<i32> {
+    let store = ctx.open()?;
+    match c {
+        TemplatesCommand::Set { dir } => {
+            let mut set = BTreeMap::new();
+            for item in std::fs::read_dir(&dir)
+                .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?
+            {
+                let item =
+                    item.map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
+                let name = item.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || !item.path().is_file() {
+                    continue;
+                }
+                let text = std::fs::read_to_string(item.path())
+                    .map_err(|e| Error::io(format!("cannot read {}", item.path().display()), e))?;
+                set.insert(name, text);
+            }
+            if set.is_empty() {
+                return Err(Error::invalid(format!(
+                    "{} holds no template files",
+                    dir.display()
+                )));
+            }
+            let findings = letters::check_overrides(&set).map_err(letter_error)?;
+            if let Some(f) = findings.first() {
+                return Err(Error::invalid(format!(
+                    "not stored: {} ({}) is missing required element {}: {} ({} finding(s); run `breachdesk letters check {}`)",
+                    f.kind.key(),
+                    f.format.key(),
+                    f.element,
+                    f.what,
+                    findings.len(),
+                    dir.display()
+                )));
+            }
+            let json = serde_json::to_vec(&set).map_err(|e| Error::Storage(e.to_string()))?;
+            let hash = hex(&Sha256::digest(&json));
+            store.write(&ctx.actor, |tx| {
+                tx.open_table(META)?
+                    .insert(META_TEMPLATES, json.as_slice())?;
+                Ok((
+                    (),
+                    Change::new("org.templates", "org")
+                        .detail(format!("files={} sha256={hash}", set.len())),
+                ))
+            })?;
+            println!(
+                "stored {} template override(s) for the organization; `letters render` uses them unless --templates",
+                set.len()
+            );
+        }
+        TemplatesCommand::Show => {
+            let set = TemplateSet::resolve(Some(&store), None)?;
+            let files: Vec<(String, String)> = match &set {
+                TemplateSet::Stored(m) => m
+                    .iter()
+                    .map(|(k, v)| (k.clone(), hex(&Sha256::digest(v.as_bytes()))))
+                    .collect(),
+                _ => vec![],
+            };
+            if ctx.json {
+                let v: Vec<_> = files
+                    .iter()
+                    .map(|(n, h)| serde_json::json!({"file": n, "sha256": h}))
+                    .collect();
+                return print_json(&serde_json::json!({"stored": v})).map(|_| 0);
+            }
+            if files.is_empty() {
+                println!("no stored template set: the embedded templates apply");
+            }
+            for (n, h) in files {
+                println!("{n}  {h}");
+            }
+        }
+        TemplatesCommand::Clear => {
+            store.write(&ctx.actor, |tx| {
+                let removed = tx.open_table(META)?.remove(META_TEMPLATES)?.is_some();
+                if !removed {
+                    return Err(Error::invalid("there is no stored template set to clear"));
+                }
+                Ok(((), Change::new("org.templates.clear", "org")))
+            })?;
+            println!("stored template set removed: the embedded templates apply");
+        }
+    }
+    Ok(0)
 }
 
 // ---------------------------------------------------------------- hhs annual-log

@@ -207,6 +207,7 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
         Command::Notice(args::NoticeCommand::Record(a)) => cmd_letters::notice_record(&ctx, a),
         Command::Letters(args::LettersCommand::Check(a)) => cmd_letters::letters_check(&ctx, a),
         Command::Letters(args::LettersCommand::Render(a)) => cmd_letters::letters_render(&ctx, a),
+        Command::Letters(args::LettersCommand::Templates(c)) => cmd_letters::templates(&ctx, c),
         Command::Hhs(args::HhsCommand::AnnualLog(a)) => cmd_letters::annual_log(&ctx, a),
         Command::Report(a) => cmd_report::report(&ctx, a),
         Command::Exercise(c) => cmd_exercise::run(&ctx, c),

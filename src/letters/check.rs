@@ -232,7 +232,20 @@ fn requirements(kind: LetterKind, ctx: &LetterContext) -> Vec<Req> {
 /// every template carries every element. Errors only when the override directory cannot
 /// be read or holds an unknown file name.
 pub fn check_templates(override_dir: Option<&Path>) -> Result<Vec<CheckFinding>, LetterError> {
-    let (renderer, failures) = Renderer::compile_lenient(load_sources(override_dir)?);
+    check_sources(load_sources(override_dir)?)
+}
+
+/// [`check_templates`] for a template set held in memory (the organization's stored set).
+pub fn check_overrides(
+    overrides: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<CheckFinding>, LetterError> {
+    check_sources(super::render::override_sources(overrides)?)
+}
+
+fn check_sources(
+    sources: Vec<(&'static super::TemplateEntry, String)>,
+) -> Result<Vec<CheckFinding>, LetterError> {
+    let (renderer, failures) = Renderer::compile_lenient(sources);
     let ctx = sample_context(false);
     let mut findings: Vec<CheckFinding> = failures
         .into_iter()

@@ -27,7 +27,7 @@ pub mod stencil;
 #[cfg(test)]
 mod tests;
 
-pub use check::{CheckFinding, check_templates};
+pub use check::{CheckFinding, check_overrides, check_templates};
 pub use context::{
     BaToCeContext, EXERCISE_WATERMARK, HhsWorksheet, IncidentContext, LeDelayContext,
     LetterContext, MediaContext, ORAL_DELAY_DAYS, OrgContext, RecipientContext, ReportType,

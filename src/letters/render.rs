@@ -75,6 +75,34 @@ pub(crate) fn load_sources(
         .collect()
 }
 
+/// Each registry entry with its source from `overrides` when present, else the embedded one.
+pub(crate) fn override_sources(
+    overrides: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<(&'static TemplateEntry, String)>, LetterError> {
+    if let Some(name) = overrides
+        .keys()
+        .find(|n| !REGISTRY.iter().any(|e| e.file == n.as_str()))
+    {
+        let expected = REGISTRY.iter().map(|e| e.file).collect::<Vec<_>>();
+        return Err(LetterError::UnknownOverride {
+            file: name.clone(),
+            expected: expected.join(", "),
+        });
+    }
+    Ok(REGISTRY
+        .iter()
+        .map(|e| {
+            (
+                e,
+                overrides
+                    .get(e.file)
+                    .cloned()
+                    .unwrap_or_else(|| e.source.to_string()),
+            )
+        })
+        .collect())
+}
+
 impl Renderer {
     /// The embedded templates.
     pub fn new() -> Result<Renderer, LetterError> {
@@ -85,6 +113,14 @@ impl Renderer {
     /// (counsel's edits). A file in `dir` with any other name is an error.
     pub fn with_override_dir(dir: &Path) -> Result<Renderer, LetterError> {
         Renderer::from_sources(load_sources(Some(dir))?)
+    }
+
+    /// Embedded templates, each replaced by the override of the same file name in
+    /// `overrides` (a template set stored for the organization). An unknown name is an error.
+    pub fn with_overrides(
+        overrides: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Renderer, LetterError> {
+        Renderer::from_sources(override_sources(overrides)?)
     }
 
     fn from_sources(sources: Vec<(&'static TemplateEntry, String)>) -> Result<Self, LetterError> {

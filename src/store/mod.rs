@@ -336,7 +336,7 @@ pub fn subject_digest_read(tx: &ReadTransaction, subject: &str) -> Result<Hash> 
 }
 
 /// Which stored records make up a subject (documented in ARCHITECTURE.md):
-/// `org` → meta `encryption`, `org`, `wrapped_key`; `keys/signing` →
+/// `org` → meta `encryption`, `org`, `templates`, `wrapped_key`; `keys/signing` →
 /// meta `audit_public_key`; `incident/<id>` → incidents `<id>`, phi `incident/<id>/…` and
 /// assessments `<id>` (determination and obligation snapshot), manifests `<id>/…`;
 /// `roster/<id>` → the
@@ -352,6 +352,7 @@ where
         None if subject == "org" => {
             digest_one(&mut d, "meta_v1", &t.meta, META_ENCRYPTION)?;
             digest_one(&mut d, "meta_v1", &t.meta, META_ORG)?;
+            digest_one(&mut d, "meta_v1", &t.meta, META_TEMPLATES)?;
             digest_one(&mut d, "meta_v1", &t.meta, META_WRAPPED_KEY)?;
         }
         Some(("keys", "signing")) => digest_one(&mut d, "meta_v1", &t.meta, META_SIGNING_KEY)?,

@@ -39,11 +39,13 @@ pub const META_ORG: &str = "org";
 pub const META_ENCRYPTION: &str = "encryption";
 pub const META_WRAPPED_KEY: &str = "wrapped_key";
 pub const META_SIGNING_KEY: &str = "audit_public_key";
+/// The organization's stored template set (JSON map of file name to text).
+pub const META_TEMPLATES: &str = "templates";
 
 /// The meta keys that belong to an audited subject, and that subject.
 pub fn meta_subject(key: &str) -> Option<&'static str> {
     match key {
-        META_ORG | META_WRAPPED_KEY | META_ENCRYPTION => Some("org"),
+        META_ORG | META_WRAPPED_KEY | META_ENCRYPTION | META_TEMPLATES => Some("org"),
         META_SIGNING_KEY => Some("keys/signing"),
         _ => None,
     }

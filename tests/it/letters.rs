@@ -785,3 +785,77 @@ fn roster_letters_need_the_key() {
     )
     .code(7);
 }
+
+#[test]
+fn organization_template_set_is_checked_stored_used_and_audited() {
+    let (e, id) = phishing();
+    let dir = e.path("tpl");
+    std::fs::create_dir_all(&dir).unwrap();
+    let media = std::fs::read_to_string(format!(
+        "{}/templates/media.txt.hbs",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    // A set that drops a required element is refused, and nothing is stored.
+    std::fs::write(
+        dir.join("media.txt.hbs"),
+        media.replace("What We Are Doing.", "Our work"),
+    )
+    .unwrap();
+    let r = e.run(&["letters", "templates", "set", s(&dir)]).code(3);
+    assert!(r.stderr.contains("element D"), "{}", r.stderr);
+    assert!(
+        e.run(&["letters", "templates", "show"])
+            .ok()
+            .stdout
+            .contains("no stored template set")
+    );
+    // Counsel's wording, all elements kept: stored, audited, used.
+    std::fs::write(
+        dir.join("media.txt.hbs"),
+        media.replace("FOR IMMEDIATE RELEASE", "FOR RELEASE BY COUNSEL"),
+    )
+    .unwrap();
+    e.run(&["letters", "templates", "set", s(&dir)]).ok();
+    let shown = e
+        .run(&["letters", "templates", "show", "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["stored"][0]["file"], "media.txt.hbs");
+    e.run(&["letters", "check"]).ok();
+    let out = e.path("m");
+    let v = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "media",
+            "--out",
+            s(&out),
+            "--json",
+        ])
+        .ok()
+        .json();
+    let text = read_all(&out, "txt");
+    assert!(text.contains("FOR RELEASE BY COUNSEL"), "{text}");
+    use sha2::Digest;
+    let want = breachdesk::audit::entry::hex(&sha2::Sha256::digest(
+        std::fs::read(dir.join("media.txt.hbs")).unwrap(),
+    ));
+    assert_eq!(v["manifest"]["template_sha256"], want.as_str());
+    e.run(&["letters", "templates", "clear"]).ok();
+    e.run(&["letters", "templates", "clear"]).code(3);
+    let log = e.run(&["audit", "log", "--json"]).ok().json();
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"org.templates") && actions.contains(&"org.templates.clear"),
+        "{actions:?}"
+    );
+    e.run(&["audit", "verify"]).ok();
+}
