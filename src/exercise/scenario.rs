@@ -14,11 +14,11 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::cli::facts_input::sanitize;
 use crate::domain::vocab::{EntityType, normalize_state};
 use crate::domain::{
     Counts, Facts, LePolicy, NoticeMethod, NoticeRecord, ObligationKind, Organization, Role,
 };
+use crate::intake::facts::sanitize;
 use crate::rules::{EngineInput, Evaluation, evaluate};
 
 use super::error::ExerciseError;
@@ -279,7 +279,7 @@ pub fn validate(s: &Scenario) -> Result<Vec<String>, ExerciseError> {
     for stage in 0..=s.last_stage() {
         let facts = stage_facts(s, stage)?;
         let date = stage_date(s, stage);
-        crate::cli::facts_input::validate(&facts, date).map_err(|e| ExerciseError::Stage {
+        crate::intake::facts::validate(&facts, date).map_err(|e| ExerciseError::Stage {
             origin: s.origin.clone(),
             stage,
             date,

@@ -1,0 +1,322 @@
+//! Facts files and single facts: TOML parsing with errors that name the file, line and
+//! field path (never a value, which could be PHI), `path=value` assignments, and the
+//! cross-field validation every way of entering facts goes through.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::domain::Facts;
+use crate::domain::vocab::normalize_state;
+use crate::error::{Error, Result};
+
+/// Reads and validates a facts file.
+pub fn read_facts_file(path: &Path, today: NaiveDate) -> Result<Facts> {
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => Error::invalid(format!(
+            "{} is not UTF-8 text: save the facts file as UTF-8",
+            path.display()
+        )),
+        _ => Error::io(format!("cannot read the facts file {}", path.display()), e),
+    })?;
+    let facts = parse_facts(&text, &path.display().to_string())?;
+    validate(&facts, today)?;
+    Ok(facts)
+}
+
+/// Parses facts-file text; `origin` names it in errors.
+pub fn parse_facts(text: &str, origin: &str) -> Result<Facts> {
+    let value: toml::Value = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+            .unwrap_or(1);
+        Error::invalid(format!(
+            "{origin}, line {line}: not valid TOML: {}",
+            sanitize(e.message())
+        ))
+    })?;
+    from_value(value).map_err(|(path, msg)| {
+        let line = find_line(text, &path)
+            .map(|l| format!(", line {l}"))
+            .unwrap_or_default();
+        Error::invalid(format!("{origin}{line}, field `{path}`: {msg}"))
+    })
+}
+
+/// Deserializes facts from a TOML value, returning (field path, sanitized message) on error.
+fn from_value(value: toml::Value) -> std::result::Result<Facts, (String, String)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = sanitize(&e.inner().to_string());
+        (path, explain(&msg))
+    })
+}
+
+/// Adds the accepted values for vocabularies serde does not list itself.
+fn explain(msg: &str) -> String {
+    if msg.contains("formatted date string") || msg.contains("premature end of input") {
+        return format!("{msg} (dates are YYYY-MM-DD)");
+    }
+    msg.to_string()
+}
+
+/// Removes quoted values from a serde message: `invalid type: string "Jane Doe"` becomes
+/// `invalid type: string`. Field names and variants are in backticks and stay.
+pub fn sanitize(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut in_quote = false;
+    for c in msg.chars() {
+        if c == '"' {
+            if !in_quote {
+                out.push_str("(value hidden)");
+            }
+            in_quote = !in_quote;
+            continue;
+        }
+        if !in_quote {
+            out.push(c);
+        }
+    }
+    out.replace("string (value hidden)", "a string")
+}
+
+/// Finds the line where the last segment of a dotted path is assigned, inside its table.
+fn find_line(text: &str, path: &str) -> Option<usize> {
+    let segs: Vec<&str> = path
+        .split('.')
+        .filter(|s| {
+            !s.chars()
+                .all(|c| c.is_ascii_digit() || c == '[' || c == ']')
+        })
+        .map(|s| s.split('[').next().unwrap_or(s))
+        .collect();
+    let key = segs.last()?;
+    let table = segs[..segs.len().saturating_sub(1)].join(".");
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            continue;
+        }
+        let Some((k, _)) = t.split_once('=') else {
+            continue;
+        };
+        let k = k.trim().trim_matches('"');
+        let full = if current.is_empty() {
+            k.to_string()
+        } else {
+            format!("{current}.{k}")
+        };
+        let want = if table.is_empty() {
+            key.to_string()
+        } else {
+            format!("{table}.{key}")
+        };
+        if full == want || (k == *key && current == table) {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// `--set a.b.c=value`: the value is read as a TOML value (numbers, booleans, dates, arrays)
+/// or, failing that, as a string.
+pub fn set_path(facts: &mut Facts, assignment: &str) -> Result<()> {
+    let (path, raw) = assignment.split_once('=').ok_or_else(|| {
+        Error::invalid("--set takes PATH=VALUE, for example --set security.encrypted=true")
+    })?;
+    let path = path.trim();
+    let mut root = toml::Value::try_from(&*facts)
+        .map_err(|e| Error::Storage(format!("cannot convert facts: {e}")))?;
+    let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.to_string()),
+    };
+    let segs: Vec<&str> = path.split('.').collect();
+    let mut cur = &mut root;
+    for (i, seg) in segs.iter().enumerate() {
+        let toml::Value::Table(t) = cur else {
+            return Err(Error::invalid(format!(
+                "--set {path}: `{}` is not a section of the facts",
+                segs[..i].join(".")
+            )));
+        };
+        if i + 1 == segs.len() {
+            t.insert(seg.to_string(), value);
+            break;
+        }
+        cur = t
+            .entry(seg.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    }
+    *facts = from_value(root)
+        .map_err(|(p, msg)| Error::invalid(format!("--set {path}: field `{p}`: {msg}")))?;
+    Ok(())
+}
+
+/// Cross-field checks. Names the fields; never the values.
+pub fn validate(f: &Facts, today: NaiveDate) -> Result<()> {
+    let b = &f.breach;
+    if let (Some(s), Some(d)) = (b.start, b.discovered)
+        && d < s
+    {
+        return Err(Error::invalid(
+            "breach.discovered is before breach.start: discovery cannot precede the breach; check both dates",
+        ));
+    }
+    if let (Some(s), Some(e)) = (b.start, b.end)
+        && e < s
+    {
+        return Err(Error::invalid(
+            "breach.end is before breach.start; check both dates",
+        ));
+    }
+    for (name, d) in [
+        ("breach.start", b.start),
+        ("breach.discovered", b.discovered),
+        (
+            "business_associate.discovered",
+            f.business_associate.discovered,
+        ),
+        (
+            "business_associate.notified_ce",
+            f.business_associate.notified_ce,
+        ),
+    ] {
+        if let Some(d) = d
+            && d > today
+        {
+            return Err(Error::invalid(format!(
+                "{name} is in the future ({}); dates are YYYY-MM-DD and cannot be later than today",
+                d.format("%Y-%m-%d")
+            )));
+        }
+    }
+    let ba = &f.business_associate;
+    if let (Some(d), Some(n)) = (ba.discovered, ba.notified_ce)
+        && n < d
+    {
+        return Err(Error::invalid(
+            "business_associate.notified_ce is before business_associate.discovered; check both dates",
+        ));
+    }
+    for k in f.individuals.by_state.keys() {
+        if normalize_state(k) != Some(k.as_str()) {
+            return Err(Error::invalid(format!(
+                "individuals.by_state has the key `{k}`, which is not a two-letter State code of 45 CFR 160.103 (50 States, DC, PR, VI, GU, AS, MP, upper case)"
+            )));
+        }
+    }
+    for k in f.individuals.by_jurisdiction.keys() {
+        let ok = k
+            .split_once(':')
+            .is_some_and(|(st, name)| normalize_state(st) == Some(st) && !name.trim().is_empty());
+        if !ok {
+            return Err(Error::invalid(format!(
+                "individuals.by_jurisdiction has the key `{k}`: keys are \"ST:Name\", e.g. \"CA:Los Angeles County\""
+            )));
+        }
+    }
+    for (i, s) in f.law_enforcement.iter().enumerate() {
+        if s.kind == crate::domain::StatementKind::Written && s.until.is_none() {
+            return Err(Error::invalid(format!(
+                "law_enforcement[{i}] is a written statement without `until`: 164.412(a) delays for the time the statement specifies; give until = YYYY-MM-DD"
+            )));
+        }
+        if s.kind == crate::domain::StatementKind::Oral && s.official.trim().is_empty() {
+            return Err(Error::invalid(format!(
+                "law_enforcement[{i}] is an oral statement without `official`: 164.412(b) requires documenting the official's identity"
+            )));
+        }
+        if let Some(u) = s.until
+            && u < s.date
+        {
+            return Err(Error::invalid(format!(
+                "law_enforcement[{i}].until is before its date; check both dates"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 6, 1).expect("valid")
+    }
+
+    #[test]
+    fn dates_unquoted_and_quoted() {
+        let f = parse_facts(
+            "[breach]\ndiscovered = 2026-01-05\nstart = \"2026-01-01\"\n",
+            "t",
+        )
+        .expect("parses");
+        assert_eq!(f.breach.discovered, NaiveDate::from_ymd_opt(2026, 1, 5));
+        assert_eq!(f.breach.start, NaiveDate::from_ymd_opt(2026, 1, 1));
+    }
+
+    #[test]
+    fn unknown_key_names_field_and_line() {
+        let e = parse_facts(
+            "title = \"x\"\n[breach]\ndiscoverd = 2026-01-05\n",
+            "f.toml",
+        )
+        .expect_err("unknown key");
+        let m = e.to_string();
+        assert!(m.contains("f.toml"), "{m}");
+        assert!(m.contains("discoverd"), "{m}");
+        assert!(m.contains("discovered"), "accepted keys listed: {m}");
+    }
+
+    #[test]
+    fn bad_values_never_echo_the_value() {
+        let e = parse_facts(
+            "[individuals]\nestimated_total = \"Jane Canary Doe\"\n",
+            "f.toml",
+        )
+        .expect_err("type error");
+        let m = e.to_string();
+        assert!(!m.contains("Canary"), "{m}");
+        assert!(m.contains("individuals.estimated_total"), "{m}");
+        assert!(m.contains("line 2"), "{m}");
+        let e = parse_facts("[breach]\ntypes = [\"stolen\"]\n", "f.toml").expect_err("variant");
+        assert!(e.to_string().contains("hacking_it_incident"), "{e}");
+        let e = parse_facts("[individuals]\nunreachable = -5\n", "f.toml").expect_err("negative");
+        assert!(e.to_string().contains("individuals.unreachable"), "{e}");
+    }
+
+    #[test]
+    fn discovery_before_start_is_refused() {
+        let f = parse_facts(
+            "[breach]\nstart = 2026-02-01\ndiscovered = 2026-01-05\n",
+            "t",
+        )
+        .expect("parses");
+        let e = validate(&f, today()).expect_err("invalid");
+        assert!(
+            e.to_string()
+                .contains("breach.discovered is before breach.start")
+        );
+    }
+
+    #[test]
+    fn set_path_reaches_any_fact() {
+        let mut f = Facts::default();
+        set_path(&mut f, "security.encrypted=true").expect("set");
+        set_path(&mut f, "business_associate.relationship=agent").expect("set");
+        set_path(&mut f, "breach.discovered=2026-01-05").expect("set");
+        assert!(f.security.encrypted);
+        assert_eq!(f.breach.discovered, NaiveDate::from_ymd_opt(2026, 1, 5));
+        let e = set_path(&mut f, "security.encryptd=true").expect_err("unknown");
+        assert!(e.to_string().contains("encryptd"));
+        let e = set_path(&mut f, "business_associate.relationship=boss").expect_err("variant");
+        assert!(e.to_string().contains("independent_contractor"));
+    }
+}
