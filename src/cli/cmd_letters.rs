@@ -7,7 +7,6 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Ctx;
@@ -22,6 +21,7 @@ use crate::audit::entry::hex;
 use crate::domain::vocab::{BreachType, state_name};
 use crate::domain::*;
 use crate::error::{Error, Result};
+pub use crate::letters::manifest::{Manifest, ManifestFile};
 use crate::letters::{
     self, AnnualLogRecord, BaToCeContext, Format, HhsWorksheet, IncidentContext, LeDelayContext,
     LetterContext, LetterKind, MediaContext, OrgContext, Renderer, ReportType, SubstituteContext,
@@ -288,29 +288,6 @@ impl<W: Write> Write for Hashing<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ManifestFile {
-    pub name: String,
-    pub count: u64,
-    pub bytes: u64,
-    pub sha256: String,
-}
-
-/// `manifest.json`: what was rendered, from which template and data, into which files.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Manifest {
-    pub format_version: u32,
-    pub incident: String,
-    pub kind: String,
-    pub format: String,
-    pub exercise: bool,
-    pub notice_date: String,
-    pub count: u64,
-    pub template_sha256: String,
-    pub data_sha256: String,
-    pub files: Vec<ManifestFile>,
 }
 
 /// What a batch of shards holds and how it is split.

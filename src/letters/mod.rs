@@ -20,6 +20,7 @@ mod context;
 mod error;
 mod export;
 mod html;
+pub mod manifest;
 mod render;
 mod sample;
 pub mod stencil;

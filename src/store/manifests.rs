@@ -5,9 +5,9 @@ use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::tables::MANIFESTS;
-use crate::cli::cmd_letters::Manifest;
 use crate::domain::IncidentId;
 use crate::error::{Error, Result};
+use crate::letters::manifest::Manifest;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredManifest {
