@@ -3,7 +3,8 @@
 //! equivalent template over the same CSV, and a raw sequential write of the same number of
 //! bytes. Prints both times, the ratio, and MB/s beside the raw write's.
 //!
-//! Run: `cargo bench --bench letters`. Targets: at least 10x the Jinja2 merge, and at least
+//! Run: `cargo bench --bench letters`. breachdesk and the raw write: best of two runs;
+//! Jinja2: one run (about 30 s); every timed phase starts after `sync`. Targets: at least 10x the Jinja2 merge, and at least
 //! half the raw write speed. Without python3 or jinja2 it says so and still times breachdesk.
 
 mod common;
@@ -217,40 +218,55 @@ fn main() {
         std::fs::write(&ctx_json, serde_json::to_vec(&base).expect("json")).expect("write");
     }
 
+    // Each timed phase starts with no dirty pages left by the previous one (`sync`), so
+    // background write-back of one phase is not charged to the next. Best of two runs.
+    let settle = || {
+        let _ = Command::new("sync").status();
+    };
     let out = dir.path().join("letters");
-    let t = Instant::now();
-    bd(&[
-        "letters",
-        "render",
-        "2026-0001",
-        "--kind",
-        "individual",
-        "--format",
-        "text",
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--notice-date",
-        "2026-11-22",
-    ]);
-    let ours = t.elapsed();
+    let mut ours = std::time::Duration::MAX;
+    for _ in 0..2 {
+        let _ = std::fs::remove_dir_all(&out);
+        settle();
+        let t = Instant::now();
+        bd(&[
+            "letters",
+            "render",
+            "2026-0001",
+            "--kind",
+            "individual",
+            "--format",
+            "text",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--notice-date",
+            "2026-11-22",
+        ]);
+        ours = ours.min(t.elapsed());
+    }
     let bytes = dir_bytes(&out, "txt");
     let mb = bytes as f64 / 1e6;
 
     // A raw sequential write of the same size, measured here.
     let raw_path = dir.path().join("raw.bin");
     let buf = vec![b'x'; 1 << 20];
-    let t = Instant::now();
-    {
-        let mut f = std::fs::File::create(&raw_path).expect("create");
-        let mut left = bytes;
-        while left > 0 {
-            let n = left.min(buf.len() as u64) as usize;
-            f.write_all(&buf[..n]).expect("write");
-            left -= n as u64;
+    let mut raw = std::time::Duration::MAX;
+    for _ in 0..2 {
+        let _ = std::fs::remove_file(&raw_path);
+        settle();
+        let t = Instant::now();
+        {
+            let mut f = std::fs::File::create(&raw_path).expect("create");
+            let mut left = bytes;
+            while left > 0 {
+                let n = left.min(buf.len() as u64) as usize;
+                f.write_all(&buf[..n]).expect("write");
+                left -= n as u64;
+            }
+            // No fsync: `letters render` does not fsync either, so both go to the page cache.
         }
-        // No fsync: `letters render` does not fsync either, so both go to the page cache.
+        raw = raw.min(t.elapsed());
     }
-    let raw = t.elapsed();
     let _ = std::fs::remove_file(&raw_path);
 
     println!("letters: {ROWS} individual letters as text, {mb:.0} MB");
@@ -284,6 +300,7 @@ fn main() {
     std::fs::write(&script, MERGE).expect("write");
     let jout = dir.path().join("jinja");
     std::fs::create_dir_all(&jout).expect("mkdir");
+    settle();
     let t = Instant::now();
     let o = Command::new("python3")
         .arg(&script)
