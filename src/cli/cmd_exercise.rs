@@ -192,12 +192,7 @@ fn start(ctx: &Ctx, a: ExerciseStartArgs) -> Result<i32> {
             timeline: vec![],
             notices: exercise::stage_notices(&s, 0),
         };
-        incidents::put(tx, &inc, &PhiCodec::Plain)?;
-        let mut d = derived::get_write(tx, &inc.id)?;
-        d.exercise = Some(state.clone());
-        derived::put(tx, &inc.id, &d)?;
-        let counts = super::roster_glue::counts_write(tx, &inc)?;
-        engine::refresh(tx, &org, &inc, &counts, date, actor.now)?;
+        put_stage(tx, &org, &inc, &state, date, actor.now)?;
         Ok((
             (),
             Change::new("exercise.start", format!("incident/{}", inc.id))
@@ -264,6 +259,25 @@ pub fn simulated_today(store: &Store) -> Result<Option<NaiveDate>> {
     })
 }
 
+/// Writes the exercise incident at a stage, with the running state beside it, and
+/// recomputes its obligations on the simulated date.
+fn put_stage(
+    tx: &redb::WriteTransaction,
+    org: &Organization,
+    inc: &Incident,
+    state: &ExerciseState,
+    date: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    incidents::put(tx, inc, &PhiCodec::Plain)?;
+    let mut d = derived::get_write(tx, &inc.id)?;
+    d.exercise = Some(state.clone());
+    derived::put(tx, &inc.id, &d)?;
+    let counts = super::roster_glue::counts_write(tx, inc)?;
+    engine::refresh(tx, org, inc, &counts, date, now)?;
+    Ok(())
+}
+
 /// Writes a new state (and the stage's facts) in one audited transaction.
 fn save(
     ctx: &Ctx,
@@ -285,12 +299,7 @@ fn save(
         inc.facts = facts.clone();
         inc.notices = notices.clone();
         inc.updated = actor.now;
-        incidents::put(tx, &inc, &PhiCodec::Plain)?;
-        let mut d = derived::get_write(tx, &inc.id)?;
-        d.exercise = Some(state.clone());
-        derived::put(tx, &inc.id, &d)?;
-        let counts = super::roster_glue::counts_write(tx, &inc)?;
-        engine::refresh(tx, &org, &inc, &counts, date, actor.now)?;
+        put_stage(tx, &org, &inc, state, date, actor.now)?;
         Ok((
             (),
             Change::new(action, format!("incident/{}", inc.id)).detail(detail),

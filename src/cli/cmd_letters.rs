@@ -21,6 +21,7 @@ use crate::audit::entry::hex;
 use crate::domain::vocab::{BreachType, state_name};
 use crate::domain::*;
 use crate::error::{Error, Result};
+use crate::letters::manifest::HashingWriter;
 pub use crate::letters::manifest::{Manifest, ManifestFile};
 use crate::letters::{
     self, AnnualLogRecord, BaToCeContext, Format, HhsWorksheet, IncidentContext, LeDelayContext,
@@ -270,26 +271,6 @@ pub fn base_context(org: &Organization, inc: &Incident, notice_date: NaiveDate) 
 
 // ---------------------------------------------------------------- sharded output
 
-/// A writer that hashes what it writes.
-struct Hashing<W: Write> {
-    inner: W,
-    hash: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// What a batch of shards holds and how it is split.
 pub struct ShardSpec {
     /// File-name stem, e.g. `individual-text`.
@@ -310,7 +291,7 @@ pub struct Shards<'a> {
     title: String,
     exercise: bool,
     renderer: &'a Renderer,
-    current: Option<(Hashing<BufWriter<File>>, String, u64)>,
+    current: Option<(HashingWriter<BufWriter<File>>, String, u64)>,
     done: Vec<ManifestFile>,
     partials: Vec<PathBuf>,
     data: Sha256,
@@ -348,11 +329,7 @@ impl<'a> Shards<'a> {
         let f = File::create(&partial)
             .map_err(|e| Error::io(format!("cannot create {}", partial.display()), e))?;
         self.partials.push(partial);
-        let mut w = Hashing {
-            inner: BufWriter::with_capacity(1 << 20, f),
-            hash: Sha256::new(),
-            bytes: 0,
-        };
+        let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, f));
         if self.format == Format::Html {
             letters::write_html_head(&mut w, &self.title, self.exercise).map_err(letter_error)?;
         }
@@ -369,11 +346,12 @@ impl<'a> Shards<'a> {
         }
         w.flush()
             .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
+        let (sha256, bytes) = w.finish();
         self.done.push(ManifestFile {
             name,
             count: n,
-            bytes: w.bytes,
-            sha256: hex(&w.hash.finalize()),
+            bytes,
+            sha256,
         });
         Ok(())
     }

@@ -17,6 +17,7 @@ use crate::audit::entry::hex;
 use crate::domain::{Counts, Incident};
 use crate::error::{Error, Result};
 use crate::intake::roster_csv::RosterRow;
+use crate::letters::manifest::HashingWriter;
 use crate::letters::stencil::Stencil;
 use crate::letters::{self, Format, LetterContext, LetterKind, RecipientContext, Renderer};
 use crate::store::phi::PhiCodec;
@@ -224,25 +225,6 @@ struct ShardDone {
     data: [u8; 32],
 }
 
-struct HashWrite<W: Write> {
-    inner: W,
-    hash: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> Write for HashWrite<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 fn io(e: std::io::Error) -> Error {
     Error::io("cannot write a letters file", e)
 }
@@ -329,14 +311,7 @@ pub fn render_bulk(
         let f = File::create(&partial)
             .map_err(|e| Error::io(format!("cannot create {}", partial.display()), e))?;
         // Buffer first, hash second: the hash sees 1 MiB blocks, not every small write.
-        let mut w = BufWriter::with_capacity(
-            1 << 20,
-            HashWrite {
-                inner: f,
-                hash: Sha256::new(),
-                bytes: 0,
-            },
-        );
+        let mut w = BufWriter::with_capacity(1 << 20, HashingWriter::new(f));
         let mut data = Sha256::new();
         for r in &recipients {
             hash_recipient(&mut data, r);
@@ -368,6 +343,7 @@ pub fn render_bulk(
             }
         }
         let w = w.into_inner().map_err(|e| io(e.into_error()))?;
+        let (sha256, bytes) = w.finish();
         count.fetch_add(recipients.len() as u64, Ordering::Relaxed);
         Ok(Some(ShardDone {
             index,
@@ -375,8 +351,8 @@ pub fn render_bulk(
             file: ManifestFile {
                 name: String::new(),
                 count: recipients.len() as u64,
-                bytes: w.bytes,
-                sha256: hex(&w.hash.finalize()),
+                bytes,
+                sha256,
             },
             data: data.finalize().into(),
         }))

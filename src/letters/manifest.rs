@@ -2,7 +2,10 @@
 //! into which files, each with its SHA-256. Written as `manifest.json` beside the files; its
 //! own SHA-256 goes into the audit chain.
 
+use std::io::Write;
+
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ManifestFile {
@@ -25,4 +28,39 @@ pub struct Manifest {
     pub template_sha256: String,
     pub data_sha256: String,
     pub files: Vec<ManifestFile>,
+}
+
+/// A writer that hashes (SHA-256) and counts what passes through it, for manifest entries.
+pub struct HashingWriter<W: Write> {
+    pub inner: W,
+    hash: Sha256,
+    pub bytes: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> HashingWriter<W> {
+        HashingWriter {
+            inner,
+            hash: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    /// The SHA-256 (lowercase hex) and byte count of everything written.
+    pub fn finish(self) -> (String, u64) {
+        (crate::audit::entry::hex(&self.hash.finalize()), self.bytes)
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
