@@ -162,6 +162,13 @@ fn show(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
     let d = derived::get_read(&tx, id)?;
     let counts = super::roster_glue::counts_read(&tx, &inc)?;
     let ev = engine::evaluate(&org, &inc, &d, &counts, None, today);
+    // What moved since the snapshot of the last recorded change: a roster import (whose
+    // audit entry is the roster's), or the days passing (a deadline now late).
+    let since = if d.obligations.is_empty() {
+        vec![]
+    } else {
+        crate::rules::diff_obligations(&d.obligations, &ev.obligations)
+    };
     if ctx.json {
         return print_json(&ShowOut {
             incident: IncidentOut::new(&inc),
@@ -170,11 +177,18 @@ fn show(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
             evaluation: EvaluationOut::new(&ev, d.assessment.as_ref()),
             changes: &d.changes,
             changes_at: d.changed_at.map(|t| t.to_rfc3339()),
+            changes_since_last_update: &since,
         })
         .map(|_| 0);
     }
     print_incident(&inc, &counts);
     print_evaluation(ctx, &ev, &d, today);
+    if !since.is_empty() {
+        println!("Since the last recorded update (roster imports, the passing days):");
+        for c in &since {
+            println!("  - {c}");
+        }
+    }
     Ok(0)
 }
 
@@ -268,6 +282,8 @@ struct ShowOut<'a> {
     evaluation: EvaluationOut<'a>,
     changes: &'a [String],
     changes_at: Option<String>,
+    /// Differences between the obligations now and the snapshot of the last update.
+    changes_since_last_update: &'a [String],
 }
 
 fn print_incident(inc: &Incident, c: &Counts) {

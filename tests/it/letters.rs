@@ -859,3 +859,28 @@ fn organization_template_set_is_checked_stored_used_and_audited() {
     );
     e.run(&["audit", "verify"]).ok();
 }
+
+#[test]
+fn show_reports_what_a_roster_import_moved() {
+    let e = Env::plain();
+    let id = e.incident(&[
+        "--title",
+        "Estimate first",
+        "--discovered",
+        "2026-11-01",
+        "--individuals",
+        "3",
+    ]);
+    let f = e.write("roster.csv", ROSTER);
+    e.run(&["roster", "import", &id, s(&f)]).ok();
+    let v = e.run(&["incident", "show", &id, "--json"]).ok().json();
+    let since: Vec<&str> = v["changes_since_last_update"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(since.iter().any(|c| c.contains("next_of_kin")), "{since:?}");
+    let human = e.run(&["incident", "show", &id]).ok().stdout;
+    assert!(human.contains("Since the last recorded update"), "{human}");
+}
