@@ -6,16 +6,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
 Environment:
-  BREACHDESK_DB          database path (else ./breachdesk.redb)
-  BREACHDESK_ACTOR       who is acting, recorded in the audit trail (else the OS user)
-  BREACHDESK_PASSPHRASE  passphrase of an encrypted database (else --key-file or a prompt)
+  BREACHDESK_DB              database path (else ./breachdesk.redb)
+  BREACHDESK_ACTOR           who is acting, recorded in the audit trail (else the OS user)
+  BREACHDESK_PASSPHRASE      passphrase of an encrypted database (else --key-file or a prompt)
   BREACHDESK_NEW_PASSPHRASE  the new passphrase for `rekey`
-  BREACHDESK_EXERCISE_DB  the exercise database (default ./breachdesk-exercise.redb)
-  BREACHDESK_NOW         pins the clock (YYYY-MM-DD or RFC 3339), for tests and exercises
-  NO_COLOR               disables colour
+  BREACHDESK_EXERCISE_DB     the exercise database (default ./breachdesk-exercise.redb)
+  BREACHDESK_NOW             pins the clock (YYYY-MM-DD or RFC 3339), for tests and exercises
+  NO_COLOR                   disables colour
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 not found, 5 database locked,
-6 database missing/newer, 7 passphrase, 10-17 audit damage, 20 overdue (see README).";
+6 database missing/newer, 7 passphrase, 10-17 audit damage, 20 overdue, 141 output closed
+(see README).";
 
 /// Breach response for HIPAA covered entities and business associates: incident register,
 /// breach determination (45 CFR 164.402), notification deadlines (164.404-164.410),
@@ -55,6 +56,9 @@ pub enum Command {
     /// Log and manage incidents
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// Rosters of affected individuals: import a CSV, counts per State, purge
+    #[command(subcommand)]
+    Roster(super::cmd_roster::RosterCommand),
     /// Record the breach determination for an incident (164.402): interview or answers
     Assess(AssessArgs),
     /// What-if: determination and deadlines for a facts file, no database needed
@@ -78,6 +82,8 @@ pub enum Command {
     /// The audit trail: log, verify, checkpoints, signing key
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Change the database passphrase (the data key is re-wrapped, data is not re-encrypted)
+    Rekey(super::cmd_roster::RekeyArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -85,11 +91,6 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
-    /// Rosters of affected individuals: import a CSV, counts per State, purge
-    #[command(subcommand)]
-    Roster(super::cmd_roster::RosterCommand),
-    /// Change the database passphrase (the data key is re-wrapped, data is not re-encrypted)
-    Rekey(super::cmd_roster::RekeyArgs),
 }
 
 #[derive(Debug, Args)]
