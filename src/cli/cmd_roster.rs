@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressStyle;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -124,20 +124,6 @@ fn ensure_incident(store: &Store, id: &IncidentId) -> Result<()> {
     Ok(())
 }
 
-fn progress(ctx: &Ctx, len: u64, what: &str) -> ProgressBar {
-    if !ctx.env.stderr_tty {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-    ) {
-        pb.set_style(style.progress_chars("=> "));
-    }
-    pb.set_message(what.to_string());
-    pb
-}
-
 fn file_error(path: &Path, e: std::io::Error) -> Error {
     Error::invalid(format!(
         "cannot read the roster file {}: {e}; check the path and that it is readable",
@@ -149,7 +135,7 @@ fn file_error(path: &Path, e: std::io::Error) -> Error {
 fn hash_file(ctx: &Ctx, path: &Path) -> Result<(String, u64)> {
     let mut f = File::open(path).map_err(|e| file_error(path, e))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let pb = progress(ctx, len, "checking");
+    let pb = super::progress::bytes_bar(ctx, len, "checking");
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -280,7 +266,7 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
         .collect();
     let mut rejected_rows = Listed::new(a.report_limit);
     let mut duplicate_rows = Listed::new(a.report_limit);
-    let pb = progress(ctx, len, "importing");
+    let pb = super::progress::bytes_bar(ctx, len, "importing");
     let mut since_tick = 0u32;
 
     let mut out = ImportOut {

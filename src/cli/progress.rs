@@ -19,17 +19,18 @@ pub fn bar(ctx: &Ctx, total: u64, what: &str) -> ProgressBar {
     pb
 }
 
-/// A bar measured in bytes (file imports).
+/// A bar measured in bytes (file imports); its message can be changed as work moves on.
 pub fn bytes_bar(ctx: &Ctx, total: u64, what: &str) -> ProgressBar {
     if !ctx.env.stderr_tty || ctx.json {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template(&format!(
-        "{{spinner}} {what} [{{bar:30}}] {{bytes}}/{{total_bytes}} {{bytes_per_sec}} eta {{eta}}"
-    ))
+    let style = ProgressStyle::with_template(
+        "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ");
     pb.set_style(style);
+    pb.set_message(what.to_string());
     pb
 }

@@ -330,11 +330,6 @@ pub fn subject_digest_write(tx: &WriteTransaction, subject: &str) -> Result<Hash
     subject_digest(subject, &t)
 }
 
-/// The digest of a subject's current state in a read transaction.
-pub fn subject_digest_read(tx: &ReadTransaction, subject: &str) -> Result<Hash> {
-    subject_digest(subject, &DigestTables::open_read(tx)?)
-}
-
 /// Which stored records make up a subject (documented in ARCHITECTURE.md):
 /// `org` → meta `encryption`, `org`, `templates`, `wrapped_key`; `keys/signing` →
 /// meta `audit_public_key`; `incident/<id>` → incidents `<id>`, phi `incident/<id>/…` and
