@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod exercise;
 pub mod intake;
+pub mod laws;
 pub mod letters;
 pub mod rules;
 pub mod store;

@@ -103,6 +103,7 @@ pub fn notice_record(ctx: &Ctx, a: NoticeRecordArgs) -> Result<i32> {
     let record = NoticeRecord {
         kind,
         jurisdiction,
+        recipient: None,
         date,
         method,
         count: a.count,

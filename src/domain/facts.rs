@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::vocab::{
-    BreachType, DataElement, DestructionMethod, DeviceState, Location, RecipientKind,
+    BreachType, DataElement, DestructionMethod, DeviceState, Location, PiElement, RecipientKind,
     SensitiveCategory,
 };
 
@@ -27,6 +27,9 @@ pub struct Facts {
     pub exceptions: ExceptionFacts,
     pub assessment: AssessmentFacts,
     pub law_enforcement: Vec<LawEnforcementStatement>,
+    /// What State breach laws ask that HIPAA does not (see [`StateLawFacts`]).
+    #[serde(skip_serializing_if = "StateLawFacts::is_empty")]
+    pub state_law: StateLawFacts,
 }
 
 /// When and how it happened and was found; what kind of breach, where, which data.
@@ -306,4 +309,54 @@ pub struct LawEnforcementStatement {
 pub enum StatementKind {
     Written,
     Oral,
+}
+
+/// Facts that State breach laws use and the HIPAA rule does not: when the entity determined
+/// that a breach occurred (many State deadlines count from it), data elements beyond the
+/// portal's list, and a determination under a State's risk-of-harm standard.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateLawFacts {
+    /// The day the entity determined that a breach occurred. Deadlines a State counts "from
+    /// determination" use it; when it is not recorded they count from discovery (the
+    /// earliest it can be), and say so.
+    pub determined: Option<NaiveDate>,
+    /// Data elements State laws name that the portal list does not carry (or carries less
+    /// precisely): `account_access_code`, `biometric`, `online_credentials`, `passport`,
+    /// `tax_id`, `military_id`, `government_id`, `genetic`, `date_of_birth`, …
+    pub elements: Vec<PiElement>,
+    /// A determination that the breach is not likely to cause harm (or that it is).
+    pub harm: Option<HarmDetermination>,
+}
+
+impl StateLawFacts {
+    pub fn is_empty(&self) -> bool {
+        self == &StateLawFacts::default()
+    }
+}
+
+/// A determination made under a State law's risk-of-harm standard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HarmDetermination {
+    pub outcome: HarmOutcome,
+    /// The day it was made (some States want it within days of this date).
+    pub date: NaiveDate,
+    /// The States it was made for (two-letter codes); empty: every State whose law has a
+    /// risk-of-harm standard.
+    #[serde(default)]
+    pub states: Vec<String>,
+    /// What it rests on (investigation, consultation with law enforcement); no PHI.
+    #[serde(default)]
+    pub basis: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HarmOutcome {
+    /// Harm (misuse, identity theft, fraud) is not reasonably likely: States with a
+    /// risk-of-harm standard do not require notice to residents.
+    NotLikely,
+    /// Harm is reasonably likely: notice is required.
+    Likely,
 }

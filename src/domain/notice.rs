@@ -28,6 +28,12 @@ pub enum ObligationKind {
     HhsAnnual,
     /// 164.410: business associate to covered entity.
     BaToCe,
+    /// A State law's notice to its residents, listed when it is due before HIPAA's.
+    StateIndividual,
+    /// A State law's notice to a State regulator (Attorney General, consumer protection).
+    StateRegulator,
+    /// A State law's notice to the nationwide consumer reporting agencies.
+    StateCra,
 }
 
 impl ObligationKind {
@@ -42,6 +48,9 @@ impl ObligationKind {
         ObligationKind::HhsImmediate,
         ObligationKind::HhsAnnual,
         ObligationKind::BaToCe,
+        ObligationKind::StateIndividual,
+        ObligationKind::StateRegulator,
+        ObligationKind::StateCra,
     ];
 
     pub fn key(self) -> &'static str {
@@ -56,6 +65,9 @@ impl ObligationKind {
             ObligationKind::HhsImmediate => "hhs_immediate",
             ObligationKind::HhsAnnual => "hhs_annual",
             ObligationKind::BaToCe => "ba_to_ce",
+            ObligationKind::StateIndividual => "state_individual",
+            ObligationKind::StateRegulator => "state_regulator",
+            ObligationKind::StateCra => "state_cra",
         }
     }
 
@@ -65,6 +77,16 @@ impl ObligationKind {
             .iter()
             .copied()
             .find(|k| k.key().eq_ignore_ascii_case(&s))
+    }
+
+    /// A duty under a State law (not 45 CFR 164).
+    pub fn is_state(self) -> bool {
+        matches!(
+            self,
+            ObligationKind::StateIndividual
+                | ObligationKind::StateRegulator
+                | ObligationKind::StateCra
+        )
     }
 
     pub fn accepted() -> String {
@@ -94,6 +116,13 @@ impl ObligationKind {
             ObligationKind::HhsImmediate => "Notice to the Secretary of HHS (500 or more)",
             ObligationKind::HhsAnnual => "Annual log to the Secretary of HHS (fewer than 500)",
             ObligationKind::BaToCe => "Business associate notice to the covered entity",
+            ObligationKind::StateIndividual => {
+                "State law: notice to the State's residents (due before HIPAA's deadline)"
+            }
+            ObligationKind::StateRegulator => "State law: notice to a State regulator",
+            ObligationKind::StateCra => {
+                "State law: notice to the nationwide consumer reporting agencies"
+            }
         }
     }
 }
@@ -122,6 +151,10 @@ pub struct NoticeRecord {
     pub kind: ObligationKind,
     /// State code or "ST:Name" for media notices; `None` otherwise.
     pub jurisdiction: Option<String>,
+    /// For a State regulator notice: the regulator's id in the State's rules (`ag`,
+    /// `state_police`); see `breachdesk laws show ST`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
     pub date: NaiveDate,
     pub method: NoticeMethod,
     pub count: u64,

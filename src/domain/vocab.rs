@@ -148,6 +148,31 @@ impl DataElement {
 }
 
 vocab!(
+    /// Data elements that State breach laws name in their definitions of "personal
+    /// information" (beyond, or more precisely than, the HIPAA portal's list). The State
+    /// rules data (`src/laws/data/`) and the facts file (`[state_law] elements`) use these
+    /// keys; [`crate::rules::state`] maps the portal's elements onto them.
+    PiElement {
+        Ssn => "ssn", "Social Security number";
+        DriversLicense => "drivers_license", "Driver's license or State ID card number";
+        GovernmentId => "government_id", "Other government-issued identification number";
+        Passport => "passport", "Passport number";
+        MilitaryId => "military_id", "Military identification number";
+        TaxId => "tax_id", "Taxpayer identification number (ITIN, TIN)";
+        FinancialAccount => "financial_account", "Financial account or card number (without access code)";
+        AccountAccessCode => "account_access_code", "Security code, access code or password for a financial account";
+        FinancialAccountWithCode => "financial_account_with_code", "Financial account or card number with its access code";
+        Medical => "medical", "Medical information (history, condition, treatment, diagnosis)";
+        HealthInsurance => "health_insurance", "Health insurance information (policy or subscriber number, claims)";
+        Biometric => "biometric", "Biometric data";
+        Genetic => "genetic", "Genetic information or DNA profile";
+        OnlineCredentials => "online_credentials", "Username or e-mail address with password or security question and answer";
+        DateOfBirth => "date_of_birth", "Full date of birth";
+        MothersMaidenName => "mothers_maiden_name", "Mother's maiden name";
+    }
+);
+
+vocab!(
     /// Especially sensitive categories of clinical information (factor (i)).
     SensitiveCategory {
         MentalHealth => "mental_health", "Mental health";

@@ -203,6 +203,7 @@ impl InjectNotice {
         NoticeRecord {
             kind: self.kind,
             jurisdiction: self.jurisdiction.clone(),
+            recipient: None,
             date: self.date,
             method: self.method,
             count: self.count,

@@ -164,6 +164,11 @@ fn kind_cite(kind: ObligationKind) -> &'static str {
         ObligationKind::HhsImmediate => "45 CFR 164.408(b)",
         ObligationKind::HhsAnnual => "45 CFR 164.408(c)",
         ObligationKind::BaToCe => "45 CFR 164.410",
+        ObligationKind::StateIndividual
+        | ObligationKind::StateRegulator
+        | ObligationKind::StateCra => {
+            "State breach-notification law (see the obligation's citation)"
+        }
     }
 }
 

@@ -221,6 +221,43 @@ pub fn validate(f: &Facts, today: NaiveDate) -> Result<()> {
             )));
         }
     }
+    let sl = &f.state_law;
+    if let (Some(det), Some(disc)) = (sl.determined, b.discovered)
+        && det < disc
+    {
+        return Err(Error::invalid(
+            "state_law.determined is before breach.discovered: a breach is determined after it is discovered; check both dates",
+        ));
+    }
+    for (name, d) in [
+        ("state_law.determined", sl.determined),
+        ("state_law.harm.date", sl.harm.as_ref().map(|h| h.date)),
+    ] {
+        if let Some(d) = d
+            && d > today
+        {
+            return Err(Error::invalid(format!(
+                "{name} is in the future ({}); dates are YYYY-MM-DD and cannot be later than today",
+                d.format("%Y-%m-%d")
+            )));
+        }
+    }
+    if let Some(h) = &sl.harm {
+        if let Some(disc) = b.discovered
+            && h.date < disc
+        {
+            return Err(Error::invalid(
+                "state_law.harm.date is before breach.discovered; check both dates",
+            ));
+        }
+        for k in &h.states {
+            if normalize_state(k) != Some(k.as_str()) {
+                return Err(Error::invalid(format!(
+                    "state_law.harm.states has `{k}`, which is not a two-letter State code (upper case, e.g. \"FL\")"
+                )));
+            }
+        }
+    }
     for (i, s) in f.law_enforcement.iter().enumerate() {
         if s.kind == crate::domain::StatementKind::Written && s.until.is_none() {
             return Err(Error::invalid(format!(
@@ -318,5 +355,36 @@ mod tests {
         assert!(e.to_string().contains("encryptd"));
         let e = set_path(&mut f, "business_associate.relationship=boss").expect_err("variant");
         assert!(e.to_string().contains("independent_contractor"));
+    }
+
+    #[test]
+    fn state_law_facts_parse_and_are_checked() {
+        let f = parse_facts(
+            "[breach]\ndiscovered = 2026-01-05\n[state_law]\ndetermined = 2026-01-09\nelements = [\"account_access_code\", \"biometric\"]\n[state_law.harm]\noutcome = \"not_likely\"\ndate = 2026-01-10\nstates = [\"FL\"]\n",
+            "t",
+        )
+        .expect("parses");
+        validate(&f, today()).expect("valid");
+        assert_eq!(f.state_law.determined, NaiveDate::from_ymd_opt(2026, 1, 9));
+        assert_eq!(f.state_law.elements.len(), 2);
+        let bad = parse_facts(
+            "[breach]\ndiscovered = 2026-01-05\n[state_law]\ndetermined = 2026-01-04\n",
+            "t",
+        )
+        .expect("parses");
+        let e = validate(&bad, today()).expect_err("before discovery");
+        assert!(e.to_string().contains("state_law.determined is before breach.discovered"));
+        let bad = parse_facts(
+            "[state_law.harm]\noutcome = \"not_likely\"\ndate = 2026-01-10\nstates = [\"Florida\"]\n",
+            "t",
+        )
+        .expect("parses");
+        let e = validate(&bad, today()).expect_err("bad code");
+        assert!(e.to_string().contains("state_law.harm.states"), "{e}");
+        let e = parse_facts("[state_law]\nelements = [\"retina\"]\n", "f.toml").expect_err("variant");
+        assert!(e.to_string().contains("online_credentials"), "accepted values listed: {e}");
+        // A facts file without the section serializes as before (stored records unchanged).
+        let plain = parse_facts("title = \"x\"\n", "t").expect("parses");
+        assert!(!serde_json::to_string(&plain).expect("json").contains("state_law"));
     }
 }

@@ -60,3 +60,128 @@ pub fn retention_until(last_in_effect: NaiveDate) -> NaiveDate {
         .checked_add_months(Months::new(12 * RETENTION_YEARS))
         .unwrap_or(NaiveDate::MAX)
 }
+
+/// How business days are counted for State deadlines given in business days (Illinois: 5
+/// business days after notifying HHS; Iowa, Vermont, California H&S Code 1280.15). The
+/// statutes do not define the term and State holiday calendars differ, so this is a policy
+/// choice, printed beside every date it produced.
+///
+/// Counting: the anchor day is day 0 and is not counted; each following day that is a
+/// business day counts one; the due date is the day the count reaches N. A due date is
+/// therefore always a business day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusinessDays {
+    /// Conservative default: Monday to Friday are business days, holidays included. It
+    /// gives the earliest due date any reading allows.
+    #[default]
+    WeekendsOnly,
+    /// Monday to Friday except the federal legal public holidays of 5 U.S.C. 6103(a), on
+    /// the days they are observed (a Saturday holiday on the Friday before, a Sunday one on
+    /// the Monday after); Juneteenth from 2021. State holidays are not counted.
+    FederalHolidays,
+}
+
+impl BusinessDays {
+    pub const ALL: &'static [BusinessDays] =
+        &[BusinessDays::WeekendsOnly, BusinessDays::FederalHolidays];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            BusinessDays::WeekendsOnly => "weekends_only",
+            BusinessDays::FederalHolidays => "federal_holidays",
+        }
+    }
+
+    pub fn from_key(s: &str) -> Option<BusinessDays> {
+        let s = s.trim().replace('-', "_");
+        BusinessDays::ALL
+            .iter()
+            .copied()
+            .find(|b| b.key().eq_ignore_ascii_case(&s))
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            BusinessDays::WeekendsOnly => {
+                "business-day policy weekends_only: Monday to Friday count, holidays included (the earliest date any reading allows); the day of the event is day 0"
+            }
+            BusinessDays::FederalHolidays => {
+                "business-day policy federal_holidays: Monday to Friday count except federal holidays as observed (5 U.S.C. 6103); the day of the event is day 0"
+            }
+        }
+    }
+
+    pub fn is_business_day(self, d: NaiveDate) -> bool {
+        let weekend = matches!(d.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
+        match self {
+            BusinessDays::WeekendsOnly => !weekend,
+            BusinessDays::FederalHolidays => !weekend && !is_federal_holiday(d),
+        }
+    }
+
+    /// The `n`-th business day after `from` (`from` itself is day 0). Saturates at the end
+    /// of the calendar.
+    pub fn add(self, from: NaiveDate, n: u32) -> NaiveDate {
+        let mut d = from;
+        let mut left = n;
+        while left > 0 {
+            match d.succ_opt() {
+                Some(next) => d = next,
+                None => return NaiveDate::MAX,
+            }
+            if self.is_business_day(d) {
+                left -= 1;
+            }
+        }
+        d
+    }
+}
+
+/// The federal legal public holidays of `year` (5 U.S.C. 6103(a)) on their observed days
+/// (6103(b); Executive Order 11582). New Year's Day of `year + 1` falling on a Saturday is
+/// observed on December 31 of `year` and is included.
+pub fn federal_holidays(year: i32) -> Vec<NaiveDate> {
+    use chrono::Weekday::{Mon, Thu};
+    let fixed = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d);
+    let nth =
+        |m: u32, wd: chrono::Weekday, n: u8| NaiveDate::from_weekday_of_month_opt(year, m, wd, n);
+    let last_monday_may = (1..=5u8)
+        .rev()
+        .find_map(|n| NaiveDate::from_weekday_of_month_opt(year, 5, Mon, n));
+    let mut actual = vec![
+        fixed(year, 1, 1),
+        nth(1, Mon, 3),
+        nth(2, Mon, 3),
+        last_monday_may,
+        (year >= 2021).then(|| fixed(year, 6, 19)).flatten(),
+        fixed(year, 7, 4),
+        nth(9, Mon, 1),
+        nth(10, Mon, 2),
+        fixed(year, 11, 11),
+        nth(11, Thu, 4),
+        fixed(year, 12, 25),
+    ];
+    actual.push(fixed(year + 1, 1, 1));
+    let mut out: Vec<NaiveDate> = actual
+        .into_iter()
+        .flatten()
+        .map(observed)
+        .filter(|d| d.year() == year)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn observed(d: NaiveDate) -> NaiveDate {
+    match d.weekday() {
+        chrono::Weekday::Sat => d.pred_opt().unwrap_or(d),
+        chrono::Weekday::Sun => d.succ_opt().unwrap_or(d),
+        _ => d,
+    }
+}
+
+pub fn is_federal_holiday(d: NaiveDate) -> bool {
+    federal_holidays(d.year()).contains(&d)
+}

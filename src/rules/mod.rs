@@ -34,13 +34,17 @@ pub mod determination;
 pub mod explain;
 pub mod factors;
 pub mod obligations;
+pub mod state;
 
+#[cfg(test)]
+mod state_tests;
 #[cfg(test)]
 mod tests;
 
 pub use determination::determine;
 pub use explain::{diff_obligations, explain};
 pub use obligations::evaluate;
+pub use state::{StateOptions, evaluate_with_laws};
 
 /// Everything [`evaluate`] needs. `today` is a separate argument so callers can pin the clock.
 #[derive(Debug, Clone)]
@@ -295,6 +299,19 @@ pub struct Obligation {
     /// Sum of the counts of matching notice records.
     pub sent_count: u64,
     pub note: String,
+    /// State obligations: the regulator's id in the State's rules (`ag`), or the id of a
+    /// conditional rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    /// State obligations: whether the rule used was verified against statute text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+    /// State obligations: the effective date of the law version used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective: Option<NaiveDate>,
+    /// State obligations: where the rule was verified, or its source when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// The result of [`evaluate`].
@@ -315,4 +332,7 @@ pub struct Evaluation {
     /// Warnings that belong to no single obligation (e.g. a law-enforcement statement that is
     /// not a valid delay). Additive to the brief's contract.
     pub notes: Vec<Reason>,
+    /// The State laws considered ([`evaluate_with_laws`]); `None` for a HIPAA-only evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub laws: Option<state::LawsUsed>,
 }

@@ -101,10 +101,11 @@ pub fn evaluate(input: &EngineInput, today: NaiveDate) -> Evaluation {
         retention_until: retention_until(input.last_in_effect),
         retention_cite: "45 CFR 164.530(j)(2); 164.414(b)".into(),
         notes,
+        laws: None,
     }
 }
 
-fn join_note(first: &str, rest: &str) -> String {
+pub(super) fn join_note(first: &str, rest: &str) -> String {
     if rest.is_empty() {
         first.to_string()
     } else {
@@ -212,7 +213,7 @@ pub fn clock_start(f: &Facts, role: Role) -> ClockStart {
     }
 }
 
-fn ob(
+pub(super) fn ob(
     kind: ObligationKind,
     due: Option<NaiveDate>,
     cite: &str,
@@ -232,10 +233,14 @@ fn ob(
         required_count: None,
         sent_count: 0,
         note: note.into(),
+        recipient: None,
+        verified: None,
+        effective: None,
+        source: None,
     }
 }
 
-fn not_required(mut o: Obligation, reason: impl Into<String>) -> Obligation {
+pub(super) fn not_required(mut o: Obligation, reason: impl Into<String>) -> Obligation {
     o.status = ObligationStatus::NotRequired {
         reason: reason.into(),
     };
@@ -518,16 +523,31 @@ fn status(
     clock: Option<NaiveDate>,
 ) {
     o.sent_count = records.iter().map(|r| r.count).sum();
-    let need = o.required_count.filter(|n| *n > 0);
+    let done_on = completion(&records, o.required_count);
+    settle(o, done_on, today, clock);
+}
+
+/// The date the records completed an obligation: the record that brought the cumulative
+/// count to `required` (or the first record when one notice suffices).
+pub(super) fn completion(records: &[&NoticeRecord], required: Option<u64>) -> Option<NaiveDate> {
+    let need = required.filter(|n| *n > 0);
     let mut acc: u64 = 0;
-    let mut done_on = None;
-    for r in &records {
+    for r in records {
         acc = acc.saturating_add(r.count);
         if need.is_none_or(|n| acc >= n) {
-            done_on = Some(r.date);
-            break;
+            return Some(r.date);
         }
     }
+    None
+}
+
+/// Met / late / pending from the completion date, and the day counts.
+pub(super) fn settle(
+    o: &mut Obligation,
+    done_on: Option<NaiveDate>,
+    today: NaiveDate,
+    clock: Option<NaiveDate>,
+) {
     o.status = match (done_on, o.due) {
         (Some(on), Some(due)) if on > due => ObligationStatus::Late {
             days: days_between(due, on),

@@ -210,6 +210,7 @@ impl S {
         self.notices.push(NoticeRecord {
             kind,
             jurisdiction: jur.map(String::from),
+            recipient: None,
             date: d(date),
             method: NoticeMethod::Mail,
             count,
