@@ -373,7 +373,10 @@ mod tests {
         )
         .expect("parses");
         let e = validate(&bad, today()).expect_err("before discovery");
-        assert!(e.to_string().contains("state_law.determined is before breach.discovered"));
+        assert!(
+            e.to_string()
+                .contains("state_law.determined is before breach.discovered")
+        );
         let bad = parse_facts(
             "[state_law.harm]\noutcome = \"not_likely\"\ndate = 2026-01-10\nstates = [\"Florida\"]\n",
             "t",
@@ -381,10 +384,18 @@ mod tests {
         .expect("parses");
         let e = validate(&bad, today()).expect_err("bad code");
         assert!(e.to_string().contains("state_law.harm.states"), "{e}");
-        let e = parse_facts("[state_law]\nelements = [\"retina\"]\n", "f.toml").expect_err("variant");
-        assert!(e.to_string().contains("online_credentials"), "accepted values listed: {e}");
+        let e =
+            parse_facts("[state_law]\nelements = [\"retina\"]\n", "f.toml").expect_err("variant");
+        assert!(
+            e.to_string().contains("online_credentials"),
+            "accepted values listed: {e}"
+        );
         // A facts file without the section serializes as before (stored records unchanged).
         let plain = parse_facts("title = \"x\"\n", "t").expect("parses");
-        assert!(!serde_json::to_string(&plain).expect("json").contains("state_law"));
+        assert!(
+            !serde_json::to_string(&plain)
+                .expect("json")
+                .contains("state_law")
+        );
     }
 }

@@ -484,6 +484,32 @@ fn new_york_hipaa_notice_satisfies_residents_but_regulators_are_due() {
     // due 2027-03-01, a Monday; five business days later is Monday 2027-03-08).
     let o = get(&ev, StateRegulator, "NY", Some("ag_hhs"));
     assert_eq!(o.due, Some(d("2027-03-08")));
+    assert_eq!(o.verified, Some(true), "SHIELD Act enacted text was read");
+    // A no-harm determination for more than 500 residents goes to the AG within 10 days
+    // (899-aa(2)(a)); for 500 it does not.
+    let nh = |n| {
+        s().st("NY", n)
+            .harm(HarmOutcome::NotLikely, "2026-10-09", &["NY"])
+            .today("2026-10-10")
+    };
+    case(
+        nh(501),
+        StateRegulator,
+        "NY",
+        Some("ag_no_harm"),
+        true,
+        Some("2026-10-19"),
+        "899-aa(2)(a)",
+    );
+    case(
+        nh(500),
+        StateRegulator,
+        "NY",
+        Some("ag_no_harm"),
+        false,
+        None,
+        "899-aa(2)(a)",
+    );
     // More than 5,000: CRAs.
     case(
         s().st("NY", 5000),
