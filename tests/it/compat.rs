@@ -1,0 +1,355 @@
+//! Databases written by release 0.1 keep opening, verifying and taking new entries.
+//!
+//! `tests/fixtures/release-0.1.redb` (and `release-0.1-exercise.redb`) were made by the
+//! breachdesk 0.1 binary with `tests/fixtures/make-release-0.1.sh`; see that script for what
+//! they hold. Each test works on a copy in a temporary directory.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{Env, Run, s};
+
+/// The passphrase the fixture was encrypted with (in the script).
+const FIXTURE_PASS: &str = "fixture passphrase 0.1";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A copy of the release-0.1 database, the clock pinned after everything in it.
+fn fixture() -> Env {
+    let e = Env::empty();
+    std::fs::copy(fixtures().join("release-0.1.redb"), &e.db).expect("copy the fixture");
+    e
+}
+
+fn run(e: &Env, args: &[&str]) -> Run {
+    let mut c = e.cmd();
+    c.env("BREACHDESK_PASSPHRASE", FIXTURE_PASS);
+    e.run_with(c, args)
+}
+
+fn checkpoint() -> String {
+    fixtures()
+        .join("release-0.1.checkpoint.json")
+        .display()
+        .to_string()
+}
+
+/// Every action the 0.1 script recorded, in order: the strings of the audit trail.
+const ACTIONS: &[&str] = &[
+    "org.init",
+    "org.update",
+    "incident.new",
+    "incident.note",
+    "incident.note",
+    "incident.assess",
+    "incident.new",
+    "incident.update",
+    "incident.assess",
+    "incident.new",
+    "incident.assess",
+    "incident.close",
+    "roster.import",
+    "org.templates",
+    "letters.render",
+    "letters.render",
+    "notice.record",
+    "notice.record",
+    "audit.keygen",
+];
+
+#[test]
+fn release_0_1_database_verifies_against_its_checkpoint() {
+    let e = fixture();
+    let r = run(&e, &["audit", "verify"]).ok();
+    assert!(
+        r.stdout.contains("audit trail intact: 19 entries"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&e, &["audit", "verify", "--against", &checkpoint()]).ok();
+    assert!(
+        r.stdout
+            .contains("signature verified against the database's audit signing key: consistent"),
+        "{}",
+        r.stdout
+    );
+    let public = std::fs::read_to_string(fixtures().join("release-0.1.public-key")).unwrap();
+    run(
+        &e,
+        &[
+            "audit",
+            "verify",
+            "--against",
+            &checkpoint(),
+            "--public-key",
+            public.trim(),
+        ],
+    )
+    .ok();
+    let log = run(&e, &["audit", "log", "--json"]).ok().json();
+    let entries = log["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|x| x["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ACTIONS);
+    let subjects: Vec<&str> = entries
+        .iter()
+        .map(|x| x["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects[0], "org");
+    assert_eq!(subjects[2], "incident/2026-0001");
+    assert_eq!(subjects[12], "roster/2026-0001");
+    assert_eq!(subjects[18], "keys/signing");
+    assert_eq!(entries[12]["actor"], "fixture.maker");
+    assert!(
+        entries[12]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("rows_read=40 accepted=35 rejected=3 duplicates=2"),
+        "{}",
+        entries[12]["detail"]
+    );
+}
+
+#[test]
+fn release_0_1_incidents_read_back_with_their_phi_and_determinations() {
+    let e = fixture();
+    let v = run(&e, &["incident", "show", "2026-0001", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        v["facts"]["breach"]["narrative"],
+        "Mailbox of a billing clerk was phished; messages held lab results."
+    );
+    assert_eq!(
+        v["timeline"][0]["text"],
+        "Forensics engaged; mailbox rules removed."
+    );
+    assert_eq!(v["timeline"][1]["author"], "IR lead");
+    assert_eq!(v["counts"]["source"], "roster");
+    assert_eq!(v["counts"]["total"], 35);
+    assert_eq!(v["assessed"], true);
+    assert_eq!(v["evaluation"]["determination"], "breach");
+    assert_eq!(
+        v["evaluation"]["law_enforcement_delay"]["end"],
+        "2026-10-15"
+    );
+    assert_eq!(v["notices"].as_array().unwrap().len(), 2);
+    assert_eq!(v["notices"][0]["count"], 33);
+
+    let v = run(&e, &["incident", "show", "2026-0002", "--json"])
+        .ok()
+        .json();
+    assert_eq!(v["facts"]["business_associate"]["involved"], true);
+    assert_eq!(v["evaluation"]["overridden"], true);
+    assert_eq!(v["evaluation"]["override"]["determination"], "breach");
+    assert_eq!(
+        v["evaluation"]["override"]["rationale"],
+        "Counsel: vendor attestation not yet verified; treat as a breach."
+    );
+    assert_eq!(v["evaluation"]["override"]["by"], "fixture.maker");
+    assert_eq!(v["counts"]["total"], 431);
+
+    let v = run(&e, &["incident", "show", "2026-0003", "--json"])
+        .ok()
+        .json();
+    assert_eq!(v["status"], "closed");
+    assert_eq!(v["disposition"], "not_breach");
+    assert_eq!(
+        v["evaluation"]["determination"],
+        "not_breach_low_probability"
+    );
+
+    // Without the passphrase, PHI stays sealed and the rest reads.
+    let mut c = e.cmd();
+    c.env_remove("BREACHDESK_PASSPHRASE");
+    let r = e.run_with(c, &["incident", "show", "2026-0001"]).ok();
+    assert!(
+        r.stdout.contains("[encrypted: passphrase required]"),
+        "{}",
+        r.stdout
+    );
+    // A wrong passphrase is refused.
+    let mut c = e.cmd();
+    c.env("BREACHDESK_PASSPHRASE", "not the fixture passphrase");
+    e.run_with(c, &["incident", "show", "2026-0001"]).code(7);
+}
+
+#[test]
+fn release_0_1_deadlines_roster_and_templates_read() {
+    let e = fixture();
+    let v = run(&e, &["deadlines", "--json"]).ok().json();
+    let rows = v["deadlines"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["incident"] == "2026-0002"));
+    assert!(
+        rows.iter().all(|r| r["incident"] != "2026-0003"),
+        "a closed incident has no open deadline"
+    );
+    run(&e, &["deadlines"]).ok();
+
+    let mut c = e.cmd();
+    c.env_remove("BREACHDESK_PASSPHRASE");
+    let v = e
+        .run_with(c, &["roster", "stats", "2026-0001", "--json"])
+        .ok()
+        .json();
+    assert_eq!(v["total"], 35);
+    assert_eq!(v["by_state"]["CA"], 26);
+    assert_eq!(v["by_state"]["NV"], 9);
+    assert_eq!(v["deceased_with_nok"], 1);
+    assert_eq!(v["deceased_without_nok"], 1);
+    assert_eq!(v["unreachable"], 1);
+    assert_eq!(v["email_only"], 1);
+    assert_eq!(v["batches"].as_array().unwrap().len(), 1);
+
+    let v = run(&e, &["letters", "templates", "show", "--json"])
+        .ok()
+        .json();
+    assert_eq!(v["stored"][0]["file"], "individual.txt.hbs");
+
+    let out = e.path("dossier.html");
+    run(&e, &["report", "2026-0001", "--html", "--out", s(&out)]).ok();
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("the whole audit trail is intact"));
+}
+
+#[test]
+fn release_0_1_database_takes_new_entries() {
+    let e = fixture();
+    run(
+        &e,
+        &["incident", "note", "2026-0001", "added by a later release"],
+    )
+    .ok();
+    run(
+        &e,
+        &["incident", "update", "2026-0002", "--individuals", "440"],
+    )
+    .ok();
+    run(
+        &e,
+        &[
+            "notice",
+            "record",
+            "2026-0002",
+            "--kind",
+            "individual",
+            "--date",
+            "2026-11-20",
+            "--method",
+            "mail",
+            "--count",
+            "400",
+        ],
+    )
+    .ok();
+    let addendum = e.write(
+        "addendum.csv",
+        "MRN,First Name,Last Name,Address 1,City,State,Zip Code\n\
+         F-90,New,Person,90 Test St,Testville,CA,90090\n\
+         F-1,Dup,One,1 Test St,Testville,CA,90001\n",
+    );
+    let v = run(
+        &e,
+        &["roster", "import", "2026-0001", s(&addendum), "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(v["accepted"], 1);
+    assert_eq!(
+        v["duplicates"], 1,
+        "duplicates are found against 0.1's rows"
+    );
+    let dir = e.path("letters");
+    run(
+        &e,
+        &[
+            "letters",
+            "render",
+            "2026-0001",
+            "--kind",
+            "individual",
+            "--out",
+            s(&dir),
+        ],
+    )
+    .ok();
+    run(&e, &["incident", "reopen", "2026-0003"]).ok();
+
+    let r = run(&e, &["audit", "verify"]).ok();
+    assert!(
+        r.stdout.contains("audit trail intact: 25 entries"),
+        "{}",
+        r.stdout
+    );
+    // The old checkpoint still holds: the chain only grew.
+    run(&e, &["audit", "verify", "--against", &checkpoint()]).ok();
+    let v = run(&e, &["incident", "show", "2026-0001", "--json"])
+        .ok()
+        .json();
+    assert_eq!(v["timeline"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        v["timeline"][0]["text"],
+        "Forensics engaged; mailbox rules removed."
+    );
+    assert_eq!(v["timeline"][2]["text"], "added by a later release");
+    assert_eq!(v["counts"]["total"], 36);
+    // A new signing key replaces 0.1's, and a checkpoint of the extended chain verifies.
+    let key = e.path("new.signing-key");
+    run(&e, &["audit", "keygen", "--out", s(&key)]).ok();
+    let cp = e.path("new.checkpoint.json");
+    run(
+        &e,
+        &[
+            "audit",
+            "checkpoint",
+            "--out",
+            s(&cp),
+            "--signing-key",
+            s(&key),
+        ],
+    )
+    .ok();
+    run(&e, &["audit", "verify", "--against", s(&cp)]).ok();
+}
+
+#[test]
+fn release_0_1_exercise_database_continues() {
+    let e = Env::empty();
+    let ex = e.path("exercise.redb");
+    std::fs::copy(fixtures().join("release-0.1-exercise.redb"), &ex).unwrap();
+    let r = run(&e, &["exercise", "brief", "--exercise-db", s(&ex)]).ok();
+    assert!(r.stdout.contains("EXERCISE"), "{}", r.stdout);
+    let v = run(
+        &e,
+        &["exercise", "score", "--exercise-db", s(&ex), "--json"],
+    )
+    .ok()
+    .json();
+    assert!(v["total"].as_u64().unwrap() >= 1, "{v}");
+    run(
+        &e,
+        &[
+            "exercise",
+            "decide",
+            "--exercise-db",
+            s(&ex),
+            "--determination",
+            "breach",
+            "--notice",
+            "media:PA=2026-11-13",
+            "--no-interview",
+        ],
+    )
+    .ok();
+    run(&e, &["exercise", "next", "--exercise-db", s(&ex)]).ok();
+    let r = run(&e, &["--db", s(&ex), "audit", "verify"]).ok();
+    assert!(
+        r.stdout.contains("audit trail intact: 6 entries"),
+        "{}",
+        r.stdout
+    );
+    run(&e, &["--db", s(&ex), "incident", "show", "2026-0001"]).ok();
+}
