@@ -8,7 +8,8 @@ mod common;
 use std::io::Write;
 use std::process::Command;
 
-use breachdesk::store::{Change, append_entry, subject_digest_write};
+use breachdesk::domain::IncidentId;
+use breachdesk::store::{Action, Change, Subject, append_entry, subject_digest_write};
 use redb::ReadableTable;
 
 const ENTRIES: u64 = 1_000_000;
@@ -31,7 +32,9 @@ fn main() {
         common::put(&tx, &common::incident(i, f));
     }
     let digests: Vec<[u8; 32]> = (1..=INCIDENTS)
-        .map(|i| subject_digest_write(&tx, &format!("incident/2026-{i:04}")).expect("digest"))
+        .map(|i| {
+            subject_digest_write(&tx, &Subject::Incident(IncidentId::new(2026, i))).expect("digest")
+        })
         .collect();
     tx.commit().expect("commit");
     let mut written = 1u64; // org.init
@@ -40,7 +43,7 @@ fn main() {
         let n = PER_TX.min(ENTRIES - written);
         for k in 0..n {
             let i = ((written + k) % INCIDENTS as u64) as u32 + 1;
-            let change = Change::new("incident.note", format!("incident/2026-{i:04}"))
+            let change = Change::incident(Action::IncidentNote, &IncidentId::new(2026, i))
                 .detail(format!("note={}", written + k));
             append_entry(&tx, &actor, &change, digests[(i - 1) as usize]).expect("append");
         }

@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 
 use breachdesk::domain::{Facts, LawEnforcementStatement, StatementKind};
-use breachdesk::store::Change;
+use breachdesk::store::{Action, Change};
 
 const INCIDENTS: u32 = 10_000;
 
@@ -53,7 +53,13 @@ fn main() {
                 }
                 common::put(tx, &common::incident(i, f));
             }
-            Ok(((), Change::new("bench.load", "bench")))
+            Ok((
+                (),
+                Change::incident(
+                    Action::IncidentNew,
+                    &breachdesk::domain::IncidentId::new(2026, 1),
+                ),
+            ))
         })
         .expect("load");
     drop(store);

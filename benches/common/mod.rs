@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use breachdesk::domain::{Facts, Incident, IncidentId, IncidentStatus};
-use breachdesk::store::{Actor, Change, Store, incidents, phi::PhiCodec};
+use breachdesk::store::{Action, Actor, Change, Store, Subject, incidents, phi::PhiCodec};
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_breachdesk")
@@ -60,7 +60,7 @@ pub fn new_db(path: &Path) -> Store {
             let mut meta = tx.open_table(breachdesk::store::tables::META)?;
             meta.insert("encryption", b"off".as_slice())?;
             meta.insert("org", json.as_slice())?;
-            Ok(((), Change::new("org.init", "org")))
+            Ok(((), Change::new(Action::OrgInit, Subject::Org)))
         })
         .expect("init");
     store

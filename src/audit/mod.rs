@@ -2,4 +2,5 @@
 
 pub mod checkpoint;
 pub mod entry;
+pub mod subject;
 pub mod verify;

@@ -20,7 +20,7 @@ use crate::error::{Error, Result, exit};
 use crate::rules::{self, DeterminationClass, Evaluation, Obligation, ObligationStatus};
 use crate::store::derived::{self, AssessmentRecord};
 use crate::store::phi::PhiCodec;
-use crate::store::{Change, incidents};
+use crate::store::{Action, Change, incidents};
 
 fn policy(p: Option<LePolicyArg>) -> Option<LePolicy> {
     p.map(|p| match p {
@@ -131,7 +131,7 @@ pub fn assess(ctx: &Ctx, a: AssessArgs) -> Result<i32> {
         }
         Ok((
             (inc, d),
-            Change::new("incident.assess", format!("incident/{id}")).detail(detail),
+            Change::incident(Action::IncidentAssess, &id).detail(detail),
         ))
     })?;
     let counts = super::roster_glue::counts_read(&store.read()?, &inc)?;

@@ -11,8 +11,8 @@ use crate::audit::checkpoint::{self, Checkpoint};
 use crate::audit::entry::{decode_stored, hex, parse_hex32};
 use crate::audit::verify::{self, Damage, Finding};
 use crate::error::{Error, Result, exit};
-use crate::store::Change;
 use crate::store::tables::{AUDIT, META, META_SIGNING_KEY};
+use crate::store::{Action, Change, Subject};
 
 pub fn run(ctx: &Ctx, c: super::args::AuditCommand) -> Result<i32> {
     use super::args::AuditCommand as A;
@@ -338,7 +338,8 @@ fn keygen(ctx: &Ctx, out: Option<&Path>) -> Result<i32> {
         meta.insert(META_SIGNING_KEY, public.as_slice())?;
         Ok((
             (),
-            Change::new("audit.keygen", "keys/signing").detail(format!("ed25519={}", hex(&public))),
+            Change::new(Action::AuditKeygen, Subject::SigningKey)
+                .detail(format!("ed25519={}", hex(&public))),
         ))
     });
     if let Err(e) = written {

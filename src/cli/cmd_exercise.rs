@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::exercise::{self, DecidedNotice, Decision, ExerciseError, ExerciseState, Scenario, ocr};
 use crate::rules::DeterminationClass;
 use crate::store::phi::PhiCodec;
-use crate::store::{Change, Store, derived, incidents};
+use crate::store::{Action, Change, Store, derived, incidents};
 
 fn ex_err(e: ExerciseError) -> Error {
     Error::invalid(e.to_string())
@@ -195,8 +195,7 @@ fn start(ctx: &Ctx, a: ExerciseStartArgs) -> Result<i32> {
         put_stage(tx, &org, &inc, &state, date, actor.now)?;
         Ok((
             (),
-            Change::new("exercise.start", format!("incident/{}", inc.id))
-                .detail(format!("scenario={}", s.id)),
+            Change::incident(Action::ExerciseStart, &inc.id).detail(format!("scenario={}", s.id)),
         ))
     });
     if let Err(e) = written {
@@ -284,7 +283,7 @@ fn save(
     store: &Store,
     s: &Scenario,
     state: &ExerciseState,
-    action: &str,
+    action: Action,
     detail: String,
 ) -> Result<()> {
     let org = s.organization.organization();
@@ -300,10 +299,7 @@ fn save(
         inc.notices = notices.clone();
         inc.updated = actor.now;
         put_stage(tx, &org, &inc, state, date, actor.now)?;
-        Ok((
-            (),
-            Change::new(action, format!("incident/{}", inc.id)).detail(detail),
-        ))
+        Ok(((), Change::incident(action, &inc.id).detail(detail)))
     })
 }
 
@@ -325,7 +321,7 @@ fn next(ctx: &Ctx, db: Option<&Path>) -> Result<i32> {
         &store,
         &s,
         &state,
-        "exercise.next",
+        Action::ExerciseNext,
         format!("stage={stage}"),
     )?;
     let inj = &s.injects[stage - 1];
@@ -417,7 +413,7 @@ fn decide(ctx: &Ctx, a: ExerciseDecideArgs) -> Result<i32> {
         &store,
         &s,
         &state,
-        "exercise.decide",
+        Action::ExerciseDecide,
         format!(
             "stage={stage} determination={} notices={}",
             determination.map(|d| d.key()).unwrap_or("-"),
@@ -478,7 +474,7 @@ fn note(ctx: &Ctx, db: Option<&Path>, text: &str) -> Result<i32> {
         &store,
         &s,
         &state,
-        "exercise.note",
+        Action::ExerciseNote,
         format!("stage={}", state.stage),
     )?;
     if !ctx.json {

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::rules::Evaluation;
 use crate::store::derived::{self, Derived};
 use crate::store::phi::PhiCodec;
-use crate::store::{Change, Store, incidents};
+use crate::store::{Action, Change, Store, incidents};
 
 pub fn parse_id(s: &str) -> Result<IncidentId> {
     IncidentId::parse(s).ok_or_else(|| {
@@ -87,7 +87,7 @@ fn new(ctx: &Ctx, a: IncidentNewArgs) -> Result<i32> {
         incidents::put(tx, &inc, &codec)?;
         let counts = super::roster_glue::counts_write(tx, &inc)?;
         engine::refresh(tx, &org, &inc, &counts, today, now)?;
-        Ok((inc, Change::new("incident.new", format!("incident/{id}"))))
+        Ok((inc, Change::incident(Action::IncidentNew, &id)))
     })?;
     if ctx.json {
         print_json(&IncidentOut::new(&inc))?;
@@ -444,7 +444,7 @@ fn update(ctx: &Ctx, a: IncidentUpdateArgs) -> Result<i32> {
         }
         Ok((
             (inc, moved),
-            Change::new("incident.update", format!("incident/{id}")).detail(detail),
+            Change::incident(Action::IncidentUpdate, &id).detail(detail),
         ))
     })?;
     if ctx.json {
@@ -517,7 +517,7 @@ fn note(ctx: &Ctx, a: NoteArgs) -> Result<i32> {
         let n = inc.timeline.len();
         Ok((
             n,
-            Change::new("incident.note", format!("incident/{id}")).detail(format!("note={n}")),
+            Change::incident(Action::IncidentNote, &id).detail(format!("note={n}")),
         ))
     })?;
     if !ctx.json {
@@ -537,7 +537,7 @@ fn close(ctx: &Ctx, a: CloseArgs) -> Result<i32> {
                 "--disposition is not recognised; accepted: breach_notified, not_breach, no_phi, duplicate, other",
             )
         })?;
-    set_status(ctx, &id, "incident.close", |inc| {
+    set_status(ctx, &id, Action::IncidentClose, |inc| {
         if inc.status == IncidentStatus::Closed {
             return Err(Error::invalid(format!("{} is already closed", inc.id)));
         }
@@ -549,7 +549,7 @@ fn close(ctx: &Ctx, a: CloseArgs) -> Result<i32> {
 }
 
 fn reopen(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
-    set_status(ctx, id, "incident.reopen", |inc| {
+    set_status(ctx, id, Action::IncidentReopen, |inc| {
         if inc.status != IncidentStatus::Closed {
             return Err(Error::invalid(format!("{} is not closed", inc.id)));
         }
@@ -563,7 +563,7 @@ fn reopen(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
 fn set_status(
     ctx: &Ctx,
     id: &IncidentId,
-    action: &str,
+    action: Action,
     f: impl FnOnce(&mut Incident) -> Result<String>,
 ) -> Result<i32> {
     let store = ctx.open()?;
@@ -576,10 +576,7 @@ fn set_status(
         incidents::put_keep_phi(tx, &inc)?;
         let counts = super::roster_glue::counts_write(tx, &inc)?;
         engine::refresh(tx, &org, &inc, &counts, today, ctx.actor.now)?;
-        Ok((
-            inc,
-            Change::new(action, format!("incident/{id}")).detail(detail),
-        ))
+        Ok((inc, Change::incident(action, id).detail(detail)))
     })?;
     if ctx.json {
         print_json(&IncidentOut::new(&inc))?;

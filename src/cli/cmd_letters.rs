@@ -30,7 +30,7 @@ use crate::letters::{
 use crate::rules::{DeterminationClass, ObligationStatus};
 use crate::store::phi::PhiCodec;
 use crate::store::tables::{META, META_TEMPLATES};
-use crate::store::{Change, Store, derived, incidents};
+use crate::store::{Action, Change, Store, Subject, derived, incidents};
 
 /// Letters per shard file unless `--shard-size` says otherwise.
 pub const DEFAULT_SHARD: usize = 10_000;
@@ -156,7 +156,7 @@ pub fn notice_record(ctx: &Ctx, a: NoticeRecordArgs) -> Result<i32> {
         }
         Ok((
             (inc, status),
-            Change::new("notice.record", format!("incident/{id}")).detail(detail),
+            Change::incident(Action::NoticeRecord, &id).detail(detail),
         ))
     })?;
     if ctx.json {
@@ -768,7 +768,7 @@ fn finish_batch(ctx: &Ctx, store: &Store, out: &Path, m: Manifest) -> Result<i32
         crate::store::manifests::add(tx, &id, &m, &hash)?;
         Ok((
             (),
-            Change::new("letters.render", format!("incident/{id}")).detail(format!(
+            Change::incident(Action::LettersRender, &id).detail(format!(
                 "kind={} format={} count={} manifest_sha256={hash}",
                 m.kind, m.format, m.count
             )),
@@ -905,7 +905,7 @@ pub fn templates(ctx: &Ctx, c: TemplatesCommand) -> Result<i32> {
                     .insert(META_TEMPLATES, json.as_slice())?;
                 Ok((
                     (),
-                    Change::new("org.templates", "org")
+                    Change::new(Action::OrgTemplates, Subject::Org)
                         .detail(format!("files={} sha256={hash}", set.len())),
                 ))
             })?;
@@ -943,7 +943,7 @@ pub fn templates(ctx: &Ctx, c: TemplatesCommand) -> Result<i32> {
                 if !removed {
                     return Err(Error::invalid("there is no stored template set to clear"));
                 }
-                Ok(((), Change::new("org.templates.clear", "org")))
+                Ok(((), Change::new(Action::OrgTemplatesClear, Subject::Org)))
             })?;
             println!("stored template set removed: the embedded templates apply");
         }

@@ -10,7 +10,7 @@ use crate::domain::{LePolicy, Organization, Role};
 use crate::error::{Error, Result};
 use crate::store::tables::{META, META_ENCRYPTION, META_ORG, META_WRAPPED_KEY};
 use crate::store::vault::Vault;
-use crate::store::{Change, Store};
+use crate::store::{Action, Change, Store, Subject};
 
 fn role(r: RoleArg) -> Role {
     match r {
@@ -128,7 +128,10 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<i32> {
         } else {
             "encryption=off"
         };
-        Ok(((), Change::new("org.init", "org").detail(detail)))
+        Ok((
+            (),
+            Change::new(Action::OrgInit, Subject::Org).detail(detail),
+        ))
     });
     if let Err(e) = written {
         // Nothing was committed: remove the empty file so `init` can be run again.
@@ -150,12 +153,12 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<i32> {
     Ok(0)
 }
 
-fn write_org(store: &Store, ctx: &Ctx, org: &Organization, action: &str) -> Result<()> {
+fn write_org(store: &Store, ctx: &Ctx, org: &Organization, action: Action) -> Result<()> {
     let json = serde_json::to_vec(org).map_err(|e| Error::Storage(e.to_string()))?;
     store.write(&ctx.actor, |tx| {
         let mut meta = tx.open_table(META)?;
         meta.insert(META_ORG, json.as_slice())?;
-        Ok(((), Change::new(action, "org")))
+        Ok(((), Change::new(action, Subject::Org)))
     })
 }
 
@@ -228,7 +231,7 @@ pub fn run(ctx: &Ctx, c: OrgCommand) -> Result<i32> {
                 org.entity_type = entity_type(org.role, e);
             }
             apply_details(&mut org, &u.details)?;
-            write_org(&store, ctx, &org, "org.update")?;
+            write_org(&store, ctx, &org, Action::OrgUpdate)?;
         }
     }
     if ctx.json {

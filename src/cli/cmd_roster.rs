@@ -20,7 +20,7 @@ use crate::intake::roster_csv::{Field, RosterError, RosterReader, RowIssue};
 use crate::store::phi::PhiCodec;
 use crate::store::roster::{self, Batch, Event, Outcome, Plan, Progress, RosterTotals, Stager};
 use crate::store::tables::{INCIDENTS, META, META_ENCRYPTION, META_WRAPPED_KEY};
-use crate::store::{Change, Store};
+use crate::store::{Action, Change, Store, Subject};
 
 #[derive(Debug, Subcommand)]
 pub enum RosterCommand {
@@ -662,7 +662,7 @@ pub fn rekey(ctx: &Ctx, a: RekeyArgs) -> Result<i32> {
         meta.insert(META_WRAPPED_KEY, wrapped.as_slice())?;
         Ok((
             (),
-            Change::new("org.rekey", "org")
+            Change::new(Action::OrgRekey, Subject::Org)
                 .detail("passphrase changed; the data key and the sealed data are unchanged"),
         ))
     })?;

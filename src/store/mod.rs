@@ -19,6 +19,8 @@ use chrono::{DateTime, Utc};
 use redb::{Builder, Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 
 use crate::audit::entry::{AuditEntry, Hash, ZERO, decode_stored};
+pub use crate::audit::subject::{Action, Subject};
+use crate::domain::IncidentId;
 use crate::error::{Error, Result};
 use tables::*;
 
@@ -29,22 +31,33 @@ pub struct Actor {
     pub now: DateTime<Utc>,
 }
 
-/// What a mutating command changed, for its audit entry.
+/// What a mutating command changed, for its audit entry: a typed action on a typed subject
+/// (their strings are fixed in [`crate::audit::subject`]).
 #[derive(Debug, Clone)]
 pub struct Change {
-    pub action: String,
-    pub subject: String,
+    pub action: Action,
+    pub subject: Subject,
     /// Non-PHI detail (counts, hashes).
     pub detail: String,
 }
 
 impl Change {
-    pub fn new(action: &str, subject: impl Into<String>) -> Change {
+    pub fn new(action: Action, subject: Subject) -> Change {
+        debug_assert_eq!(
+            action.subject_kind(),
+            subject.kind(),
+            "{action} does not change a {subject}"
+        );
         Change {
-            action: action.to_string(),
-            subject: subject.into(),
+            action,
+            subject,
             detail: String::new(),
         }
+    }
+
+    /// A change of an incident (`incident/<id>`).
+    pub fn incident(action: Action, id: &IncidentId) -> Change {
+        Change::new(action, Subject::Incident(id.clone()))
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Change {
@@ -278,8 +291,8 @@ pub fn append_entry(
         seq,
         at: actor.now,
         actor: actor.name.clone(),
-        action: change.action.clone(),
-        subject: change.subject.clone(),
+        action: change.action.key().to_string(),
+        subject: change.subject.encode(),
         detail: change.detail.clone(),
         digest,
         prev_hash,
@@ -324,7 +337,7 @@ impl DigestTables<redb::ReadOnlyTable<&'static str, &'static [u8]>> {
 }
 
 /// The digest of a subject's current state inside a write transaction.
-pub fn subject_digest_write(tx: &WriteTransaction, subject: &str) -> Result<Hash> {
+pub fn subject_digest_write(tx: &WriteTransaction, subject: &Subject) -> Result<Hash> {
     extra_tables(tx)?;
     let t = open_digest_tables!(tx);
     subject_digest(subject, &t)
@@ -338,33 +351,33 @@ pub fn subject_digest_write(tx: &WriteTransaction, subject: &str) -> Result<Hash
 /// committed roster rows of `<id>` (keys and sealed values, in key order), its committed
 /// batch records and its counts record (staging rows and batches are not part of it; see
 /// `store::roster`).
-pub fn subject_digest<T>(subject: &str, t: &DigestTables<T>) -> Result<Hash>
+pub fn subject_digest<T>(subject: &Subject, t: &DigestTables<T>) -> Result<Hash>
 where
     T: ReadableTable<&'static str, &'static [u8]>,
 {
     let mut d = SubjectDigest::default();
-    match subject.split_once('/') {
-        None if subject == "org" => {
+    match subject {
+        Subject::Org => {
             digest_one(&mut d, "meta_v1", &t.meta, META_ENCRYPTION)?;
             digest_one(&mut d, "meta_v1", &t.meta, META_ORG)?;
             digest_one(&mut d, "meta_v1", &t.meta, META_TEMPLATES)?;
             digest_one(&mut d, "meta_v1", &t.meta, META_WRAPPED_KEY)?;
         }
-        Some(("keys", "signing")) => digest_one(&mut d, "meta_v1", &t.meta, META_SIGNING_KEY)?,
-        Some(("incident", id)) => {
+        Subject::SigningKey => digest_one(&mut d, "meta_v1", &t.meta, META_SIGNING_KEY)?,
+        Subject::Incident(id) => {
+            let id = id.as_str();
             digest_one(&mut d, "incidents_v1", &t.incidents, id)?;
             digest_prefix(&mut d, "phi_v1", &t.phi, &format!("incident/{id}/"))?;
             digest_one(&mut d, "assessments_v1", &t.assessments, id)?;
             digest_prefix(&mut d, "manifests_v1", &t.manifests, &format!("{id}/"))?;
         }
-        Some(("roster", id)) => roster::digest_roster(
+        Subject::Roster(id) => roster::digest_roster(
             &mut d,
-            id,
+            id.as_str(),
             &t.roster_rows,
             &t.roster_batches,
             &t.roster_counts,
         )?,
-        _ => {}
     }
     Ok(d.finish())
 }

@@ -61,7 +61,7 @@ use sha2::{Digest, Sha256};
 
 use super::phi::{PhiCodec, locked_error};
 use super::tables::{ROSTER_BATCHES, ROSTER_COUNTS, ROSTER_ROWS, SubjectDigest};
-use super::{Actor, Change, Store};
+use super::{Action, Actor, Change, Store, Subject};
 use crate::domain::{CountSource, Counts, IncidentId};
 use crate::error::{Error, Result};
 use crate::intake::roster_csv::{RosterError, RosterReader, RosterRow, RowIssue};
@@ -689,7 +689,7 @@ impl<'a> Stager<'a> {
             counts.insert(id.as_str(), v.as_slice())?;
             Ok((
                 (self.batch.clone(), t),
-                Change::new("roster.import", format!("roster/{id}")).detail(detail),
+                Change::new(Action::RosterImport, Subject::Roster(id.clone())).detail(detail),
             ))
         })
     }
@@ -868,7 +868,7 @@ pub fn purge(store: &Store, actor: &Actor, id: &IncidentId) -> Result<u64> {
         counts.insert(id.as_str(), v.as_slice())?;
         Ok((
             n,
-            Change::new("roster.purge", format!("roster/{id}"))
+            Change::new(Action::RosterPurge, Subject::Roster(id.clone()))
                 .detail(format!("rows_deleted={n}; counts and batch records kept")),
         ))
     })

@@ -1,0 +1,244 @@
+//! What an audit entry is about ([`Subject`]) and what was done ([`Action`]), typed.
+//!
+//! The entry encoding stores both as strings (ARCHITECTURE.md, "Audit encoding"); these
+//! enums are the only place those strings are written, so every entry a mutation appends
+//! uses one of them. Entries read back keep their strings: a chain written by a newer
+//! release, or altered, may hold strings this binary does not know, and verification must
+//! still walk it.
+
+use std::fmt;
+
+use crate::domain::IncidentId;
+
+/// The kind of a [`Subject`], without its ID: what the subject → records mapping
+/// (`store::subjects`) is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubjectKind {
+    Org,
+    SigningKey,
+    Incident,
+    Roster,
+}
+
+impl SubjectKind {
+    pub const ALL: &'static [SubjectKind] = &[
+        SubjectKind::Org,
+        SubjectKind::SigningKey,
+        SubjectKind::Incident,
+        SubjectKind::Roster,
+    ];
+
+    /// The subject string's pattern, for documentation: `org`, `incident/<id>`.
+    pub fn pattern(self) -> &'static str {
+        match self {
+            SubjectKind::Org => "org",
+            SubjectKind::SigningKey => "keys/signing",
+            SubjectKind::Incident => "incident/<id>",
+            SubjectKind::Roster => "roster/<id>",
+        }
+    }
+}
+
+/// An audited subject: a set of stored records whose digest each entry carries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    /// The organization: its record, encryption settings, wrapped key, template set.
+    Org,
+    /// The checkpoint signing key's public half.
+    SigningKey,
+    /// An incident: record, sealed values, determination and obligations, manifests.
+    Incident(IncidentId),
+    /// An incident's roster: committed rows, batches and counts.
+    Roster(IncidentId),
+}
+
+impl Subject {
+    pub fn kind(&self) -> SubjectKind {
+        match self {
+            Subject::Org => SubjectKind::Org,
+            Subject::SigningKey => SubjectKind::SigningKey,
+            Subject::Incident(_) => SubjectKind::Incident,
+            Subject::Roster(_) => SubjectKind::Roster,
+        }
+    }
+
+    /// The incident a subject belongs to, if any.
+    pub fn incident(&self) -> Option<&IncidentId> {
+        match self {
+            Subject::Incident(id) | Subject::Roster(id) => Some(id),
+            Subject::Org | Subject::SigningKey => None,
+        }
+    }
+
+    /// The string stored in audit entries: `org`, `keys/signing`, `incident/2026-0001`,
+    /// `roster/2026-0001`.
+    pub fn encode(&self) -> String {
+        self.to_string()
+    }
+
+    /// Parses a stored subject string; `None` for one this binary does not know.
+    pub fn parse(s: &str) -> Option<Subject> {
+        match s.split_once('/') {
+            None if s == "org" => Some(Subject::Org),
+            Some(("keys", "signing")) => Some(Subject::SigningKey),
+            // IDs are stored exactly as written: a parse that trims would map a damaged
+            // string onto a real subject.
+            Some(("incident", id)) => IncidentId::parse(id)
+                .filter(|p| p.as_str() == id)
+                .map(Subject::Incident),
+            Some(("roster", id)) => IncidentId::parse(id)
+                .filter(|p| p.as_str() == id)
+                .map(Subject::Roster),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Org => f.write_str("org"),
+            Subject::SigningKey => f.write_str("keys/signing"),
+            Subject::Incident(id) => write!(f, "incident/{id}"),
+            Subject::Roster(id) => write!(f, "roster/{id}"),
+        }
+    }
+}
+
+macro_rules! actions {
+    ($($(#[$doc:meta])* $v:ident = $key:literal on $kind:ident,)*) => {
+        /// What a mutation did. Each action belongs to one kind of subject.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Action {
+            $($(#[$doc])* $v,)*
+        }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$v,)*];
+
+            /// The string stored in audit entries (a contract: never change one).
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Action::$v => $key,)*
+                }
+            }
+
+            /// The kind of subject this action changes.
+            pub fn subject_kind(self) -> SubjectKind {
+                match self {
+                    $(Action::$v => SubjectKind::$kind,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    /// `init`: the database and the organization.
+    OrgInit = "org.init" on Org,
+    OrgUpdate = "org.update" on Org,
+    /// `rekey`: the data key re-wrapped under a new passphrase.
+    OrgRekey = "org.rekey" on Org,
+    OrgTemplates = "org.templates" on Org,
+    OrgTemplatesClear = "org.templates.clear" on Org,
+    AuditKeygen = "audit.keygen" on SigningKey,
+    IncidentNew = "incident.new" on Incident,
+    IncidentUpdate = "incident.update" on Incident,
+    IncidentNote = "incident.note" on Incident,
+    IncidentAssess = "incident.assess" on Incident,
+    IncidentClose = "incident.close" on Incident,
+    IncidentReopen = "incident.reopen" on Incident,
+    NoticeRecord = "notice.record" on Incident,
+    LettersRender = "letters.render" on Incident,
+    RosterImport = "roster.import" on Roster,
+    RosterPurge = "roster.purge" on Roster,
+    ExerciseStart = "exercise.start" on Incident,
+    ExerciseNext = "exercise.next" on Incident,
+    ExerciseDecide = "exercise.decide" on Incident,
+    ExerciseNote = "exercise.note" on Incident,
+}
+
+impl Action {
+    pub fn from_key(s: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.key() == s)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_encode_to_the_stored_strings_and_back() {
+        let id = IncidentId::parse("2026-0001").unwrap();
+        let cases = [
+            (Subject::Org, "org"),
+            (Subject::SigningKey, "keys/signing"),
+            (Subject::Incident(id.clone()), "incident/2026-0001"),
+            (Subject::Roster(id), "roster/2026-0001"),
+        ];
+        for (s, text) in cases {
+            assert_eq!(s.encode(), text);
+            assert_eq!(Subject::parse(text), Some(s));
+        }
+        for bad in [
+            "",
+            "orgs",
+            "incident/",
+            "incident/ 2026-0001",
+            "roster/x",
+            "keys/other",
+        ] {
+            assert_eq!(Subject::parse(bad), None, "{bad}");
+        }
+    }
+
+    /// The action strings of release 0.1: entries already written carry them.
+    #[test]
+    fn action_strings_are_those_release_0_1_wrote() {
+        let keys: Vec<&str> = Action::ALL.iter().map(|a| a.key()).collect();
+        assert_eq!(
+            keys,
+            [
+                "org.init",
+                "org.update",
+                "org.rekey",
+                "org.templates",
+                "org.templates.clear",
+                "audit.keygen",
+                "incident.new",
+                "incident.update",
+                "incident.note",
+                "incident.assess",
+                "incident.close",
+                "incident.reopen",
+                "notice.record",
+                "letters.render",
+                "roster.import",
+                "roster.purge",
+                "exercise.start",
+                "exercise.next",
+                "exercise.decide",
+                "exercise.note",
+            ]
+        );
+        for a in Action::ALL {
+            assert_eq!(Action::from_key(a.key()), Some(*a));
+            let prefix = a.key().split('.').next().unwrap();
+            let kind = a.subject_kind();
+            match prefix {
+                "org" => assert_eq!(kind, SubjectKind::Org),
+                "audit" => assert_eq!(kind, SubjectKind::SigningKey),
+                "roster" => assert_eq!(kind, SubjectKind::Roster),
+                _ => assert_eq!(kind, SubjectKind::Incident),
+            }
+        }
+    }
+}
