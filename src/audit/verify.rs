@@ -1,14 +1,15 @@
 //! `audit verify`: recompute every link of the chain and every record's digest.
+//!
+//! This module is the pure part: the kinds of damage, the report, and the walk along the
+//! chain ([`ChainWalk`]). `store::verify` feeds it the stored entries and checks each
+//! subject's records against the latest entry (the mapping is `store::subjects`).
 
 use std::collections::HashMap;
 
-use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
 
 use super::entry::{Hash, ZERO, decode_stored, hex};
-use crate::error::Result;
 use crate::error::exit;
-use crate::store::tables::*;
 
 /// The kinds of damage verification can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,25 +86,44 @@ impl Report {
     }
 }
 
-/// The latest audit entry per subject: (seq, digest).
+/// The latest audit entry per subject string: (seq, digest).
 pub type Latest = HashMap<String, (u64, Hash)>;
 
-/// Walks the chain and checks every record. Never stops at the first problem: all findings
-/// are collected, sorted by sequence number.
-pub fn verify(tx: &ReadTransaction) -> Result<Report> {
-    let audit = tx.open_table(AUDIT)?;
-    let mut findings = Vec::new();
-    let mut latest: Latest = HashMap::new();
-    let mut expected = 1u64;
-    // Hash of the previous entry, when it could be read.
-    let mut prev: Option<Hash> = Some(ZERO);
-    let mut entries = 0u64;
-    let mut head_seq = 0u64;
-    let mut head_hash = ZERO;
-    for row in audit.iter()? {
-        let (k, v) = row?;
-        let key = k.value();
-        entries += 1;
+/// The walk along the chain, entry by entry in key order. Pure: the store feeds it the
+/// stored entries and then checks records against [`ChainWalk::latest`]. Never stops at the
+/// first problem.
+#[derive(Debug)]
+pub struct ChainWalk {
+    findings: Vec<Finding>,
+    latest: Latest,
+    expected: u64,
+    /// Hash of the previous entry, when it could be read.
+    prev: Option<Hash>,
+    entries: u64,
+    head_seq: u64,
+    head_hash: Hash,
+}
+
+impl Default for ChainWalk {
+    fn default() -> Self {
+        ChainWalk {
+            findings: Vec::new(),
+            latest: HashMap::new(),
+            expected: 1,
+            prev: Some(ZERO),
+            entries: 0,
+            head_seq: 0,
+            head_hash: ZERO,
+        }
+    }
+}
+
+impl ChainWalk {
+    /// The next stored entry: its key in the audit table and its stored bytes.
+    pub fn push(&mut self, key: u64, value: &[u8]) {
+        let findings = &mut self.findings;
+        self.entries += 1;
+        let expected = self.expected;
         let mut gap = false;
         if key > expected {
             gap = true;
@@ -120,18 +140,18 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
                 },
             });
         }
-        expected = key + 1;
-        head_seq = key;
-        let Some(stored) = decode_stored(v.value()) else {
+        self.expected = key + 1;
+        self.head_seq = key;
+        let Some(stored) = decode_stored(value) else {
             findings.push(Finding {
                 seq: Some(key),
                 damage: Damage::EditedEntry,
                 message: format!("audit entry {key} is not a well-formed entry: it was edited"),
             });
-            prev = None;
-            continue;
+            self.prev = None;
+            return;
         };
-        head_hash = stored.stored_hash;
+        self.head_hash = stored.stored_hash;
         let e = &stored.entry;
         if e.seq != key {
             findings.push(Finding {
@@ -151,7 +171,7 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
                     e.action, e.subject
                 ),
             });
-        } else if let Some(p) = prev
+        } else if let Some(p) = self.prev
             && e.prev_hash != p
             && !gap
         {
@@ -164,101 +184,51 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
                 ),
             });
         }
-        prev = Some(stored.stored_hash);
-        latest.insert(e.subject.clone(), (key, e.digest));
+        self.prev = Some(stored.stored_hash);
+        self.latest.insert(e.subject.clone(), (key, e.digest));
     }
-    drop(audit);
 
-    check_records(tx, &latest, &mut findings)?;
-    // Chain damage first: a record's mismatch can be the consequence of a missing or altered
-    // entry, so the chain finding is the one to name.
-    findings.sort_by_key(|f| {
-        let record = matches!(f.damage, Damage::EditedRecord | Damage::OrphanRecord);
-        (record, f.seq.unwrap_or(u64::MAX), f.damage.exit_code())
-    });
-    Ok(Report {
-        entries,
-        head_seq,
-        head_hash,
-        subjects: latest.len(),
-        findings,
-    })
-}
+    /// The latest entry of every subject seen, for the record checks.
+    pub fn latest(&self) -> &Latest {
+        &self.latest
+    }
 
-/// Every audited subject's current digest must equal the digest in its latest entry, and
-/// every stored record must belong to an audited subject.
-fn check_records(tx: &ReadTransaction, latest: &Latest, findings: &mut Vec<Finding>) -> Result<()> {
-    let mut subjects: Vec<(&String, &(u64, Hash))> = latest.iter().collect();
-    subjects.sort_by_key(|(_, (seq, _))| *seq);
-    let t = crate::store::DigestTables::open_read(tx)?;
-    let (meta, incidents, phi, assessments, manifests) =
-        (&t.meta, &t.incidents, &t.phi, &t.assessments, &t.manifests);
-    for (subject, (seq, digest)) in subjects {
-        let now = match crate::audit::subject::Subject::parse(subject) {
-            Some(s) => crate::store::subject_digest(&s, &t)?,
-            // A subject this binary does not know has no records.
-            None => crate::store::tables::SubjectDigest::default().finish(),
-        };
-        if now != *digest {
-            findings.push(Finding {
-                seq: Some(*seq),
-                damage: Damage::EditedRecord,
-                message: format!(
-                    "the stored {subject} does not match the digest in its latest audit entry ({seq}): the record was edited outside breachdesk"
-                ),
-            });
+    /// A subject's stored state no longer matches the digest of its latest entry.
+    pub fn edited_record(&mut self, subject: &str, seq: u64) {
+        self.findings.push(Finding {
+            seq: Some(seq),
+            damage: Damage::EditedRecord,
+            message: format!(
+                "the stored {subject} does not match the digest in its latest audit entry ({seq}): the record was edited outside breachdesk"
+            ),
+        });
+    }
+
+    /// A stored record belongs to a subject no entry covers; `what` names the record.
+    pub fn orphan(&mut self, subject: &str, what: &str) {
+        self.findings.push(Finding {
+            seq: None,
+            damage: Damage::OrphanRecord,
+            message: format!(
+                "{what} {subject} has no audit entry: it was added outside breachdesk"
+            ),
+        });
+    }
+
+    /// The report: chain damage first (a record's mismatch can be the consequence of a
+    /// missing or altered entry, so the chain finding is the one to name), then by sequence.
+    pub fn finish(self) -> Report {
+        let mut findings = self.findings;
+        findings.sort_by_key(|f| {
+            let record = matches!(f.damage, Damage::EditedRecord | Damage::OrphanRecord);
+            (record, f.seq.unwrap_or(u64::MAX), f.damage.exit_code())
+        });
+        Report {
+            entries: self.entries,
+            head_seq: self.head_seq,
+            head_hash: self.head_hash,
+            subjects: self.latest.len(),
+            findings,
         }
     }
-    let mut orphan = |subject: String, what: &str| {
-        if !latest.contains_key(&subject) {
-            findings.push(Finding {
-                seq: None,
-                damage: Damage::OrphanRecord,
-                message: format!(
-                    "{what} {subject} has no audit entry: it was added outside breachdesk"
-                ),
-            });
-        }
-    };
-    for row in meta.iter()? {
-        let (k, _) = row?;
-        if let Some(s) = meta_subject(k.value()) {
-            orphan(s.to_string(), "setting");
-        }
-    }
-    for row in incidents.iter()? {
-        let (k, _) = row?;
-        orphan(format!("incident/{}", k.value()), "record");
-    }
-    let mut last_phi_subject = String::new();
-    for row in phi.iter()? {
-        let (k, _) = row?;
-        let key = k.value();
-        let subject = key.splitn(3, '/').take(2).collect::<Vec<_>>().join("/");
-        if subject != last_phi_subject {
-            orphan(subject.clone(), "protected value of");
-            last_phi_subject = subject;
-        }
-    }
-    for row in assessments.iter()? {
-        let (k, _) = row?;
-        orphan(format!("incident/{}", k.value()), "determination of");
-    }
-    for row in manifests.iter()? {
-        let (k, _) = row?;
-        let id = k.value().split('/').next().unwrap_or_default().to_string();
-        orphan(format!("incident/{id}"), "letters manifest of");
-    }
-    // Committed roster rows, batches and counts belong to `roster/<id>`; staging rows and
-    // batches (an interrupted import) are not part of the record.
-    let audited = |id: &str| latest.contains_key(&format!("roster/{id}"));
-    for id in crate::store::roster::committed_incidents(
-        &t.roster_rows,
-        &t.roster_batches,
-        &t.roster_counts,
-        audited,
-    )? {
-        orphan(format!("roster/{id}"), "stored");
-    }
-    Ok(())
 }

@@ -138,7 +138,7 @@ pub fn verify_report(
     let trusted = trusted_key(ctx, public_key)?;
     let store = ctx.open()?;
     let tx = store.read()?;
-    let mut report = verify::verify(&tx)?;
+    let mut report = crate::store::verify::verify(&tx)?;
     let mut cp_note = None;
     if let Some(path) = against {
         let text = std::fs::read_to_string(path)

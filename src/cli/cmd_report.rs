@@ -14,7 +14,6 @@ use super::cmd_incident::parse_id;
 use super::cmd_org::load_org;
 use super::engine;
 use crate::audit::entry::{decode_stored, hex};
-use crate::audit::verify;
 use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::letters::EXERCISE_WATERMARK;
@@ -63,7 +62,7 @@ pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<i32> {
     let counts = super::roster_glue::counts_read(&tx, &inc)?;
     let ev = engine::evaluate(&org, &inc, &dv, &counts, None, today);
     let batches = manifests::list(&tx, &id)?;
-    let report = verify::verify(&tx)?;
+    let report = crate::store::verify::verify(&tx)?;
     let audit = tx.open_table(AUDIT)?;
     let mut entries = Vec::new();
     for r in audit.iter()? {

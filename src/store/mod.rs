@@ -9,8 +9,10 @@ pub mod incidents;
 pub mod manifests;
 pub mod phi;
 pub mod roster;
+pub mod subjects;
 pub mod tables;
 pub mod vault;
+pub mod verify;
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -301,21 +303,9 @@ pub fn append_entry(
     Ok(entry)
 }
 
-/// The tables a subject digest reads, opened in one transaction (read or write).
-pub struct DigestTables<T> {
-    pub meta: T,
-    pub incidents: T,
-    pub phi: T,
-    pub assessments: T,
-    pub manifests: T,
-    pub roster_rows: T,
-    pub roster_batches: T,
-    pub roster_counts: T,
-}
-
-macro_rules! open_digest_tables {
+macro_rules! open_subject_tables {
     ($tx:expr) => {
-        DigestTables {
+        subjects::Tables {
             meta: $tx.open_table(META)?,
             incidents: $tx.open_table(INCIDENTS)?,
             phi: $tx.open_table(PHI)?,
@@ -327,57 +317,11 @@ macro_rules! open_digest_tables {
         }
     };
 }
-
-impl DigestTables<redb::ReadOnlyTable<&'static str, &'static [u8]>> {
-    /// Opens the tables in a read transaction. A database created before the roster tables
-    /// existed and never written since has none: see [`Store::open`], which adds them.
-    pub fn open_read(tx: &ReadTransaction) -> Result<Self> {
-        Ok(open_digest_tables!(tx))
-    }
-}
+pub(crate) use open_subject_tables;
 
 /// The digest of a subject's current state inside a write transaction.
 pub fn subject_digest_write(tx: &WriteTransaction, subject: &Subject) -> Result<Hash> {
     extra_tables(tx)?;
-    let t = open_digest_tables!(tx);
-    subject_digest(subject, &t)
-}
-
-/// Which stored records make up a subject (documented in ARCHITECTURE.md):
-/// `org` → meta `encryption`, `org`, `templates`, `wrapped_key`; `keys/signing` →
-/// meta `audit_public_key`; `incident/<id>` → incidents `<id>`, phi `incident/<id>/…` and
-/// assessments `<id>` (determination and obligation snapshot), manifests `<id>/…`;
-/// `roster/<id>` → the
-/// committed roster rows of `<id>` (keys and sealed values, in key order), its committed
-/// batch records and its counts record (staging rows and batches are not part of it; see
-/// `store::roster`).
-pub fn subject_digest<T>(subject: &Subject, t: &DigestTables<T>) -> Result<Hash>
-where
-    T: ReadableTable<&'static str, &'static [u8]>,
-{
-    let mut d = SubjectDigest::default();
-    match subject {
-        Subject::Org => {
-            digest_one(&mut d, "meta_v1", &t.meta, META_ENCRYPTION)?;
-            digest_one(&mut d, "meta_v1", &t.meta, META_ORG)?;
-            digest_one(&mut d, "meta_v1", &t.meta, META_TEMPLATES)?;
-            digest_one(&mut d, "meta_v1", &t.meta, META_WRAPPED_KEY)?;
-        }
-        Subject::SigningKey => digest_one(&mut d, "meta_v1", &t.meta, META_SIGNING_KEY)?,
-        Subject::Incident(id) => {
-            let id = id.as_str();
-            digest_one(&mut d, "incidents_v1", &t.incidents, id)?;
-            digest_prefix(&mut d, "phi_v1", &t.phi, &format!("incident/{id}/"))?;
-            digest_one(&mut d, "assessments_v1", &t.assessments, id)?;
-            digest_prefix(&mut d, "manifests_v1", &t.manifests, &format!("{id}/"))?;
-        }
-        Subject::Roster(id) => roster::digest_roster(
-            &mut d,
-            id.as_str(),
-            &t.roster_rows,
-            &t.roster_batches,
-            &t.roster_counts,
-        )?,
-    }
-    Ok(d.finish())
+    let t = open_subject_tables!(tx);
+    subjects::digest(subject, &t)
 }

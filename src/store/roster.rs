@@ -74,9 +74,7 @@ pub const RUN_ROWS: usize = 50_000;
 /// Bytes of the stamp before the payload: batch (u32) and line (u64), big-endian.
 const STAMP_LEN: usize = 12;
 
-const ROWS_NAME: &str = "roster_rows_v1";
-const BATCHES_NAME: &str = "roster_batches_v1";
-const COUNTS_NAME: &str = "roster_counts_v1";
+use super::tables::ROSTER_ROWS_NAME as ROWS_NAME;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -894,17 +892,14 @@ where
     Ok(out)
 }
 
-/// Adds the `roster/<id>` subject: committed batch records (key order), committed rows
-/// (key order; rows of a staging batch are skipped, any other row counts, so a row added
-/// outside breachdesk changes the digest), then the counts record. An unreadable batch
-/// record counts as committed.
-pub fn digest_roster<T>(
+/// Adds the committed batch records of `id` (key order) to a subject digest and returns the
+/// sequence numbers of its staging batches. An unreadable batch record counts as committed.
+pub(super) fn digest_batches<T>(
     d: &mut SubjectDigest,
+    name: &str,
     id: &str,
-    rows: &T,
     batches: &T,
-    counts: &T,
-) -> Result<()>
+) -> Result<Vec<u32>>
 where
     T: ReadableTable<&'static str, &'static [u8]>,
 {
@@ -915,9 +910,26 @@ where
         let (k, v) = row?;
         match serde_json::from_slice::<Batch>(v.value()) {
             Ok(b) if b.status == BatchStatus::Staging => staging.push(b.seq),
-            _ => d.add(BATCHES_NAME, k.value().as_bytes(), v.value()),
+            _ => d.add(name, k.value().as_bytes(), v.value()),
         }
     }
+    Ok(staging)
+}
+
+/// Adds the rows of `id` (key order) to a subject digest, except those of a staging batch:
+/// any other row counts, so a row added outside breachdesk changes the digest.
+pub(super) fn digest_rows<T>(
+    d: &mut SubjectDigest,
+    name: &str,
+    id: &str,
+    rows: &T,
+    staging: &[u32],
+) -> Result<()>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    let p = prefix(id);
+    let end = prefix_end(id);
     for row in rows.range(p.as_str()..end.as_str())? {
         let (k, v) = row?;
         let value = v.value();
@@ -926,9 +938,8 @@ where
         {
             continue;
         }
-        d.add(ROWS_NAME, k.value().as_bytes(), value);
+        d.add(name, k.value().as_bytes(), value);
     }
-    super::tables::digest_one(d, COUNTS_NAME, counts, id)?;
     Ok(())
 }
 

@@ -12,27 +12,48 @@ use crate::error::Result;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Settings and singletons: schema version, organization, wrapped key, signing public key.
-pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta_v1");
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_NAME);
 /// Incident records (JSON, PHI fields moved to `PHI`), keyed by incident ID.
-pub const INCIDENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("incidents_v1");
+pub const INCIDENTS: TableDefinition<&str, &[u8]> = TableDefinition::new(INCIDENTS_NAME);
 /// PHI values (narratives, timeline texts), sealed with the data key when encryption is
 /// on. Keyed `incident/<id>/<field>`.
-pub const PHI: TableDefinition<&str, &[u8]> = TableDefinition::new("phi_v1");
+pub const PHI: TableDefinition<&str, &[u8]> = TableDefinition::new(PHI_NAME);
 /// Derived state per incident (determination with any human override, the obligations
 /// snapshot and what changed at the last update), keyed by incident ID.
-pub const ASSESSMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("assessments_v1");
+pub const ASSESSMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new(ASSESSMENTS_NAME);
 /// Manifests of rendered letter batches, keyed `<incident>/<NNNN>`.
-pub const MANIFESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("manifests_v1");
+pub const MANIFESTS: TableDefinition<&str, &[u8]> = TableDefinition::new(MANIFESTS_NAME);
 /// The audit chain, keyed by sequence number.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
 
 /// Roster rows (one affected individual each), keyed `<incident>/<person key hex>`; value
 /// `batch u32 BE ‖ line u64 BE ‖ sealed RosterRow JSON` (see `store::roster`).
-pub const ROSTER_ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_rows_v1");
+pub const ROSTER_ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new(ROSTER_ROWS_NAME);
 /// Roster import batches (JSON), keyed `<incident>/<batch seq, 6 digits>`.
-pub const ROSTER_BATCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_batches_v1");
+pub const ROSTER_BATCHES: TableDefinition<&str, &[u8]> = TableDefinition::new(ROSTER_BATCHES_NAME);
 /// Roster aggregate counts per incident (JSON `Counts` plus extra tallies; no PHI).
-pub const ROSTER_COUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_counts_v1");
+pub const ROSTER_COUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new(ROSTER_COUNTS_NAME);
+
+pub const META_NAME: &str = "meta_v1";
+pub const INCIDENTS_NAME: &str = "incidents_v1";
+pub const PHI_NAME: &str = "phi_v1";
+pub const ASSESSMENTS_NAME: &str = "assessments_v1";
+pub const MANIFESTS_NAME: &str = "manifests_v1";
+pub const ROSTER_ROWS_NAME: &str = "roster_rows_v1";
+pub const ROSTER_BATCHES_NAME: &str = "roster_batches_v1";
+pub const ROSTER_COUNTS_NAME: &str = "roster_counts_v1";
+
+/// Every table whose records belong to audited subjects (all but the audit chain).
+pub const AUDITED_TABLES: &[&str] = &[
+    META_NAME,
+    INCIDENTS_NAME,
+    PHI_NAME,
+    ASSESSMENTS_NAME,
+    MANIFESTS_NAME,
+    ROSTER_ROWS_NAME,
+    ROSTER_BATCHES_NAME,
+    ROSTER_COUNTS_NAME,
+];
 
 pub const META_SCHEMA: &str = "schema_version";
 pub const META_ORG: &str = "org";
@@ -41,15 +62,6 @@ pub const META_WRAPPED_KEY: &str = "wrapped_key";
 pub const META_SIGNING_KEY: &str = "audit_public_key";
 /// The organization's stored template set (JSON map of file name to text).
 pub const META_TEMPLATES: &str = "templates";
-
-/// The meta keys that belong to an audited subject, and that subject.
-pub fn meta_subject(key: &str) -> Option<&'static str> {
-    match key {
-        META_ORG | META_WRAPPED_KEY | META_ENCRYPTION | META_TEMPLATES => Some("org"),
-        META_SIGNING_KEY => Some("keys/signing"),
-        _ => None,
-    }
-}
 
 /// Incremental digest of a subject's state: for every stored (table, key, value) that belongs
 /// to it, in table order then key order, `u32 BE len ‖ table ‖ u32 BE len ‖ key ‖ u32 BE len ‖

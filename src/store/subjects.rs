@@ -1,0 +1,332 @@
+//! The subject → records mapping, written once: which stored records make up each audited
+//! subject, in digest order. The subject digest ([`digest`]), the orphan scan of
+//! `audit verify` ([`orphans`]) and the table in ARCHITECTURE.md ([`markdown_table`], checked
+//! by a test) all read [`MAPPING`].
+//!
+//! Subject digest: SHA-256 over, for each record of the subject in mapping order (and key
+//! order within a rule), `u32 BE len ‖ table name ‖ u32 BE len ‖ key ‖ u32 BE len ‖ value`;
+//! an absent record contributes nothing.
+
+use redb::ReadableTable;
+
+use super::roster;
+use super::tables::{
+    ASSESSMENTS_NAME, INCIDENTS_NAME, MANIFESTS_NAME, META_ENCRYPTION, META_NAME, META_ORG,
+    META_SIGNING_KEY, META_TEMPLATES, META_WRAPPED_KEY, PHI_NAME, ROSTER_BATCHES_NAME,
+    ROSTER_COUNTS_NAME, ROSTER_ROWS_NAME, SubjectDigest, digest_one, digest_prefix,
+};
+use crate::audit::entry::Hash;
+use crate::audit::subject::{Subject, SubjectKind};
+use crate::error::Result;
+
+/// Which keys of a table belong to a subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// One key of `meta_v1`.
+    Meta(&'static str),
+    /// The record keyed by the incident ID.
+    Id,
+    /// Every key under a prefix, in key order; `{id}` stands for the incident ID.
+    Prefix(&'static str),
+    /// The incident's roster batch records (`<id>/<seq>`) except those still staging, in key
+    /// order (an unreadable record counts as committed).
+    CommittedBatches,
+    /// The incident's roster rows (`<id>/<person key>`) except those of a staging batch, in
+    /// key order.
+    CommittedRows,
+}
+
+/// One rule of the mapping: records of `table` selected by `keys` belong to a `subject`.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub subject: SubjectKind,
+    pub table: &'static str,
+    pub keys: Keys,
+    /// How `audit verify` names such a record when no audit entry covers its subject.
+    pub orphan: &'static str,
+}
+
+const fn rule(subject: SubjectKind, table: &'static str, keys: Keys, orphan: &'static str) -> Rule {
+    Rule {
+        subject,
+        table,
+        keys,
+        orphan,
+    }
+}
+
+/// The mapping, in digest order. Staging roster rows and batches (an import not yet
+/// committed, see `store::roster`) belong to no subject and are never orphans.
+pub const MAPPING: &[Rule] = &[
+    rule(
+        SubjectKind::Org,
+        META_NAME,
+        Keys::Meta(META_ENCRYPTION),
+        "setting",
+    ),
+    rule(SubjectKind::Org, META_NAME, Keys::Meta(META_ORG), "setting"),
+    rule(
+        SubjectKind::Org,
+        META_NAME,
+        Keys::Meta(META_TEMPLATES),
+        "setting",
+    ),
+    rule(
+        SubjectKind::Org,
+        META_NAME,
+        Keys::Meta(META_WRAPPED_KEY),
+        "setting",
+    ),
+    rule(
+        SubjectKind::SigningKey,
+        META_NAME,
+        Keys::Meta(META_SIGNING_KEY),
+        "setting",
+    ),
+    rule(SubjectKind::Incident, INCIDENTS_NAME, Keys::Id, "record"),
+    rule(
+        SubjectKind::Incident,
+        PHI_NAME,
+        Keys::Prefix("incident/{id}/"),
+        "protected value of",
+    ),
+    rule(
+        SubjectKind::Incident,
+        ASSESSMENTS_NAME,
+        Keys::Id,
+        "determination of",
+    ),
+    rule(
+        SubjectKind::Incident,
+        MANIFESTS_NAME,
+        Keys::Prefix("{id}/"),
+        "letters manifest of",
+    ),
+    rule(
+        SubjectKind::Roster,
+        ROSTER_BATCHES_NAME,
+        Keys::CommittedBatches,
+        "stored",
+    ),
+    rule(
+        SubjectKind::Roster,
+        ROSTER_ROWS_NAME,
+        Keys::CommittedRows,
+        "stored",
+    ),
+    rule(SubjectKind::Roster, ROSTER_COUNTS_NAME, Keys::Id, "stored"),
+];
+
+/// The tables the mapping reads, opened in one transaction (read or write).
+pub struct Tables<T> {
+    pub meta: T,
+    pub incidents: T,
+    pub phi: T,
+    pub assessments: T,
+    pub manifests: T,
+    pub roster_rows: T,
+    pub roster_batches: T,
+    pub roster_counts: T,
+}
+
+impl<T> Tables<T> {
+    fn get(&self, name: &str) -> &T {
+        match name {
+            META_NAME => &self.meta,
+            INCIDENTS_NAME => &self.incidents,
+            PHI_NAME => &self.phi,
+            ASSESSMENTS_NAME => &self.assessments,
+            MANIFESTS_NAME => &self.manifests,
+            ROSTER_ROWS_NAME => &self.roster_rows,
+            ROSTER_BATCHES_NAME => &self.roster_batches,
+            _ => &self.roster_counts,
+        }
+    }
+}
+
+fn subject_string(kind: SubjectKind, id: &str) -> String {
+    match kind {
+        SubjectKind::Org | SubjectKind::SigningKey => kind.pattern().to_string(),
+        SubjectKind::Incident => format!("incident/{id}"),
+        SubjectKind::Roster => format!("roster/{id}"),
+    }
+}
+
+/// The digest of a subject's current state.
+pub fn digest<T>(subject: &Subject, t: &Tables<T>) -> Result<Hash>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    let mut d = SubjectDigest::default();
+    let id = subject.incident().map(|i| i.as_str()).unwrap_or("");
+    // Filled by the batches rule, which comes before the rows rule.
+    let mut staging: Vec<u32> = Vec::new();
+    for r in MAPPING.iter().filter(|r| r.subject == subject.kind()) {
+        let table = t.get(r.table);
+        match r.keys {
+            Keys::Meta(key) => digest_one(&mut d, r.table, table, key)?,
+            Keys::Id => digest_one(&mut d, r.table, table, id)?,
+            Keys::Prefix(p) => digest_prefix(&mut d, r.table, table, &p.replace("{id}", id))?,
+            Keys::CommittedBatches => {
+                staging = roster::digest_batches(&mut d, r.table, id, table)?;
+            }
+            Keys::CommittedRows => roster::digest_rows(&mut d, r.table, id, table, &staging)?,
+        }
+    }
+    Ok(d.finish())
+}
+
+/// Every stored record whose subject has no audit entry: `(subject, how to name it)`, in
+/// mapping order, one per record (consecutive records of one subject in a prefix-keyed
+/// table count once). `audited(subject)` says whether a subject string has an entry.
+pub fn orphans<T>(
+    t: &Tables<T>,
+    audited: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(String, &'static str)>>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    let mut out = Vec::new();
+    let mut push = |subject: String, what: &'static str| {
+        if !audited(&subject) {
+            out.push((subject, what));
+        }
+    };
+    let mut seen_tables: Vec<&str> = Vec::new();
+    for r in MAPPING {
+        if seen_tables.contains(&r.table) {
+            continue;
+        }
+        seen_tables.push(r.table);
+        let table = t.get(r.table);
+        match r.keys {
+            Keys::Meta(_) => {
+                for row in table.iter()? {
+                    let (k, _) = row?;
+                    let key = k.value();
+                    if let Some(m) = MAPPING.iter().find(|m| {
+                        m.table == r.table && matches!(m.keys, Keys::Meta(mk) if mk == key)
+                    }) {
+                        push(subject_string(m.subject, ""), m.orphan);
+                    }
+                }
+            }
+            Keys::Id if r.subject != SubjectKind::Roster => {
+                for row in table.iter()? {
+                    let (k, _) = row?;
+                    push(subject_string(r.subject, k.value()), r.orphan);
+                }
+            }
+            Keys::Prefix(pattern) => {
+                let (lead, _) = pattern.split_once("{id}").unwrap_or((pattern, ""));
+                let mut last = String::new();
+                for row in table.iter()? {
+                    let (k, _) = row?;
+                    let key = k.value();
+                    let subject = match key.strip_prefix(lead) {
+                        Some(rest) => {
+                            subject_string(r.subject, rest.split('/').next().unwrap_or(""))
+                        }
+                        // Not a key of any subject: name the record itself.
+                        None => format!("{}[{key}]", r.table),
+                    };
+                    if subject != last {
+                        push(subject.clone(), r.orphan);
+                        last = subject;
+                    }
+                }
+            }
+            // The roster's three tables are scanned together: committed records only, and
+            // the rows of an audited roster are skipped without being read.
+            Keys::Id | Keys::CommittedBatches | Keys::CommittedRows => {
+                for id in roster::committed_incidents(
+                    &t.roster_rows,
+                    &t.roster_batches,
+                    &t.roster_counts,
+                    |id| audited(&subject_string(SubjectKind::Roster, id)),
+                )? {
+                    push(subject_string(SubjectKind::Roster, &id), r.orphan);
+                }
+                seen_tables.extend([ROSTER_ROWS_NAME, ROSTER_BATCHES_NAME, ROSTER_COUNTS_NAME]);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn describe(r: &Rule) -> String {
+    match r.keys {
+        Keys::Meta(k) => format!("`{k}`"),
+        Keys::Id => format!("`{}[<id>]`", r.table),
+        Keys::Prefix(p) => format!(
+            "every `{}` key under `{}`, in key order",
+            r.table,
+            p.replace("{id}", "<id>")
+        ),
+        Keys::CommittedBatches => format!(
+            "committed `{}` records under `<id>/`, in key order",
+            r.table
+        ),
+        Keys::CommittedRows => format!(
+            "`{}` rows under `<id>/` except a staging batch's, in key order",
+            r.table
+        ),
+    }
+}
+
+/// The mapping as the Markdown table in ARCHITECTURE.md ("Subject digest").
+pub fn markdown_table() -> String {
+    let mut out = String::from("| subject | records, in digest order |\n|---|---|\n");
+    for kind in SubjectKind::ALL {
+        let rules: Vec<&Rule> = MAPPING.iter().filter(|r| r.subject == *kind).collect();
+        let mut parts: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < rules.len() {
+            let r = rules[i];
+            if let Keys::Meta(_) = r.keys {
+                // Consecutive keys of one meta table read as one list.
+                let mut keys = Vec::new();
+                while i < rules.len() && matches!(rules[i].keys, Keys::Meta(_)) {
+                    keys.push(describe(rules[i]));
+                    i += 1;
+                }
+                parts.push(format!("`{}` {}", r.table, keys.join(", ")));
+                continue;
+            }
+            parts.push(describe(r));
+            i += 1;
+        }
+        out.push_str(&format!(
+            "| `{}` | {} |\n",
+            kind.pattern(),
+            parts.join("; ")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ARCHITECTURE.md shows the mapping; this keeps it the mapping the code uses.
+    #[test]
+    fn architecture_md_shows_the_mapping() {
+        let doc = include_str!("../../ARCHITECTURE.md");
+        let table = markdown_table();
+        assert!(
+            doc.contains(&table),
+            "ARCHITECTURE.md must contain the subject → records table as generated:\n{table}"
+        );
+    }
+
+    #[test]
+    fn every_subject_kind_has_records_and_every_table_is_mapped() {
+        for kind in SubjectKind::ALL {
+            assert!(MAPPING.iter().any(|r| r.subject == *kind), "{kind:?}");
+        }
+        for name in super::super::tables::AUDITED_TABLES {
+            assert!(MAPPING.iter().any(|r| r.table == *name), "{name}");
+        }
+    }
+}
