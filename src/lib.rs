@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod desk;
 pub mod domain;
 pub mod error;
 pub mod exercise;

@@ -14,11 +14,12 @@ use super::cmd_org::load_org;
 use super::engine;
 use super::facts_input::{parse_facts, read_facts_file, set_path, validate};
 use super::output::{Style, date_or_dash, print_json, table};
+use crate::desk::records::{Assessment as AssessmentRecord, Derived};
 use crate::domain::vocab::{DestructionMethod, DeviceState, RecipientKind, SensitiveCategory};
 use crate::domain::*;
 use crate::error::{Error, Result, exit};
 use crate::rules::{self, DeterminationClass, Evaluation, Obligation, ObligationStatus};
-use crate::store::derived::{self, AssessmentRecord};
+use crate::store::derived;
 use crate::store::phi::PhiCodec;
 use crate::store::{Action, Change, incidents};
 
@@ -116,12 +117,12 @@ pub fn assess(ctx: &Ctx, a: AssessArgs) -> Result<i32> {
         }
         inc.updated = now;
         incidents::put_keep_phi(tx, &inc)?;
-        let mut d = derived::get_write(tx, &id)?;
+        let mut d = Derived::from(derived::get_write(tx, &id)?);
         d.assessment = Some(record.clone());
-        derived::put(tx, &id, &d)?;
+        derived::put(tx, &id, &(&d).into())?;
         let counts = super::roster_glue::counts_write(tx, &inc)?;
         engine::refresh(tx, &org, &inc, &counts, today, now)?;
-        let d = derived::get_write(tx, &id)?;
+        let d = Derived::from(derived::get_write(tx, &id)?);
         let mut detail = format!("engine={}", engine_det.class.key());
         if let Some(r) = engine_det.route {
             detail.push_str(&format!(" route={}", r.key()));
@@ -429,7 +430,7 @@ pub fn deadlines(ctx: &Ctx, a: DeadlinesArgs) -> Result<i32> {
         {
             continue;
         }
-        let d = derived::get(&assessments, &inc.id)?;
+        let d = Derived::from(derived::get(&assessments, &inc.id)?);
         let counts = super::roster_glue::counts_read(&tx, &inc)?;
         let ev = engine::evaluate(&org, &inc, &d, &counts, policy(a.le_policy), today);
         evals.push((inc, ev));

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use super::args::{ExerciseCommand, ExerciseDecideArgs, ExerciseFromOcrArgs, ExerciseStartArgs};
 use super::output::{Style, print_json, table};
 use super::{Ctx, engine};
+use crate::desk::records::Derived;
 use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::exercise::{self, DecidedNotice, Decision, ExerciseError, ExerciseState, Scenario, ocr};
@@ -38,7 +39,9 @@ pub fn exercise_state(store: &Store) -> Result<Option<(IncidentId, ExerciseState
     let Some(iid) = first else {
         return Ok(None);
     };
-    Ok(derived::get_read(&tx, &iid)?.exercise.map(|st| (iid, st)))
+    Ok(Derived::from(derived::get_read(&tx, &iid)?)
+        .exercise
+        .map(|st| (iid, st)))
 }
 
 /// The organization of an exercise database: the scenario's.
@@ -269,9 +272,9 @@ fn put_stage(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
     incidents::put(tx, inc, &PhiCodec::Plain)?;
-    let mut d = derived::get_write(tx, &inc.id)?;
+    let mut d = Derived::from(derived::get_write(tx, &inc.id)?);
     d.exercise = Some(state.clone());
-    derived::put(tx, &inc.id, &d)?;
+    derived::put(tx, &inc.id, &(&d).into())?;
     let counts = super::roster_glue::counts_write(tx, inc)?;
     engine::refresh(tx, org, inc, &counts, date, now)?;
     Ok(())

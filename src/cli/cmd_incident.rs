@@ -13,12 +13,13 @@ use super::cmd_org::load_org;
 use super::engine;
 use super::facts_input::{apply_args, interview, read_facts_file, validate};
 use super::output::{Style, date_or_dash, print_json, table};
+use crate::desk::records::Derived;
 use crate::domain::Counts;
 use crate::domain::incident::Disposition;
 use crate::domain::{Facts, Incident, IncidentId, IncidentStatus, TimelineEntry};
 use crate::error::{Error, Result};
 use crate::rules::Evaluation;
-use crate::store::derived::{self, Derived};
+use crate::store::derived;
 use crate::store::phi::PhiCodec;
 use crate::store::{Action, Change, Store, incidents};
 
@@ -159,7 +160,7 @@ fn show(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
     let codec = ctx.codec(&store, false)?;
     let tx = store.read()?;
     let inc = incidents::get_read(&tx, id, &codec)?;
-    let d = derived::get_read(&tx, id)?;
+    let d = Derived::from(derived::get_read(&tx, id)?);
     let counts = super::roster_glue::counts_read(&tx, &inc)?;
     let ev = engine::evaluate(&org, &inc, &d, &counts, None, today);
     // What moved since the snapshot of the last recorded change: a roster import (whose

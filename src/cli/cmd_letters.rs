@@ -18,6 +18,7 @@ use super::cmd_org::load_org;
 use super::engine;
 use super::output::print_json;
 use crate::audit::entry::hex;
+use crate::desk::records::Derived;
 use crate::domain::vocab::{BreachType, state_name};
 use crate::domain::*;
 use crate::error::{Error, Result};
@@ -125,7 +126,7 @@ pub fn notice_record(ctx: &Ctx, a: NoticeRecordArgs) -> Result<i32> {
         incidents::put_keep_phi(tx, &inc)?;
         let counts = super::roster_glue::counts_write(tx, &inc)?;
         engine::refresh(tx, &org, &inc, &counts, today, now)?;
-        let d = derived::get_write(tx, &id)?;
+        let d = Derived::from(derived::get_write(tx, &id)?);
         let ev = engine::evaluate(&org, &inc, &d, &counts, None, today);
         let status = ev
             .obligations
@@ -543,7 +544,7 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
     let codec = ctx.codec(&store, needs_phi)?;
     let tx = store.read()?;
     let inc = incidents::get_read(&tx, &id, &PhiCodec::Locked)?;
-    let d = derived::get_read(&tx, &id)?;
+    let d = Derived::from(derived::get_read(&tx, &id)?);
     let counts = super::roster_glue::counts_read(&tx, &inc)?;
     let ev = engine::evaluate(&org, &inc, &d, &counts, None, today);
     if ev.effective_class != DeterminationClass::Breach && !a.force {
@@ -765,7 +766,7 @@ fn finish_batch(ctx: &Ctx, store: &Store, out: &Path, m: Manifest) -> Result<i32
     let id =
         IncidentId::parse(&m.incident).ok_or_else(|| Error::Storage("bad incident id".into()))?;
     store.write(&ctx.actor, |tx| {
-        crate::store::manifests::add(tx, &id, &m, &hash)?;
+        crate::store::manifests::add(tx, &id, &crate::desk::records::manifest_record(&m), &hash)?;
         Ok((
             (),
             Change::incident(Action::LettersRender, &id).detail(format!(
@@ -964,7 +965,7 @@ pub fn annual_log(ctx: &Ctx, a: AnnualLogArgs) -> Result<i32> {
         if inc.exercise || inc.facts.breach.discovered.map(|d| d.year()) != Some(a.year) {
             continue;
         }
-        let d = derived::get(&assessments, &inc.id)?;
+        let d = Derived::from(derived::get(&assessments, &inc.id)?);
         let counts = super::roster_glue::counts_read(&tx, &inc)?;
         let ev = engine::evaluate(&org, &inc, &d, &counts, None, today);
         let annual = ev

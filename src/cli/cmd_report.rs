@@ -14,6 +14,7 @@ use super::cmd_incident::parse_id;
 use super::cmd_org::load_org;
 use super::engine;
 use crate::audit::entry::{decode_stored, hex};
+use crate::desk::records::Derived;
 use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::letters::EXERCISE_WATERMARK;
@@ -58,7 +59,7 @@ pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<i32> {
     let codec = ctx.codec(&store, false)?;
     let tx = store.read()?;
     let inc = incidents::get_read(&tx, &id, &codec)?;
-    let dv = derived::get_read(&tx, &id)?;
+    let dv = Derived::from(derived::get_read(&tx, &id)?);
     let counts = super::roster_glue::counts_read(&tx, &inc)?;
     let ev = engine::evaluate(&org, &inc, &dv, &counts, None, today);
     let batches = manifests::list(&tx, &id)?;

@@ -151,6 +151,29 @@ fn hash_file(ctx: &Ctx, path: &Path) -> Result<(String, u64)> {
     Ok((crate::audit::entry::hex(&digest), len))
 }
 
+/// A roster CSV as the store's row source: file errors name the file.
+struct CsvRows<'a, R: Read> {
+    reader: &'a mut RosterReader<R>,
+    path: &'a Path,
+}
+
+impl<R: Read + Send> roster::RowSource for CsvRows<'_, R> {
+    type Issue = RowIssue;
+
+    fn next_row(&mut self) -> Result<Option<roster::SourceRow<RowIssue>>> {
+        match self.reader.next_row() {
+            Err(e) => Err(roster_error(self.path, e)),
+            Ok(None) => Ok(None),
+            Ok(Some(Err(issue))) => Ok(Some((issue.line, Err(issue)))),
+            Ok(Some(Ok(row))) => Ok(Some((self.reader.line(), Ok(row)))),
+        }
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.reader.bytes_read()
+    }
+}
+
 fn roster_error(path: &Path, e: RosterError) -> Error {
     Error::invalid(format!("{}: {e}", path.display()))
 }
@@ -326,8 +349,6 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
     } else {
         let mut stager = Stager::start(&store, &id, &codec, plan, &sha, ctx.actor.now)?;
         let seq = stager.batch.seq;
-        let path = a.file.clone();
-        let fatal = move |e: RosterError| roster_error(&path, e);
         let pb2 = pb.clone();
         let progress = move |p: Progress| match p {
             Progress::Read(bytes) => pb2.set_position(bytes),
@@ -345,7 +366,7 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
                 pb2.set_position(done);
             }
         };
-        let mut on_event = |e: Event| match e {
+        let mut on_event = |e: Event<RowIssue>| match e {
             Event::Rejected(issue) => rejected_rows.push(issue),
             Event::Duplicate {
                 line,
@@ -357,9 +378,15 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
                 first_batch: (first_batch != seq).then_some(first_batch),
             }),
         };
-        if let Err(e) =
-            stager.import_rows(&mut reader, run_rows(), &fatal, &progress, &mut on_event)
-        {
+        if let Err(e) = stager.import_rows(
+            &mut CsvRows {
+                reader: &mut reader,
+                path: &a.file,
+            },
+            run_rows(),
+            &progress,
+            &mut on_event,
+        ) {
             pb.finish_and_clear();
             if matches!(e, Error::Invalid(_)) {
                 // The file is unusable past this point: drop what was staged, so a

@@ -4,10 +4,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use redb::WriteTransaction;
 
+use crate::desk::records::Derived;
 use crate::domain::{Counts, Incident, IncidentStatus, LePolicy, Organization};
 use crate::error::Result;
 use crate::rules::{self, EngineInput, Evaluation};
-use crate::store::derived::{self, Derived};
+use crate::store::derived;
 
 /// The date the incident's documentation was last in effect, for retention (164.530(j)):
 /// the closing date of a closed incident, else today.
@@ -51,7 +52,7 @@ pub fn refresh(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>> {
-    let mut d = derived::get_write(tx, &inc.id)?;
+    let mut d = Derived::from(derived::get_write(tx, &inc.id)?);
     let ev = evaluate(org, inc, &d, counts, None, today);
     // The first computation is the baseline, not a change.
     let changes = if d.obligations.is_empty() {
@@ -64,6 +65,6 @@ pub fn refresh(
         d.changed_at = Some(now);
     }
     d.obligations = ev.obligations;
-    derived::put(tx, &inc.id, &d)?;
+    derived::put(tx, &inc.id, &(&d).into())?;
     Ok(changes)
 }

@@ -5,6 +5,7 @@ pub mod facts;
 pub mod incident;
 pub mod notice;
 pub mod org;
+pub mod roster;
 pub mod vocab;
 
 pub use counts::{CountSource, Counts};
@@ -12,3 +13,4 @@ pub use facts::*;
 pub use incident::{Incident, IncidentId, IncidentStatus, TimelineEntry};
 pub use notice::{NoticeMethod, NoticeRecord, ObligationKind};
 pub use org::{LePolicy, Organization, Role};
+pub use roster::RosterRow;

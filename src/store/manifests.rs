@@ -1,22 +1,13 @@
 //! Manifests of rendered letter batches, kept with the incident (and covered by its audit
 //! subject) so the dossier can list what was produced, with the hash of each file.
 
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
-use serde::{Deserialize, Serialize};
-
+use super::records::{ManifestRecord, StoredManifest};
 use super::tables::MANIFESTS;
 use crate::domain::IncidentId;
 use crate::error::{Error, Result};
-use crate::letters::manifest::Manifest;
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredManifest {
-    pub manifest: Manifest,
-    /// SHA-256 of the `manifest.json` written beside the files.
-    pub manifest_sha256: String,
-}
-
-pub fn add(tx: &WriteTransaction, id: &IncidentId, m: &Manifest, hash: &str) -> Result<()> {
+pub fn add(tx: &WriteTransaction, id: &IncidentId, m: &ManifestRecord, hash: &str) -> Result<()> {
     let mut t = tx.open_table(MANIFESTS)?;
     let prefix = format!("{id}/");
     let n = t

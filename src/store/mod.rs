@@ -8,6 +8,7 @@ pub mod derived;
 pub mod incidents;
 pub mod manifests;
 pub mod phi;
+pub mod records;
 pub mod roster;
 pub mod subjects;
 pub mod tables;
@@ -18,6 +19,8 @@ use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+#[cfg(test)]
+use redb::TableDefinition;
 use redb::{Builder, Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 
 use crate::audit::entry::{AuditEntry, Hash, ZERO, decode_stored};
@@ -324,4 +327,31 @@ pub fn subject_digest_write(tx: &WriteTransaction, subject: &Subject) -> Result<
     extra_tables(tx)?;
     let t = open_subject_tables!(tx);
     subjects::digest(subject, &t)
+}
+
+/// Every `(key, value)` of a `&str`-keyed table of a copy of `path`, for tests that check
+/// stored bytes (e.g. against the release-0.1 fixture).
+#[cfg(test)]
+pub(crate) fn dump_table(path: &Path, table: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("copy.redb");
+    std::fs::copy(path, &copy).expect("copy");
+    let db = Database::open(&copy).expect("open");
+    let tx = db.begin_read().expect("read");
+    let t = tx
+        .open_table(TableDefinition::<&str, &[u8]>::new(table))
+        .expect("table");
+    t.iter()
+        .expect("iter")
+        .map(|r| {
+            let (k, v) = r.expect("row");
+            (k.value().to_string(), v.value().to_vec())
+        })
+        .collect()
+}
+
+/// The database release 0.1 wrote (see tests/fixtures/make-release-0.1.sh).
+#[cfg(test)]
+pub(crate) fn release_0_1_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-0.1.redb")
 }

@@ -50,7 +50,6 @@
 //! duplicates against the purged rows could no longer be found.
 
 use std::collections::HashMap;
-use std::io::Read;
 
 mod sort;
 
@@ -62,9 +61,9 @@ use sha2::{Digest, Sha256};
 use super::phi::{PhiCodec, locked_error};
 use super::tables::{ROSTER_BATCHES, ROSTER_COUNTS, ROSTER_ROWS, SubjectDigest};
 use super::{Action, Actor, Change, Store, Subject};
+use crate::domain::RosterRow;
 use crate::domain::{CountSource, Counts, IncidentId};
 use crate::error::{Error, Result};
-use crate::intake::roster_csv::{RosterError, RosterReader, RosterRow, RowIssue};
 
 /// Rows per staging transaction of the merge phase: bounds the dirty pages redb holds.
 pub const CHUNK_ROWS: usize = 100_000;
@@ -326,8 +325,10 @@ pub fn decode_row(codec: &PhiCodec, key: &str, value: &[u8]) -> Result<RosterRow
         (PhiCodec::Locked, _) => return Err(locked_error()),
         _ => return Err(damaged()),
     };
-    // Absent fields are empty (see CompactRow; RosterRow is `serde(default)`).
-    serde_json::from_slice(&plain).map_err(|_| damaged())
+    // Absent fields are empty (see CompactRow).
+    serde_json::from_slice::<RowRecord>(&plain)
+        .map(RowRecord::into_row)
+        .map_err(|_| damaged())
 }
 
 fn is_false(b: &bool) -> bool {
@@ -355,6 +356,57 @@ macro_rules! compact_row {
             }
         }
     };
+}
+
+/// The stored JSON of a row, read back: every field optional (absent means empty).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RowRecord {
+    id: String,
+    first_name: String,
+    last_name: String,
+    address1: String,
+    address2: String,
+    city: String,
+    state: Option<String>,
+    zip: String,
+    email: String,
+    email_consent: bool,
+    phone: String,
+    deceased: bool,
+    nok_name: String,
+    nok_address: String,
+    nok_city: String,
+    nok_state: Option<String>,
+    nok_zip: String,
+    minor: bool,
+    representative_name: String,
+}
+
+impl RowRecord {
+    fn into_row(self) -> RosterRow {
+        RosterRow {
+            id: self.id,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            address1: self.address1,
+            address2: self.address2,
+            city: self.city,
+            state: self.state,
+            zip: self.zip,
+            email: self.email,
+            email_consent: self.email_consent,
+            phone: self.phone,
+            deceased: self.deceased,
+            nok_name: self.nok_name,
+            nok_address: self.nok_address,
+            nok_city: self.nok_city,
+            nok_state: self.nok_state,
+            nok_zip: self.nok_zip,
+            minor: self.minor,
+            representative_name: self.representative_name,
+        }
+    }
 }
 
 compact_row!(id, first_name, last_name, address1, address2, city, zip, email, phone, nok_name,
@@ -611,23 +663,21 @@ impl<'a> Stager<'a> {
     ///    found by the insert itself.
     ///
     /// Rejected rows are reported in line order; duplicates in key order.
-    pub fn import_rows<R: Read + Send>(
+    pub fn import_rows<S: RowSource>(
         &mut self,
-        reader: &mut RosterReader<R>,
+        source: &mut S,
         run_rows: usize,
-        fatal: &(dyn Fn(RosterError) -> Error + Sync),
         progress: &(dyn Fn(Progress) + Sync),
-        on_event: &mut dyn FnMut(Event),
+        on_event: &mut dyn FnMut(Event<S::Issue>),
     ) -> Result<()> {
         let runs = sort::make_runs(
-            reader,
+            source,
             run_rows.max(1),
             &sort::tmp_dir(self.store.path()),
             &self.keyer,
             self.codec,
             self.incident.as_str(),
             self.batch.seq,
-            fatal,
             progress,
             &mut |rows_read, lines_done, issue| {
                 self.batch.rows_read = rows_read;
@@ -645,7 +695,7 @@ impl<'a> Stager<'a> {
             &mut self.added,
             runs,
             progress,
-            on_event,
+            &mut |e| on_event(e),
         )
     }
 
@@ -702,11 +752,26 @@ pub enum Progress {
     Write { done: u64, total: u64 },
 }
 
+/// One row from a [`RowSource`]: its line number and the row, or the issue that rejected it.
+pub type SourceRow<I> = (u64, std::result::Result<RosterRow, I>);
+
+/// Where an import's rows come from: validated rows or the issue that rejected one (the
+/// store never looks inside an issue; it only reports it back in line order).
+pub trait RowSource: Send {
+    /// Why a row was rejected (no PHI: it is reported and may be printed).
+    type Issue: Send;
+    /// The next row with its line number, or the issue that rejected it; `None` at the end.
+    /// An error ends the import (the file is unusable past this point).
+    fn next_row(&mut self) -> Result<Option<SourceRow<Self::Issue>>>;
+    /// Bytes of the file read so far, for progress.
+    fn bytes_read(&self) -> u64;
+}
+
 /// What the import reports, row by row.
 #[derive(Debug)]
-pub enum Event {
+pub enum Event<I> {
     /// A row failed validation and was not imported.
-    Rejected(RowIssue),
+    Rejected(I),
     /// A row has the identifier of an earlier row (`first_batch` = this batch: earlier in
     /// this file).
     Duplicate {

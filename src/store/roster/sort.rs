@@ -8,14 +8,14 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
+
 use std::path::{Path, PathBuf};
 
 use super::{
     Batch, CHUNK_ROWS, Event, Outcome, PersonKeyer, Progress, ROSTER_BATCHES, ROSTER_ROWS,
-    RosterTotals, RowClass, batch_key, json, key_from_hash, row_json, seal_row, stamp,
+    RosterTotals, RowClass, RowSource, batch_key, json, key_from_hash, row_json, seal_row, stamp,
 };
 use crate::error::{Error, Result};
-use crate::intake::roster_csv::{RosterError, RosterReader, RowIssue};
 use crate::store::Store;
 use crate::store::phi::PhiCodec;
 
@@ -94,9 +94,9 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     b.create(dir).map_err(tmp_error)
 }
 
-struct Chunk {
+struct Chunk<I> {
     recs: Vec<Rec>,
-    issues: Vec<RowIssue>,
+    issues: Vec<I>,
     rows_read: u64,
     lines_done: u64,
     ended: bool,
@@ -105,17 +105,16 @@ struct Chunk {
 /// Phase 1: parse, hash and seal on one thread, sort and write runs on this one.
 /// `on_rows(rows_read, lines_done, issue)` reports progress and rejected rows in line order.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn make_runs<R: Read + Send>(
-    reader: &mut RosterReader<R>,
+pub(super) fn make_runs<S: RowSource>(
+    reader: &mut S,
     run_rows: usize,
     dir: &Path,
     keyer: &PersonKeyer,
     codec: &PhiCodec,
     incident: &str,
     seq: u32,
-    fatal: &(dyn Fn(RosterError) -> Error + Sync),
     progress: &(dyn Fn(Progress) + Sync),
-    on_rows: &mut dyn FnMut(u64, u64, Option<RowIssue>),
+    on_rows: &mut dyn FnMut(u64, u64, Option<S::Issue>),
 ) -> Result<Runs> {
     create_private_dir(dir)?;
     let mut runs = Runs {
@@ -124,7 +123,7 @@ pub(super) fn make_runs<R: Read + Send>(
         rows: 0,
     };
     std::thread::scope(|scope| -> Result<()> {
-        let (send, recv) = std::sync::mpsc::sync_channel::<Result<Chunk>>(0);
+        let (send, recv) = std::sync::mpsc::sync_channel::<Result<Chunk<S::Issue>>>(0);
         scope.spawn(move || {
             let mut tick = 0u32;
             let mut total_read = 0u64;
@@ -145,21 +144,20 @@ pub(super) fn make_runs<R: Read + Send>(
                     }
                     match reader.next_row() {
                         Err(e) => {
-                            let _ = send.send(Err(fatal(e)));
+                            let _ = send.send(Err(e));
                             return;
                         }
                         Ok(None) => {
                             c.ended = true;
                             break;
                         }
-                        Ok(Some(Err(issue))) => {
+                        Ok(Some((line, Err(issue)))) => {
                             total_read += 1;
-                            lines_done = lines_done.max(issue.line);
+                            lines_done = lines_done.max(line);
                             c.issues.push(issue);
                         }
-                        Ok(Some(Ok(row))) => {
+                        Ok(Some((line, Ok(row)))) => {
                             total_read += 1;
-                            let line = reader.line();
                             lines_done = lines_done.max(line);
                             let hash = keyer.hash(incident, &row.id);
                             // Sealed on the other thread, which has less to do.
@@ -256,14 +254,14 @@ fn read_rec(r: &mut BufReader<File>) -> Result<Option<Rec>> {
 
 /// Phase 2: merges the runs in (key, line) order into the rows table, committing a staging
 /// transaction every [`CHUNK_ROWS`] rows.
-pub(super) fn merge_into(
+pub(super) fn merge_into<I>(
     store: &Store,
     incident: &str,
     batch: &mut Batch,
     added: &mut RosterTotals,
     runs: Runs,
     progress: &(dyn Fn(Progress) + Sync),
-    on_event: &mut dyn FnMut(Event),
+    on_event: &mut dyn FnMut(Event<I>),
 ) -> Result<()> {
     let mut readers = Vec::with_capacity(runs.files.len());
     for p in &runs.files {

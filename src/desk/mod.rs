@@ -1,0 +1,3 @@
+//! The use-case layer under both front ends (the CLI today, the web server next).
+
+pub mod records;

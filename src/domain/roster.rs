@@ -1,0 +1,101 @@
+//! An affected individual on a roster: the validated value intake produces, the store seals
+//! and letters address. No I/O.
+
+/// One affected individual, as validated by `intake::roster_csv`. Text fields are trimmed
+/// and empty when absent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RosterRow {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub address1: String,
+    pub address2: String,
+    pub city: String,
+    /// Two-letter code of a State of 45 CFR 160.103 (DC, PR, VI, GU, AS and MP included);
+    /// `None` only when the state column is blank and the row has no address at all.
+    pub state: Option<String>,
+    pub zip: String,
+    pub email: String,
+    /// The individual agreed to electronic notice (45 CFR 164.404(d)(1)(i)).
+    pub email_consent: bool,
+    pub phone: String,
+    pub deceased: bool,
+    pub nok_name: String,
+    pub nok_address: String,
+    pub nok_city: String,
+    /// Normalised like `state`; `None` when blank.
+    pub nok_state: Option<String>,
+    pub nok_zip: String,
+    pub minor: bool,
+    pub representative_name: String,
+}
+
+impl RosterRow {
+    /// A complete US postal address: address line 1, city, a State and a valid ZIP (5
+    /// digits, or ZIP+4). ZIP alone is not enough: the State is needed for the counts, and
+    /// a letter needs the city line.
+    pub fn has_postal_address(&self) -> bool {
+        !self.address1.is_empty()
+            && !self.city.is_empty()
+            && self.state.is_some()
+            && is_valid_zip(&self.zip)
+    }
+
+    /// The email may be used for notice: it looks like an address (`local@domain`) and the
+    /// individual agreed to electronic notice.
+    pub fn email_usable(&self) -> bool {
+        self.email_consent && looks_like_email(&self.email)
+    }
+
+    /// Written notice can be sent: by post, or by email with consent.
+    pub fn reachable(&self) -> bool {
+        self.has_postal_address() || self.email_usable()
+    }
+
+    /// Next of kin or personal representative known with a complete postal address (same
+    /// standard as [`RosterRow::has_postal_address`]).
+    pub fn nok_contact_known(&self) -> bool {
+        !self.nok_name.is_empty()
+            && !self.nok_address.is_empty()
+            && !self.nok_city.is_empty()
+            && self.nok_state.is_some()
+            && is_valid_zip(&self.nok_zip)
+    }
+
+    /// A living individual with no usable contact (counts toward substitute notice).
+    pub fn is_unreachable_living(&self) -> bool {
+        !self.deceased && !self.reachable()
+    }
+
+    /// First and last name, or whichever is present.
+    pub fn display_name(&self) -> String {
+        match (self.first_name.is_empty(), self.last_name.is_empty()) {
+            (false, false) => format!("{} {}", self.first_name, self.last_name),
+            (false, true) => self.first_name.clone(),
+            _ => self.last_name.clone(),
+        }
+    }
+}
+
+/// 5 digits, 9 digits, or `12345-6789`.
+pub fn is_valid_zip(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |x: &[u8]| x.iter().all(u8::is_ascii_digit);
+    match b.len() {
+        5 | 9 => digits(b),
+        10 => b[5] == b'-' && digits(&b[..5]) && digits(&b[6..]),
+        _ => false,
+    }
+}
+
+pub fn looks_like_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !s.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
