@@ -8,9 +8,7 @@ mod common;
 use std::io::Write;
 use std::process::Command;
 
-use breachdesk::domain::IncidentId;
-use breachdesk::store::{Action, Change, Subject, append_entry, subject_digest_write};
-use redb::ReadableTable;
+use breachdesk::store::bulk;
 
 const ENTRIES: u64 = 1_000_000;
 const INCIDENTS: u32 = 10_000;
@@ -22,34 +20,19 @@ fn main() {
     let t = std::time::Instant::now();
     let store = common::new_db(&db);
     let actor = common::actor();
-    // Incident records first, so every entry's digest is the subject's final state.
-    let tx = store.db().begin_write().expect("tx");
-    for i in 1..=INCIDENTS {
-        let f = breachdesk::domain::Facts {
-            title: format!("Bench incident {i}"),
-            ..Default::default()
-        };
-        common::put(&tx, &common::incident(i, f));
-    }
-    let digests: Vec<[u8; 32]> = (1..=INCIDENTS)
+    let incidents: Vec<_> = (1..=INCIDENTS)
         .map(|i| {
-            subject_digest_write(&tx, &Subject::Incident(IncidentId::new(2026, i))).expect("digest")
+            let f = breachdesk::domain::Facts {
+                title: format!("Bench incident {i}"),
+                ..Default::default()
+            };
+            common::incident(i, f)
         })
         .collect();
-    tx.commit().expect("commit");
-    let mut written = 1u64; // org.init
-    while written < ENTRIES {
-        let tx = store.db().begin_write().expect("tx");
-        let n = PER_TX.min(ENTRIES - written);
-        for k in 0..n {
-            let i = ((written + k) % INCIDENTS as u64) as u32 + 1;
-            let change = Change::incident(Action::IncidentNote, &IncidentId::new(2026, i))
-                .detail(format!("note={}", written + k));
-            append_entry(&tx, &actor, &change, digests[(i - 1) as usize]).expect("append");
-        }
-        tx.commit().expect("commit");
-        written += n;
-    }
+    bulk::load_incidents(&store, &actor, &incidents).expect("load");
+    // org.init and one incident.new per incident so far.
+    let written = 1 + INCIDENTS as u64;
+    bulk::append_notes(&store, &actor, 2026, INCIDENTS, ENTRIES - written, PER_TX).expect("append");
     drop(store);
     println!(
         "built a {ENTRIES}-entry chain over {INCIDENTS} incidents in {:.1?}",
@@ -58,21 +41,13 @@ fn main() {
 
     // The peer's input: the same entry bytes, concatenated.
     let raw = dir.path().join("entries.bin");
-    let mut total = 0u64;
-    {
-        let db = redb::Database::open(&db).expect("open");
-        let rtx = redb::ReadableDatabase::begin_read(&db).expect("read");
-        let t = rtx
-            .open_table(breachdesk::store::tables::AUDIT)
-            .expect("audit");
+    let total = {
+        let store = breachdesk::store::Store::open(&db).expect("open");
         let mut f = std::io::BufWriter::new(std::fs::File::create(&raw).expect("create"));
-        for row in t.iter().expect("iter") {
-            let (_, v) = row.expect("row");
-            f.write_all(v.value()).expect("write");
-            total += v.value().len() as u64;
-        }
+        let n = bulk::audit_bytes(&store, &mut f).expect("entries");
         f.flush().expect("flush");
-    }
+        n
+    };
 
     let verify = common::best(3, || {
         common::time(

@@ -9,7 +9,6 @@ mod common;
 use std::process::Command;
 
 use breachdesk::domain::{Facts, LawEnforcementStatement, StatementKind};
-use breachdesk::store::{Action, Change};
 
 const INCIDENTS: u32 = 10_000;
 
@@ -19,49 +18,41 @@ fn main() {
     let store = common::new_db(&db);
     let base = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
     // Varied facts: counts across the 500 line, several States, BAs, delays.
-    store
-        .write(&common::actor(), |tx| {
-            for i in 1..=INCIDENTS {
-                let mut f = Facts {
-                    title: format!("Bench incident {i}"),
-                    ..Facts::default()
-                };
-                f.breach.discovered = Some(base + chrono::Days::new((i % 170) as u64));
-                f.individuals.estimated_total = Some((i as u64 * 37) % 2_000);
-                f.individuals
-                    .by_state
-                    .insert("CA".into(), (i as u64 * 13) % 900);
-                f.individuals
-                    .by_state
-                    .insert("NV".into(), (i as u64 * 7) % 700);
-                f.individuals.unreachable = (i as u64) % 15;
-                f.individuals.deceased_with_nok = (i as u64) % 3;
-                if i % 5 == 0 {
-                    f.business_associate.involved = true;
-                    f.business_associate.relationship =
-                        Some(breachdesk::domain::BaRelationship::IndependentContractor);
-                    f.business_associate.notified_ce = f.breach.discovered;
-                }
-                if i % 11 == 0 {
-                    f.law_enforcement.push(LawEnforcementStatement {
-                        kind: StatementKind::Oral,
-                        date: base + chrono::Days::new(200),
-                        until: None,
-                        agency: "FBI".into(),
-                        official: "SA Bench".into(),
-                    });
-                }
-                common::put(tx, &common::incident(i, f));
+    let incidents: Vec<_> = (1..=INCIDENTS)
+        .map(|i| {
+            let mut f = Facts {
+                title: format!("Bench incident {i}"),
+                ..Facts::default()
+            };
+            f.breach.discovered = Some(base + chrono::Days::new((i % 170) as u64));
+            f.individuals.estimated_total = Some((i as u64 * 37) % 2_000);
+            f.individuals
+                .by_state
+                .insert("CA".into(), (i as u64 * 13) % 900);
+            f.individuals
+                .by_state
+                .insert("NV".into(), (i as u64 * 7) % 700);
+            f.individuals.unreachable = (i as u64) % 15;
+            f.individuals.deceased_with_nok = (i as u64) % 3;
+            if i % 5 == 0 {
+                f.business_associate.involved = true;
+                f.business_associate.relationship =
+                    Some(breachdesk::domain::BaRelationship::IndependentContractor);
+                f.business_associate.notified_ce = f.breach.discovered;
             }
-            Ok((
-                (),
-                Change::incident(
-                    Action::IncidentNew,
-                    &breachdesk::domain::IncidentId::new(2026, 1),
-                ),
-            ))
+            if i % 11 == 0 {
+                f.law_enforcement.push(LawEnforcementStatement {
+                    kind: StatementKind::Oral,
+                    date: base + chrono::Days::new(200),
+                    until: None,
+                    agency: "FBI".into(),
+                    official: "SA Bench".into(),
+                });
+            }
+            common::incident(i, f)
         })
-        .expect("load");
+        .collect();
+    breachdesk::store::bulk::load_incidents(&store, &common::actor(), &incidents).expect("load");
     drop(store);
     let run = |args: &[&str]| {
         common::best(5, || {

@@ -204,18 +204,16 @@ fn main() {
     // The context Jinja2 gets: exactly what the letters get.
     let ctx_json = dir.path().join("ctx.json");
     {
-        let store = breachdesk::store::Store::open(&db).expect("open");
-        let org = breachdesk::cli::load_org(&store).expect("org");
-        let tx = store.read().expect("read");
+        let office =
+            breachdesk::desk::Office::open(&db, Box::new(breachdesk::desk::NoKey)).expect("open");
+        let desk = office.desk(breachdesk::desk::Context {
+            actor: "bench".into(),
+            now: chrono::Utc::now(),
+            clock_pinned: true,
+        });
         let id = breachdesk::domain::IncidentId::parse("2026-0001").expect("id");
-        let inc = breachdesk::store::incidents::get_read(
-            &tx,
-            &id,
-            &breachdesk::store::phi::PhiCodec::Locked,
-        )
-        .expect("incident");
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
-        let base = breachdesk::cli::cmd_letters::base_context(&org, &inc, date);
+        let base = desk.letter_context(&id, date).expect("context");
         std::fs::write(&ctx_json, serde_json::to_vec(&base).expect("json")).expect("write");
     }
 

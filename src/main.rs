@@ -19,7 +19,19 @@ fn main() {
         }
         default_hook(info);
     }));
-    let cli = breachdesk::cli::args::Cli::parse();
+    let cli = match breachdesk::cli::args::Cli::try_parse() {
+        Ok(cli) => cli,
+        // A value that failed its parser (a date, an ID, a kind) is invalid input, like every
+        // other validation failure: exit 3 with the parser's message.
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            let msg = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.to_string());
+            eprintln!("error: {msg}");
+            std::process::exit(breachdesk::error::exit::INVALID_INPUT);
+        }
+        Err(e) => e.exit(),
+    };
     let code =
         match breachdesk::cli::Env::from_process().and_then(|env| breachdesk::cli::run(cli, env)) {
             Ok(code) => code,

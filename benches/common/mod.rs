@@ -7,8 +7,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use breachdesk::desk::{Context, NewEncryption, NoKey, Office};
 use breachdesk::domain::{Facts, Incident, IncidentId, IncidentStatus};
-use breachdesk::store::{Action, Actor, Change, Store, Subject, incidents, phi::PhiCodec};
+use breachdesk::store::{Actor, Store};
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_breachdesk")
@@ -38,8 +39,8 @@ pub fn best(n: usize, mut f: impl FnMut() -> Duration) -> Duration {
 }
 
 /// A plain (unencrypted) database with an organization.
+/// A new unencrypted database for "Bench Health", made by `init`'s own code path.
 pub fn new_db(path: &Path) -> Store {
-    let store = Store::create(path).expect("create");
     let org = breachdesk::domain::Organization {
         legal_name: "Bench Health".into(),
         role: breachdesk::domain::Role::CoveredEntity,
@@ -54,16 +55,14 @@ pub fn new_db(path: &Path) -> Store {
         time_zone: "UTC".into(),
         le_policy: Default::default(),
     };
-    let json = serde_json::to_vec(&org).expect("json");
-    store
-        .init_write(&actor(), |tx| {
-            let mut meta = tx.open_table(breachdesk::store::tables::META)?;
-            meta.insert("encryption", b"off".as_slice())?;
-            meta.insert("org", json.as_slice())?;
-            Ok(((), Change::new(Action::OrgInit, Subject::Org)))
-        })
-        .expect("init");
-    store
+    let a = actor();
+    let ctx = Context {
+        actor: a.name,
+        now: a.now,
+        clock_pinned: true,
+    };
+    drop(Office::create(path, &org, NewEncryption::Off, &ctx, Box::new(NoKey)).expect("init"));
+    Store::open(path).expect("open")
 }
 
 pub fn incident(i: u32, facts: Facts) -> Incident {
@@ -80,10 +79,6 @@ pub fn incident(i: u32, facts: Facts) -> Incident {
         timeline: vec![],
         notices: vec![],
     }
-}
-
-pub fn put(tx: &redb::WriteTransaction, inc: &Incident) {
-    incidents::put(tx, inc, &PhiCodec::Plain).expect("put");
 }
 
 pub fn ratio(a: Duration, b: Duration) -> f64 {

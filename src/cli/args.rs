@@ -1,8 +1,21 @@
-//! The clap definition: raw arguments. `cli::request` turns them into validated values once.
+//! The clap definition. Every value is validated here, once, into its type (IDs, dates,
+//! kinds, formats, vocabularies) by the parsers in [`super::parse`]; a value that fails is
+//! an invalid-input error (exit 3) with the same message the request layer would give.
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::parse::*;
+use crate::desk::letters::RenderFormat;
+use crate::domain::incident::Disposition;
+use crate::domain::vocab::{BreachType, DataElement, Location};
+use crate::domain::{IncidentId, IncidentStatus, NoticeMethod, ObligationKind};
+use crate::exercise::DecidedNotice;
+use crate::intake::roster_csv::Field;
+use crate::letters::LetterKind;
+use crate::rules::DeterminationClass;
 
 const AFTER_HELP: &str = "\
 Environment:
@@ -58,7 +71,7 @@ pub enum Command {
     Incident(IncidentCommand),
     /// Rosters of affected individuals: import a CSV, counts per State, purge
     #[command(subcommand)]
-    Roster(super::cmd_roster::RosterCommand),
+    Roster(RosterCommand),
     /// Record the breach determination for an incident (164.402): interview or answers
     Assess(AssessArgs),
     /// What-if: determination and deadlines for a facts file, no database needed
@@ -83,7 +96,7 @@ pub enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Change the database passphrase (the data key is re-wrapped, data is not re-encrypted)
-    Rekey(super::cmd_roster::RekeyArgs),
+    Rekey(RekeyArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -198,7 +211,10 @@ pub enum IncidentCommand {
     /// List incidents
     List(IncidentListArgs),
     /// Show one incident
-    Show { id: String },
+    Show {
+        #[arg(value_parser = incident_id)]
+        id: IncidentId,
+    },
     /// Change any fact of an incident
     Update(IncidentUpdateArgs),
     /// Add a timeline entry
@@ -206,7 +222,10 @@ pub enum IncidentCommand {
     /// Close an incident with a disposition
     Close(CloseArgs),
     /// Reopen a closed incident
-    Reopen { id: String },
+    Reopen {
+        #[arg(value_parser = incident_id)]
+        id: IncidentId,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -223,32 +242,33 @@ pub struct IncidentNewArgs {
 
 #[derive(Debug, Args)]
 pub struct IncidentUpdateArgs {
-    pub id: String,
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
     /// Replace all facts with those of a TOML facts file
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
     /// Status: reported, investigating, assessed, notifying (use `close` to close)
-    #[arg(long)]
-    pub status: Option<String>,
+    #[arg(long, value_parser = update_status)]
+    pub status: Option<IncidentStatus>,
     #[command(flatten)]
     pub facts: FactArgs,
 }
 
 /// Facts settable from the command line. Everything else: `--set path=value`.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct FactArgs {
     /// Short title (no PHI)
     #[arg(long)]
     pub title: Option<String>,
     /// Breach start date, YYYY-MM-DD
-    #[arg(long, value_name = "DATE")]
-    pub start: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = |s: &str| fact_date("--start", s))]
+    pub start: Option<NaiveDate>,
     /// Breach end date, YYYY-MM-DD
-    #[arg(long, value_name = "DATE")]
-    pub end: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = |s: &str| fact_date("--end", s))]
+    pub end: Option<NaiveDate>,
     /// Discovery date, YYYY-MM-DD (164.404(a)(2))
-    #[arg(long, value_name = "DATE")]
-    pub discovered: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = |s: &str| fact_date("--discovered", s))]
+    pub discovered: Option<NaiveDate>,
     /// How it was discovered
     #[arg(long)]
     pub discovery_method: Option<String>,
@@ -256,20 +276,20 @@ pub struct FactArgs {
     #[arg(long)]
     pub reported_by: Option<String>,
     /// OCR type of breach (repeatable or comma-separated): hacking_it_incident, improper_disposal, loss, theft, unauthorized_access_disclosure, other, unknown
-    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
-    pub types: Vec<String>,
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',', value_parser = breach_type)]
+    pub types: Vec<BreachType>,
     /// Location of the information (repeatable): desktop_computer, electronic_medical_record, email, laptop, network_server, other_portable_electronic_device, paper_films, other
-    #[arg(long = "location", value_name = "LOCATION", value_delimiter = ',')]
-    pub locations: Vec<String>,
+    #[arg(long = "location", value_name = "LOCATION", value_delimiter = ',', value_parser = location)]
+    pub locations: Vec<Location>,
     /// PHI data element involved (repeatable), e.g. name, ssn, diagnosis
-    #[arg(long = "phi", value_name = "ELEMENT", value_delimiter = ',')]
-    pub phi: Vec<String>,
+    #[arg(long = "phi", value_name = "ELEMENT", value_delimiter = ',', value_parser = data_element)]
+    pub phi: Vec<DataElement>,
     /// Approximate number of individuals affected
     #[arg(long, value_name = "N")]
     pub individuals: Option<u64>,
     /// Residents of a State, e.g. --state CA=1200 (repeatable)
-    #[arg(long = "state", value_name = "ST=N")]
-    pub states: Vec<String>,
+    #[arg(long = "state", value_name = "ST=N", value_parser = state_count)]
+    pub states: Vec<(String, u64)>,
     /// Free-text narrative (may contain PHI; stored encrypted)
     #[arg(long)]
     pub narrative: Option<String>,
@@ -279,28 +299,31 @@ pub struct FactArgs {
 }
 
 impl FactArgs {
-    pub fn is_empty(&self) -> bool {
-        self.title.is_none()
-            && self.start.is_none()
-            && self.end.is_none()
-            && self.discovered.is_none()
-            && self.discovery_method.is_none()
-            && self.reported_by.is_none()
-            && self.types.is_empty()
-            && self.locations.is_empty()
-            && self.phi.is_empty()
-            && self.individuals.is_none()
-            && self.states.is_empty()
-            && self.narrative.is_none()
-            && self.set.is_empty()
+    /// The typed edits these flags make.
+    pub fn patch(&self) -> crate::intake::facts::FactsPatch {
+        crate::intake::facts::FactsPatch {
+            title: self.title.clone(),
+            start: self.start,
+            end: self.end,
+            discovered: self.discovered,
+            discovery_method: self.discovery_method.clone(),
+            reported_by: self.reported_by.clone(),
+            types: self.types.clone(),
+            locations: self.locations.clone(),
+            phi: self.phi.clone(),
+            narrative: self.narrative.clone(),
+            individuals: self.individuals,
+            states: self.states.clone(),
+            set: self.set.clone(),
+        }
     }
 }
 
 #[derive(Debug, Args)]
 pub struct IncidentListArgs {
     /// Only this status: reported, investigating, assessed, notifying, closed
-    #[arg(long)]
-    pub status: Option<String>,
+    #[arg(long, value_parser = list_status)]
+    pub status: Option<IncidentStatus>,
     /// Only open incidents
     #[arg(long, conflicts_with = "closed")]
     pub open: bool,
@@ -314,12 +337,13 @@ pub struct IncidentListArgs {
 
 #[derive(Debug, Args)]
 pub struct NoteArgs {
-    pub id: String,
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
     /// The note (may contain PHI; stored encrypted)
     pub text: String,
     /// When it happened, YYYY-MM-DD or RFC 3339 (default: now)
-    #[arg(long)]
-    pub at: Option<String>,
+    #[arg(long, value_parser = note_at)]
+    pub at: Option<DateTime<Utc>>,
     /// Author (default: the actor)
     #[arg(long)]
     pub author: Option<String>,
@@ -327,10 +351,11 @@ pub struct NoteArgs {
 
 #[derive(Debug, Args)]
 pub struct CloseArgs {
-    pub id: String,
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
     /// breach_notified, not_breach, no_phi, duplicate, other
-    #[arg(long)]
-    pub disposition: String,
+    #[arg(long, value_parser = disposition)]
+    pub disposition: Disposition,
     /// Closing note (no PHI)
     #[arg(long, default_value = "")]
     pub note: String,
@@ -342,7 +367,8 @@ pub struct CloseArgs {
 /// --set. A human override needs --rationale; both results stay on record.
 #[derive(Debug, Args)]
 pub struct AssessArgs {
-    pub id: String,
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
     /// Answers from a facts file: its [security], [exceptions] and [assessment] sections
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
@@ -350,8 +376,8 @@ pub struct AssessArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
     /// Record a human override of the engine's result: not_breach_secured, not_breach_exception, not_breach_low_probability, breach
-    #[arg(long = "override", value_name = "CLASS", requires = "rationale")]
-    pub override_class: Option<String>,
+    #[arg(long = "override", value_name = "CLASS", requires = "rationale", value_parser = override_class)]
+    pub override_class: Option<DeterminationClass>,
     /// Why the override (required with --override; kept on record)
     #[arg(long)]
     pub rationale: Option<String>,
@@ -373,11 +399,11 @@ pub struct EvaluateArgs {
     #[arg(long, value_enum)]
     pub le_policy: Option<LePolicyArg>,
     /// Evaluate as of this date, YYYY-MM-DD [default: today, or BREACHDESK_NOW]
-    #[arg(long, value_name = "DATE")]
-    pub today: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = |s: &str| date("--today", s))]
+    pub today: Option<NaiveDate>,
     /// Apply a determination override (what-if)
-    #[arg(long = "override", value_name = "CLASS")]
-    pub override_class: Option<String>,
+    #[arg(long = "override", value_name = "CLASS", value_parser = override_class)]
+    pub override_class: Option<DeterminationClass>,
 }
 
 /// Lists pending and overdue obligations of every open incident, soonest first, with days
@@ -385,8 +411,8 @@ pub struct EvaluateArgs {
 #[derive(Debug, Args)]
 pub struct DeadlinesArgs {
     /// Only this incident (open or closed)
-    #[arg(long)]
-    pub incident: Option<String>,
+    #[arg(long, value_parser = incident_id)]
+    pub incident: Option<IncidentId>,
     /// Only obligations due within N days (overdue ones included)
     #[arg(long, value_name = "DAYS")]
     pub within: Option<i64>,
@@ -409,19 +435,20 @@ pub enum NoticeCommand {
 
 #[derive(Debug, Args)]
 pub struct NoticeRecordArgs {
-    pub id: String,
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
     /// individual, next_of_kin, substitute_informal, substitute_web_or_media, toll_free_line, urgent_phone_optional, media, hhs_immediate, hhs_annual, ba_to_ce
-    #[arg(long)]
-    pub kind: String,
+    #[arg(long, value_parser = obligation_kind)]
+    pub kind: ObligationKind,
     /// For media notice: the State (e.g. CA) or "ST:Jurisdiction"
-    #[arg(long, value_name = "ST")]
+    #[arg(long, value_name = "ST", value_parser = jurisdiction)]
     pub jurisdiction: Option<String>,
     /// The date the notices went out, YYYY-MM-DD
-    #[arg(long, value_name = "DATE")]
-    pub date: String,
+    #[arg(long, value_name = "DATE", value_parser = |s: &str| date("--date", s))]
+    pub date: NaiveDate,
     /// mail, email, web, media, phone, portal
-    #[arg(long)]
-    pub method: String,
+    #[arg(long, value_parser = notice_method)]
+    pub method: NoticeMethod,
     /// How many recipients this batch reached (1 for a posting, press release or HHS filing)
     #[arg(long, default_value_t = 1)]
     pub count: u64,
@@ -460,13 +487,14 @@ pub struct LettersCheckArgs {
 
 #[derive(Debug, Args)]
 pub struct LettersRenderArgs {
-    pub id: String,
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
     /// individual, next_of_kin, substitute_web, substitute_media, media, hhs_notice, ba_to_ce, le_delay_memo
-    #[arg(long)]
-    pub kind: String,
+    #[arg(long, value_parser = letter_kind)]
+    pub kind: LetterKind,
     /// text, html (print-ready), csv (mail-vendor merge data), json (hhs_notice)
-    #[arg(long, default_value = "text")]
-    pub format: String,
+    #[arg(long, default_value = "text", value_parser = render_format)]
+    pub format: RenderFormat,
     /// Output directory (created; must not hold an earlier batch)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -478,8 +506,8 @@ pub struct LettersRenderArgs {
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub shard_size: usize,
     /// Date printed on the notices, YYYY-MM-DD [default: today]
-    #[arg(long, value_name = "DATE")]
-    pub notice_date: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = |s: &str| date("--notice-date", s))]
+    pub notice_date: Option<NaiveDate>,
     /// HHS worksheet: an addendum to a previous report (revised counts)
     #[arg(long)]
     pub addendum: bool,
@@ -502,8 +530,8 @@ pub struct AnnualLogArgs {
     /// Calendar year of discovery
     pub year: i32,
     /// csv or json
-    #[arg(long, default_value = "csv")]
-    pub format: String,
+    #[arg(long, default_value = "csv", value_parser = log_format)]
+    pub format: LogFormat,
     /// Write to a file instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -511,7 +539,8 @@ pub struct AnnualLogArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    pub id: String,
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
     /// Write the self-contained HTML dossier (the only format)
     #[arg(long)]
     pub html: bool,
@@ -591,11 +620,11 @@ pub struct ExerciseStartArgs {
 #[derive(Debug, Args)]
 pub struct ExerciseDecideArgs {
     /// not_breach_secured, not_breach_exception, not_breach_low_probability, breach
-    #[arg(long)]
-    pub determination: Option<String>,
+    #[arg(long, value_parser = determination)]
+    pub determination: Option<DeterminationClass>,
     /// A notice the room says is owed: KIND[:ST][=YYYY-MM-DD], e.g. media:CA=2026-03-01 (repeatable)
-    #[arg(long = "notice", value_name = "NOTICE")]
-    pub notices: Vec<String>,
+    #[arg(long = "notice", value_name = "NOTICE", value_parser = decided_notice)]
+    pub notices: Vec<DecidedNotice>,
     /// The stage decided [default: the current stage]
     #[arg(long)]
     pub stage: Option<usize>,
@@ -632,8 +661,8 @@ pub enum AuditCommand {
     /// Show audit entries
     Log {
         /// Only entries about this incident
-        #[arg(long)]
-        incident: Option<String>,
+        #[arg(long, value_parser = incident_id)]
+        incident: Option<IncidentId>,
     },
     /// Recompute every link and record digest; exit 0 when intact, 10-17 naming the damage
     Verify {
@@ -641,8 +670,8 @@ pub enum AuditCommand {
         #[arg(long, value_name = "FILE")]
         against: Option<PathBuf>,
         /// Trusted ed25519 public key (hex) for the checkpoint signature
-        #[arg(long, value_name = "HEX")]
-        public_key: Option<String>,
+        #[arg(long, value_name = "HEX", value_parser = public_key)]
+        public_key: Option<[u8; 32]>,
     },
     /// Write a checkpoint (sequence, head hash, time), signed when a signing key exists
     Checkpoint {
@@ -658,6 +687,64 @@ pub enum AuditCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RosterCommand {
+    /// Import a CSV roster of affected individuals: streamed, validated row by row, sealed
+    /// at rest. Rejected rows are reported by line and field (never their values) and the
+    /// rest is imported; a later import of another file appends to the roster (an addendum)
+    /// and revises the counts. Re-running an interrupted import of the same file resumes it.
+    Import(ImportArgs),
+    /// Counts of an incident's roster: total, per State, deceased with/without next-of-kin
+    /// contact, unreachable, e-mail only. Needs no passphrase.
+    Stats {
+        /// Incident ID, e.g. 2026-0007
+        #[arg(value_parser = incident_id)]
+        id: IncidentId,
+    },
+    /// Delete an incident's roster rows (names, addresses) once notices are done. Counts,
+    /// batch records and the audit proof are kept; further imports are refused.
+    Purge(PurgeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Incident ID, e.g. 2026-0007
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
+    /// The roster CSV: a header row, then one row per individual (UTF-8, LF or CRLF)
+    pub file: PathBuf,
+    /// Name the field a column holds when its header is not recognised, e.g.
+    /// --map "Pt Acct=id" (repeatable). Fields: id, first_name, last_name, full_name,
+    /// address1, address2, city, state, zip, email, email_consent, phone, deceased, nok_name,
+    /// nok_address, nok_city, nok_state, nok_zip, minor, representative_name
+    #[arg(long = "map", value_name = "COLUMN=FIELD", value_parser = column_map)]
+    pub map: Vec<(String, Field)>,
+    /// Validate the file and report what would be imported; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// At most this many rejected and duplicate rows are listed (all are counted)
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub report_limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Incident ID, e.g. 2026-0007
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
+    /// Confirm the deletion (it cannot be undone)
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// File holding the new passphrase (first line) [else BREACHDESK_NEW_PASSPHRASE, else a
+    /// prompt, twice, on a terminal]
+    #[arg(long, value_name = "FILE")]
+    pub new_key_file: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use super::args::{Cli, DemoArgs};
-use super::{Ctx, Env, run};
+use super::context::{Ctx, Env, parse_instant};
 use crate::error::{Error, Result};
 
 /// The demo's passphrase: the demo database is encrypted like a real one.
@@ -253,7 +253,8 @@ fn script(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>)> {
         .collect()
 }
 
-pub fn run_demo(ctx: &Ctx, a: DemoArgs) -> Result<i32> {
+/// Runs the walk-through; `run` runs one command line (the CLI's own dispatch).
+pub fn run_demo(ctx: &Ctx, a: DemoArgs, run: &dyn Fn(Cli, Env) -> Result<i32>) -> Result<i32> {
     let dir = match &a.keep {
         Some(d) => {
             std::fs::create_dir_all(d)
@@ -279,7 +280,7 @@ pub fn run_demo(ctx: &Ctx, a: DemoArgs) -> Result<i32> {
         actor: Some("demo".into()),
         stdin_tty: false,
         // The walk-through's dates and IDs are fixed, so its clock is too.
-        now: super::parse_instant("2026-11-22T15:00:00Z").unwrap_or(ctx.env.now),
+        now: parse_instant("2026-11-22T15:00:00Z").unwrap_or(ctx.env.now),
         ..ctx.env.clone()
     };
     println!(

@@ -2,15 +2,14 @@
 
 use serde::Serialize;
 
-use super::Ctx;
 use super::args::{EntityTypeArg, InitArgs, LePolicyArg, OrgCommand, OrgDetails, RoleArg};
+use super::context::Ctx;
 use super::output::print_json;
+use crate::desk::KeySource;
+use crate::desk::{self, NewEncryption, NewOrg, Office, OrgUpdate};
 use crate::domain::vocab::EntityType;
 use crate::domain::{LePolicy, Organization, Role};
 use crate::error::{Error, Result};
-use crate::store::tables::{META, META_ENCRYPTION, META_ORG, META_WRAPPED_KEY};
-use crate::store::vault::Vault;
-use crate::store::{Action, Change, Store, Subject};
 
 fn role(r: RoleArg) -> Role {
     match r {
@@ -19,126 +18,68 @@ fn role(r: RoleArg) -> Role {
     }
 }
 
-fn entity_type(role: Role, e: EntityTypeArg) -> EntityType {
-    match (role, e) {
-        (Role::BusinessAssociate, _) => EntityType::BusinessAssociate,
-        (_, EntityTypeArg::Provider) => EntityType::HealthcareProvider,
-        (_, EntityTypeArg::HealthPlan) => EntityType::HealthPlan,
-        (_, EntityTypeArg::Clearinghouse) => EntityType::HealthcareClearingHouse,
+fn entity_type(e: EntityTypeArg) -> EntityType {
+    match e {
+        EntityTypeArg::Provider => EntityType::HealthcareProvider,
+        EntityTypeArg::HealthPlan => EntityType::HealthPlan,
+        EntityTypeArg::Clearinghouse => EntityType::HealthcareClearingHouse,
     }
 }
 
-fn le_policy(p: LePolicyArg) -> LePolicy {
+pub fn le_policy(p: LePolicyArg) -> LePolicy {
     match p {
         LePolicyArg::LaterOf => LePolicy::LaterOf,
         LePolicyArg::ExtendByDelay => LePolicy::ExtendByDelay,
     }
 }
 
-fn check_tz(tz: &str) -> Result<()> {
-    tz.parse::<chrono_tz::Tz>().map(|_| ()).map_err(|_| {
-        Error::invalid(
-            "--time-zone is not an IANA time zone name; use e.g. America/New_York, America/Chicago, America/Los_Angeles, Pacific/Honolulu, UTC",
-        )
-    })
-}
-
-fn apply_details(org: &mut Organization, d: &OrgDetails) -> Result<()> {
-    if !d.serves.is_empty() {
-        org.serves = d.serves.clone();
+fn details(d: &OrgDetails) -> desk::OrgDetails {
+    desk::OrgDetails {
+        serves: d.serves.clone(),
+        address: d.address.clone(),
+        privacy_officer: d.privacy_officer.clone(),
+        toll_free: d.toll_free.clone(),
+        email: d.email.clone(),
+        website: d.website.clone(),
+        postal_address: d.postal_address.clone(),
+        time_zone: d.time_zone.clone(),
+        le_policy: d.le_policy.map(le_policy),
     }
-    let set = |field: &mut String, v: &Option<String>| {
-        if let Some(v) = v {
-            *field = v.clone();
-        }
-    };
-    set(&mut org.address, &d.address);
-    set(&mut org.privacy_officer, &d.privacy_officer);
-    set(&mut org.toll_free, &d.toll_free);
-    set(&mut org.email, &d.email);
-    set(&mut org.website, &d.website);
-    set(&mut org.postal_address, &d.postal_address);
-    if let Some(tz) = &d.time_zone {
-        check_tz(tz)?;
-        org.time_zone = tz.clone();
-    }
-    if let Some(p) = d.le_policy {
-        org.le_policy = le_policy(p);
-    }
-    if org.legal_name.trim().is_empty() {
-        return Err(Error::invalid("--org (the legal name) cannot be empty"));
-    }
-    if org.role == Role::BusinessAssociate && org.serves.is_empty() {
-        return Err(Error::invalid(
-            "a business associate must name at least one covered entity it serves: add --serves NAME",
-        ));
-    }
-    Ok(())
 }
 
 pub fn init(ctx: &Ctx, a: InitArgs) -> Result<i32> {
-    let r = role(a.role);
-    let mut org = Organization {
+    let org = desk::new_organization(&NewOrg {
         legal_name: a.org.clone(),
-        role: r,
-        entity_type: entity_type(r, a.entity_type),
-        serves: vec![],
-        address: String::new(),
-        privacy_officer: String::new(),
-        toll_free: String::new(),
-        email: String::new(),
-        website: String::new(),
-        postal_address: String::new(),
-        time_zone: "UTC".into(),
-        le_policy: LePolicy::default(),
-    };
-    apply_details(&mut org, &a.details)?;
+        role: role(a.role),
+        entity_type: entity_type(a.entity_type),
+        details: details(&a.details),
+    })?;
     // Ask for the passphrase before creating anything, so a refusal leaves no file behind.
-    let wrapped = if a.no_encryption {
+    let encryption = if a.no_encryption {
         eprintln!(
             "warning: PHI in this database will NOT be encrypted at rest (--no-encryption); use it only for exercises and demos"
         );
-        None
+        NewEncryption::Off
     } else {
-        let p = ctx.passphrase("New database passphrase: ")?.ok_or_else(|| {
-            Error::Key(
-                "a new database encrypts PHI and needs a passphrase: set BREACHDESK_PASSPHRASE, use --key-file FILE, run on a terminal, or pass --no-encryption for a demo"
-                    .into(),
-            )
-        })?;
-        let (_, w) = Vault::create(p.as_bytes()).map_err(|e| Error::Key(e.to_string()))?;
-        Some(w.to_bytes())
+        let p = ctx
+            .keys("New database passphrase: ")
+            .passphrase()?
+            .ok_or_else(|| {
+                Error::Key(
+                    "a new database encrypts PHI and needs a passphrase: set BREACHDESK_PASSPHRASE, use --key-file FILE, run on a terminal, or pass --no-encryption for a demo"
+                        .into(),
+                )
+            })?;
+        NewEncryption::Passphrase(p)
     };
-    let json = serde_json::to_vec(&org).map_err(|e| Error::Storage(e.to_string()))?;
-    let store = Store::create(&ctx.db_path)?;
-    let written = store.init_write(&ctx.actor, |tx| {
-        let mut meta = tx.open_table(META)?;
-        match &wrapped {
-            Some(w) => {
-                meta.insert(META_ENCRYPTION, b"on".as_slice())?;
-                meta.insert(META_WRAPPED_KEY, w.as_slice())?;
-            }
-            None => {
-                meta.insert(META_ENCRYPTION, b"off".as_slice())?;
-            }
-        }
-        meta.insert(META_ORG, json.as_slice())?;
-        let detail = if wrapped.is_some() {
-            "encryption=xchacha20poly1305+argon2id"
-        } else {
-            "encryption=off"
-        };
-        Ok((
-            (),
-            Change::new(Action::OrgInit, Subject::Org).detail(detail),
-        ))
-    });
-    if let Err(e) = written {
-        // Nothing was committed: remove the empty file so `init` can be run again.
-        drop(store);
-        let _ = std::fs::remove_file(&ctx.db_path);
-        return Err(e);
-    }
+    let encrypted = matches!(encryption, NewEncryption::Passphrase(_));
+    Office::create(
+        &ctx.db_path,
+        &org,
+        encryption,
+        &ctx.context(),
+        Box::new(desk::NoKey),
+    )?;
     if ctx.json {
         print_json(&OrgOut::new(&org))?;
     } else {
@@ -147,34 +88,10 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<i32> {
             ctx.db_path.display(),
             org.legal_name,
             org.role.key(),
-            if wrapped.is_some() { "on" } else { "OFF" }
+            if encrypted { "on" } else { "OFF" }
         );
     }
     Ok(0)
-}
-
-fn write_org(store: &Store, ctx: &Ctx, org: &Organization, action: Action) -> Result<()> {
-    let json = serde_json::to_vec(org).map_err(|e| Error::Storage(e.to_string()))?;
-    store.write(&ctx.actor, |tx| {
-        let mut meta = tx.open_table(META)?;
-        meta.insert(META_ORG, json.as_slice())?;
-        Ok(((), Change::new(action, Subject::Org)))
-    })
-}
-
-/// Reads the organization; a database without one is not initialised.
-pub fn load_org(store: &Store) -> Result<Organization> {
-    let Some(bytes) = store.meta(META_ORG)? else {
-        // An exercise database carries its scenario's organization.
-        return super::cmd_exercise::exercise_org(store)?.ok_or_else(|| {
-            Error::Database(
-                "this database has no organization yet; run `breachdesk init --org NAME --role covered-entity`"
-                    .into(),
-            )
-        });
-    };
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Database(format!("the organization record is unreadable: {e}")))
 }
 
 #[derive(Serialize)]
@@ -213,27 +130,17 @@ impl<'a> OrgOut<'a> {
 }
 
 pub fn run(ctx: &Ctx, c: OrgCommand) -> Result<i32> {
-    let store = ctx.open()?;
-    let mut org = load_org(&store)?;
-    match c {
-        OrgCommand::Show => {}
-        OrgCommand::Update(u) => {
-            if let Some(n) = u.org {
-                org.legal_name = n;
-            }
-            if let Some(r) = u.role {
-                org.role = role(r);
-                if org.role == Role::BusinessAssociate {
-                    org.entity_type = EntityType::BusinessAssociate;
-                }
-            }
-            if let Some(e) = u.entity_type {
-                org.entity_type = entity_type(org.role, e);
-            }
-            apply_details(&mut org, &u.details)?;
-            write_org(&store, ctx, &org, Action::OrgUpdate)?;
-        }
-    }
+    let office = ctx.open()?;
+    let desk = ctx.desk(&office);
+    let org = match c {
+        OrgCommand::Show => desk.org()?.clone(),
+        OrgCommand::Update(u) => desk.update_org(&OrgUpdate {
+            legal_name: u.org,
+            role: u.role.map(role),
+            entity_type: u.entity_type.map(entity_type),
+            details: details(&u.details),
+        })?,
+    };
     if ctx.json {
         return print_json(&OrgOut::new(&org)).map(|_| 0);
     }

@@ -1,3 +1,49 @@
 //! The use-case layer under both front ends (the CLI today, the web server next).
+//!
+//! An [`Office`] owns what one process holds for one database: the open store and the
+//! unlocked key (`Send + Sync`; a server keeps it in an `Arc`). A [`Desk`] is one caller's
+//! view of it, built cheaply from an office and a [`Context`] (who acts, and when): it
+//! computes the organization and "today" once and offers one method per use case, taking a
+//! typed request and returning a typed result, never printing. Every change of an incident
+//! goes through one private path (`change.rs`); every evaluation through one function
+//! (`evaluate.rs`). Front ends turn their input (arguments, interviews, forms) into requests
+//! and render the results.
+//!
+//! This file only declares and re-exports: the modules below import `office` and each
+//! other's leaves, never this file, so the layer has no import circle.
 
+mod assess;
+mod audit;
+mod bulk;
+mod change;
+mod dossier;
+mod evaluate;
+pub mod exercise;
+mod incidents;
+pub mod letters;
+mod notices;
+mod office;
+mod org;
+mod progress;
 pub mod records;
+mod roster;
+
+pub use assess::{
+    AssessRequest, Assessed, AssessmentAnswers, DeadlineBoard, DeadlineQuery, DeadlineRow,
+    Override, WhatIf, what_if,
+};
+pub use audit::{CheckpointFile, Verified};
+pub use dossier::Dossier;
+pub use evaluate::status_text;
+pub use incidents::{
+    IncidentFilter, IncidentView, Listed, NewIncident, NewNote, UpdateIncident, Updated,
+};
+pub use notices::{NewNotice, NoticeRecorded};
+pub use office::{
+    Context, Desk, KeySource, NoKey, Office, Passphrase, counts_or_estimate, default_signing_key,
+    today_in,
+};
+pub use org::{NewEncryption, NewOrg, OrgDetails, OrgUpdate, new_organization};
+pub use progress::{Progress, Silent};
+pub use roster::Listed as ListedRows;
+pub use roster::{DuplicateRow, ImportReport, ImportRoster, RosterStats};

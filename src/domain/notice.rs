@@ -145,6 +145,36 @@ pub enum NoticeMethod {
     Portal,
 }
 
+impl NoticeMethod {
+    pub const ALL: &'static [NoticeMethod] = &[
+        NoticeMethod::Mail,
+        NoticeMethod::Email,
+        NoticeMethod::Web,
+        NoticeMethod::Media,
+        NoticeMethod::Phone,
+        NoticeMethod::Portal,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            NoticeMethod::Mail => "mail",
+            NoticeMethod::Email => "email",
+            NoticeMethod::Web => "web",
+            NoticeMethod::Media => "media",
+            NoticeMethod::Phone => "phone",
+            NoticeMethod::Portal => "portal",
+        }
+    }
+
+    /// Exactly one of the keys (after trimming).
+    pub fn from_key(s: &str) -> Option<NoticeMethod> {
+        NoticeMethod::ALL
+            .iter()
+            .copied()
+            .find(|m| m.key() == s.trim())
+    }
+}
+
 /// A notice that was sent (or a batch of it). Partial sends add up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoticeRecord {

@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use crate::domain::Facts;
-use crate::domain::vocab::normalize_state;
+use crate::domain::vocab::{BreachType, DataElement, Location, normalize_state};
 use crate::error::{Error, Result};
 
 /// Reads and validates a facts file.
@@ -398,4 +398,129 @@ mod tests {
                 .contains("state_law")
         );
     }
+}
+
+/// Typed edits to facts: what `--title`, `--discovered`, `--state CA=1200`… give (already
+/// parsed: dates are dates, vocabularies are values, States are normalised codes), or the
+/// `incident new` interview, or a form. Absent fields leave the facts as they are; then the
+/// `set` assignments (`path=value`, checked by [`set_path`]) apply in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactsPatch {
+    pub title: Option<String>,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    pub discovered: Option<NaiveDate>,
+    pub discovery_method: Option<String>,
+    pub reported_by: Option<String>,
+    /// Replaces the types when not empty.
+    pub types: Vec<BreachType>,
+    /// Replaces the locations when not empty.
+    pub locations: Vec<Location>,
+    /// Replaces the data elements when not empty.
+    pub phi: Vec<DataElement>,
+    /// May contain PHI (sealed at rest).
+    pub narrative: Option<String>,
+    pub individuals: Option<u64>,
+    /// Residents per State: (two-letter code of 45 CFR 160.103, count).
+    pub states: Vec<(String, u64)>,
+    /// `path=value` assignments, applied last.
+    pub set: Vec<String>,
+}
+
+impl FactsPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == FactsPatch::default()
+    }
+
+    /// Whether applying the patch writes the narrative (PHI: the key is needed).
+    pub fn touches_phi(&self) -> bool {
+        self.narrative.is_some() || self.set.iter().any(|s| s.starts_with("breach.narrative"))
+    }
+
+    /// Applies the given fields, then the `set` assignments.
+    pub fn apply(&self, facts: &mut Facts) -> Result<()> {
+        let b = &mut facts.breach;
+        if let Some(t) = &self.title {
+            facts.title = t.clone();
+        }
+        if let Some(d) = self.start {
+            b.start = Some(d);
+        }
+        if let Some(d) = self.end {
+            b.end = Some(d);
+        }
+        if let Some(d) = self.discovered {
+            b.discovered = Some(d);
+        }
+        if let Some(s) = &self.discovery_method {
+            b.discovery_method = s.clone();
+        }
+        if let Some(s) = &self.reported_by {
+            b.reported_by = s.clone();
+        }
+        if !self.types.is_empty() {
+            b.types = self.types.clone();
+        }
+        if !self.locations.is_empty() {
+            b.locations = self.locations.clone();
+        }
+        if !self.phi.is_empty() {
+            b.phi = self.phi.clone();
+        }
+        if let Some(n) = &self.narrative {
+            b.narrative = n.clone();
+        }
+        if let Some(n) = self.individuals {
+            facts.individuals.estimated_total = Some(n);
+        }
+        for (code, n) in &self.states {
+            facts.individuals.by_state.insert(code.clone(), *n);
+        }
+        for s in &self.set {
+            set_path(facts, s)?;
+        }
+        Ok(())
+    }
+}
+
+/// A date of a fact flag: `YYYY-MM-DD`; the error names the flag.
+pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        Error::invalid(format!(
+            "{field} is not a date: use YYYY-MM-DD (for example 2026-03-01)"
+        ))
+    })
+}
+
+/// `ST=N`: residents of a State of 45 CFR 160.103.
+pub fn parse_state_count(s: &str) -> Result<(String, u64)> {
+    let (st, n) = s
+        .split_once('=')
+        .ok_or_else(|| Error::invalid("--state takes ST=N, for example --state CA=1200"))?;
+    let code = normalize_state(st).ok_or_else(|| {
+        Error::invalid(
+            "--state names something that is not a State of 45 CFR 160.103: use a two-letter code (50 States, DC, PR, VI, GU, AS, MP)",
+        )
+    })?;
+    let n: u64 = n.trim().parse().map_err(|_| {
+        Error::invalid(
+            "--state count is not a whole number of 0 or more, for example --state CA=1200",
+        )
+    })?;
+    Ok((code.to_string(), n))
+}
+
+/// A value of a portal vocabulary; the error names the flag and the accepted values.
+pub fn parse_vocab<T>(
+    field: &str,
+    s: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    accepted: impl Fn() -> String,
+) -> Result<T> {
+    parse(s).ok_or_else(|| {
+        Error::invalid(format!(
+            "{field} has a value that is not recognised; accepted: {}",
+            accepted()
+        ))
+    })
 }

@@ -4,16 +4,20 @@
 //! Invariant: every mutation goes through [`Store::write`], which commits the change and
 //! exactly one audit entry in the same redb write transaction, or nothing at all.
 
-pub mod derived;
-pub mod incidents;
-pub mod manifests;
+mod access;
+pub use access::{Encryption, Phi, Reader, Writer};
+#[doc(hidden)]
+pub mod bulk;
+mod derived;
+mod incidents;
+mod manifests;
 pub mod phi;
 pub mod records;
 pub mod roster;
 pub mod subjects;
-pub mod tables;
+mod tables;
 pub mod vault;
-pub mod verify;
+mod verify;
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -21,7 +25,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 #[cfg(test)]
 use redb::TableDefinition;
-use redb::{Builder, Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{Builder, Database, ReadableDatabase, ReadableTable, WriteTransaction};
 
 use crate::audit::entry::{AuditEntry, Hash, ZERO, decode_stored};
 pub use crate::audit::subject::{Action, Subject};
@@ -117,12 +121,35 @@ impl Store {
 
     /// The first write of a new database: creates every table and records the schema
     /// version, in the same transaction as the change `f` makes and its audit entry.
-    pub fn init_write<T>(
+    pub fn init<T>(
+        &self,
+        actor: &Actor,
+        f: impl FnOnce(&mut Writer) -> Result<(T, Change)>,
+    ) -> Result<T> {
+        self.init_write_tx(actor, |tx| f(&mut Writer::new(tx)))
+    }
+
+    /// Runs `f` in one write transaction and appends exactly one audit entry for the change
+    /// it reports, then commits. If `f` fails, nothing is written.
+    pub fn write<T>(
+        &self,
+        actor: &Actor,
+        f: impl FnOnce(&mut Writer) -> Result<(T, Change)>,
+    ) -> Result<T> {
+        self.write_tx(actor, |tx| f(&mut Writer::new(tx)))
+    }
+
+    /// A consistent snapshot to read from; never waits for a writer.
+    pub fn reader(&self) -> Result<Reader> {
+        Ok(Reader::new(self.db.begin_read()?))
+    }
+
+    fn init_write_tx<T>(
         &self,
         actor: &Actor,
         f: impl FnOnce(&WriteTransaction) -> Result<(T, Change)>,
     ) -> Result<T> {
-        self.write(actor, |tx| {
+        self.write_tx(actor, |tx| {
             {
                 let mut meta = tx.open_table(META)?;
                 meta.insert(META_SCHEMA, SCHEMA_VERSION.to_string().as_bytes())?;
@@ -183,7 +210,7 @@ impl Store {
         &self.path
     }
 
-    pub fn db(&self) -> &Database {
+    fn db(&self) -> &Database {
         &self.db
     }
 
@@ -207,13 +234,7 @@ impl Store {
         Ok(v)
     }
 
-    pub fn read(&self) -> Result<ReadTransaction> {
-        Ok(self.db.begin_read()?)
-    }
-
-    /// Runs `f` in one write transaction and appends exactly one audit entry for the change
-    /// it reports, then commits. If `f` fails, nothing is written.
-    pub fn write<T>(
+    fn write_tx<T>(
         &self,
         actor: &Actor,
         f: impl FnOnce(&WriteTransaction) -> Result<(T, Change)>,
@@ -224,13 +245,6 @@ impl Store {
         append_entry(&tx, actor, &change, digest)?;
         tx.commit()?;
         Ok(out)
-    }
-
-    /// Reads one meta value.
-    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let tx = self.read()?;
-        let meta = tx.open_table(META)?;
-        Ok(meta.get(key)?.map(|v| v.value().to_vec()))
     }
 }
 
@@ -247,7 +261,7 @@ fn builder() -> Builder {
 /// Tables added by later modules, created up front so read transactions can always open them.
 /// Also called before roster writes, so databases created before the roster tables existed
 /// gain them on first use.
-pub(crate) fn extra_tables(tx: &WriteTransaction) -> Result<()> {
+fn extra_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(MANIFESTS)?;
     tx.open_table(ROSTER_ROWS)?;
     tx.open_table(ROSTER_BATCHES)?;
@@ -271,9 +285,8 @@ fn map_open_error(e: redb::DatabaseError, path: &Path) -> Error {
     }
 }
 
-/// Appends one audit entry inside `tx`. Public so benchmarks can build long chains through
-/// the same code path.
-pub fn append_entry(
+/// Appends one audit entry inside `tx`.
+fn append_entry(
     tx: &WriteTransaction,
     actor: &Actor,
     change: &Change,
@@ -323,7 +336,7 @@ macro_rules! open_subject_tables {
 pub(crate) use open_subject_tables;
 
 /// The digest of a subject's current state inside a write transaction.
-pub fn subject_digest_write(tx: &WriteTransaction, subject: &Subject) -> Result<Hash> {
+fn subject_digest_write(tx: &WriteTransaction, subject: &Subject) -> Result<Hash> {
     extra_tables(tx)?;
     let t = open_subject_tables!(tx);
     subjects::digest(subject, &t)

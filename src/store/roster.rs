@@ -54,7 +54,7 @@ use std::collections::HashMap;
 mod sort;
 
 use chrono::{DateTime, Utc};
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use redb::{ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -241,7 +241,7 @@ impl PersonKeyer {
 }
 
 /// The row key `<incident>/<hex>` for a hash from [`PersonKeyer::hash`].
-pub fn key_from_hash(incident: &str, hash: &[u8; 32], out: &mut String) {
+pub(super) fn key_from_hash(incident: &str, hash: &[u8; 32], out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.clear();
     out.push_str(incident);
@@ -279,12 +279,12 @@ pub fn encode_row(
 }
 
 /// The stored JSON of a row (empty fields left out).
-pub fn row_json(row: &RosterRow) -> Result<Vec<u8>> {
+pub(super) fn row_json(row: &RosterRow) -> Result<Vec<u8>> {
     json(&CompactRow::new(row))
 }
 
 /// Stamp and seal a row's JSON from [`row_json`].
-pub fn seal_row(
+pub(super) fn seal_row(
     codec: &PhiCodec,
     key: &str,
     batch: u32,
@@ -443,13 +443,13 @@ where
 }
 
 /// The import batches of an incident, oldest first.
-pub fn batches(tx: &ReadTransaction, id: &IncidentId) -> Result<Vec<Batch>> {
+pub(super) fn batches(tx: &ReadTransaction, id: &IncidentId) -> Result<Vec<Batch>> {
     let t = tx.open_table(ROSTER_BATCHES)?;
     read_batches(&t, id.as_str())
 }
 
 /// The roster aggregate of an incident, if a roster was imported (committed batches only).
-pub fn totals(tx: &ReadTransaction, id: &IncidentId) -> Result<Option<RosterTotals>> {
+pub(super) fn totals(tx: &ReadTransaction, id: &IncidentId) -> Result<Option<RosterTotals>> {
     let t = match tx.open_table(ROSTER_COUNTS) {
         Ok(t) => t,
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
@@ -468,7 +468,10 @@ pub fn totals(tx: &ReadTransaction, id: &IncidentId) -> Result<Option<RosterTota
 }
 
 /// [`roster_counts`] inside a write transaction (for the engine's snapshot on update).
-pub fn roster_counts_write(tx: &WriteTransaction, id: &IncidentId) -> Result<Option<Counts>> {
+pub(super) fn roster_counts_write(
+    tx: &WriteTransaction,
+    id: &IncidentId,
+) -> Result<Option<Counts>> {
     let t = tx.open_table(ROSTER_COUNTS)?;
     let Some(v) = t.get(id.as_str())? else {
         return Ok(None);
@@ -486,7 +489,7 @@ pub fn roster_counts_write(tx: &WriteTransaction, id: &IncidentId) -> Result<Opt
 /// The counts of an incident's imported roster (source [`CountSource::Roster`]), for the
 /// obligations engine: `by_state` includes deceased individuals, `unreachable` counts living
 /// individuals only. `None` when no roster was imported. Needs no key.
-pub fn roster_counts(tx: &ReadTransaction, id: &IncidentId) -> Result<Option<Counts>> {
+pub(super) fn roster_counts(tx: &ReadTransaction, id: &IncidentId) -> Result<Option<Counts>> {
     Ok(totals(tx, id)?.map(|t| {
         let mut c = t.counts;
         c.source = CountSource::Roster;
@@ -509,7 +512,7 @@ pub enum Plan {
     Purged(DateTime<Utc>),
 }
 
-pub fn plan(tx: &ReadTransaction, id: &IncidentId, file_sha256: &str) -> Result<Plan> {
+pub(super) fn plan(tx: &ReadTransaction, id: &IncidentId, file_sha256: &str) -> Result<Plan> {
     if let Some(p) = totals(tx, id)?.and_then(|t| t.purged) {
         return Ok(Plan::Purged(p));
     }
@@ -718,7 +721,7 @@ impl<'a> Stager<'a> {
             if self.resumed { " resumed=true" } else { "" }
         );
         let store = self.store;
-        store.write(actor, |tx| {
+        store.write_tx(actor, |tx| {
             self.put_batch(tx)?;
             let mut counts = tx.open_table(ROSTER_COUNTS)?;
             let mut t = match counts.get(id.as_str())? {
@@ -837,7 +840,7 @@ pub struct DryRun<'a> {
 
 impl<'a> DryRun<'a> {
     pub fn new(store: &Store, incident: &'a IncidentId, codec: &PhiCodec) -> Result<DryRun<'a>> {
-        let tx = store.read()?;
+        let tx = store.db().begin_read()?;
         let staging = batches(&tx, incident)?
             .into_iter()
             .filter(|b| b.status == BatchStatus::Staging)
@@ -884,7 +887,7 @@ impl<'a> DryRun<'a> {
 /// Deletes an incident's roster rows in one audited transaction, keeping batch records
 /// (marked purged) and counts. Returns the number of rows deleted.
 pub fn purge(store: &Store, actor: &Actor, id: &IncidentId) -> Result<u64> {
-    store.write(actor, |tx| {
+    store.write_tx(actor, |tx| {
         super::extra_tables(tx)?;
         let p = prefix(id.as_str());
         let end = prefix_end(id.as_str());
@@ -1011,7 +1014,7 @@ where
 /// Incidents with committed roster records (rows, batches or counts), for orphan detection.
 /// `audited(id)` says an incident has a `roster/<id>` entry; its rows are then skipped
 /// without being read.
-pub fn committed_incidents<T>(
+pub(super) fn committed_incidents<T>(
     rows: &T,
     batches: &T,
     counts: &T,

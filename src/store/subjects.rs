@@ -118,15 +118,15 @@ pub const MAPPING: &[Rule] = &[
 ];
 
 /// The tables the mapping reads, opened in one transaction (read or write).
-pub struct Tables<T> {
-    pub meta: T,
-    pub incidents: T,
-    pub phi: T,
-    pub assessments: T,
-    pub manifests: T,
-    pub roster_rows: T,
-    pub roster_batches: T,
-    pub roster_counts: T,
+pub(super) struct Tables<T> {
+    pub(super) meta: T,
+    pub(super) incidents: T,
+    pub(super) phi: T,
+    pub(super) assessments: T,
+    pub(super) manifests: T,
+    pub(super) roster_rows: T,
+    pub(super) roster_batches: T,
+    pub(super) roster_counts: T,
 }
 
 impl<T> Tables<T> {
@@ -153,7 +153,7 @@ fn subject_string(kind: SubjectKind, id: &str) -> String {
 }
 
 /// The digest of a subject's current state.
-pub fn digest<T>(subject: &Subject, t: &Tables<T>) -> Result<Hash>
+pub(super) fn digest<T>(subject: &Subject, t: &Tables<T>) -> Result<Hash>
 where
     T: ReadableTable<&'static str, &'static [u8]>,
 {
@@ -179,7 +179,7 @@ where
 /// Every stored record whose subject has no audit entry: `(subject, how to name it)`, in
 /// mapping order, one per record (consecutive records of one subject in a prefix-keyed
 /// table count once). `audited(subject)` says whether a subject string has an entry.
-pub fn orphans<T>(
+pub(super) fn orphans<T>(
     t: &Tables<T>,
     audited: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<(String, &'static str)>>

@@ -44,6 +44,7 @@ pub const ROSTER_BATCHES_NAME: &str = "roster_batches_v1";
 pub const ROSTER_COUNTS_NAME: &str = "roster_counts_v1";
 
 /// Every table whose records belong to audited subjects (all but the audit chain).
+#[cfg(test)]
 pub const AUDITED_TABLES: &[&str] = &[
     META_NAME,
     INCIDENTS_NAME,

@@ -1,8 +1,8 @@
 //! Tamper tests: the database is edited with redb directly, bypassing breachdesk, and
 //! `audit verify` must fail with the right exit code and name the damage.
 
+use crate::common::tables::{AUDIT, INCIDENTS};
 use breachdesk::audit::entry::decode_stored;
-use breachdesk::store::tables::{AUDIT, INCIDENTS};
 use redb::{ReadableDatabase, ReadableTable};
 
 use crate::common::*;

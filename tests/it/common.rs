@@ -153,3 +153,14 @@ impl Env {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// The file's tables by their documented names (ARCHITECTURE.md): tamper tests edit the
+/// file with redb directly, as an outsider would, without breachdesk's own definitions.
+pub mod tables {
+    use redb::TableDefinition;
+
+    pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta_v1");
+    pub const INCIDENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("incidents_v1");
+    pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
+    pub const ROSTER_ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_rows_v1");
+}

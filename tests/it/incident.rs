@@ -433,7 +433,7 @@ fn newer_schema_is_refused() {
         let db = redb::Database::open(&e.db).unwrap();
         let tx = db.begin_write().unwrap();
         {
-            let mut meta = tx.open_table(breachdesk::store::tables::META).unwrap();
+            let mut meta = tx.open_table(crate::common::tables::META).unwrap();
             meta.insert("schema_version", b"99".as_slice()).unwrap();
         }
         tx.commit().unwrap();

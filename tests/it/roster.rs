@@ -3,7 +3,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use breachdesk::store::tables::{AUDIT, ROSTER_ROWS};
+use crate::common::tables::{AUDIT, ROSTER_ROWS};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use crate::common::*;

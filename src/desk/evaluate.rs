@@ -1,14 +1,13 @@
-//! Glue between stored incidents and the pure rules engine: builds the engine's input,
-//! and refreshes the obligations snapshot (with what changed) inside a write transaction.
+//! The one "evaluate an incident" step: a stored incident, its counts and what is recorded
+//! beside it, into the pure rules engine. Every use case that shows or stores obligations
+//! comes through [`evaluate`]; a new engine input (e.g. State-law rules data) is one edit
+//! here.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use redb::WriteTransaction;
 
-use crate::desk::records::Derived;
+use super::records::Derived;
 use crate::domain::{Counts, Incident, IncidentStatus, LePolicy, Organization};
-use crate::error::Result;
 use crate::rules::{self, EngineInput, Evaluation};
-use crate::store::derived;
 
 /// The date the incident's documentation was last in effect, for retention (164.530(j)):
 /// the closing date of a closed incident, else today.
@@ -21,7 +20,7 @@ pub fn last_in_effect(inc: &Incident, today: NaiveDate) -> NaiveDate {
 }
 
 /// Evaluates a stored incident. `counts` are the roster's when one exists, else the facts'
-/// estimates.
+/// estimates; `policy` overrides the organization's law-enforcement delay policy (what-if).
 pub fn evaluate(
     org: &Organization,
     inc: &Incident,
@@ -42,19 +41,18 @@ pub fn evaluate(
     rules::evaluate(&input, today)
 }
 
-/// Recomputes the obligations after a change and stores the snapshot with the differences
-/// from the previous one. Returns the differences (empty when nothing moved).
+/// Recomputes the obligations after a change into `d`, with the differences from the
+/// previous snapshot. Returns the differences (empty when nothing moved; the first
+/// computation is the baseline, not a change).
 pub fn refresh(
-    tx: &WriteTransaction,
     org: &Organization,
     inc: &Incident,
+    d: &mut Derived,
     counts: &Counts,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<Vec<String>> {
-    let mut d = Derived::from(derived::get_write(tx, &inc.id)?);
-    let ev = evaluate(org, inc, &d, counts, None, today);
-    // The first computation is the baseline, not a change.
+) -> Vec<String> {
+    let ev = evaluate(org, inc, d, counts, None, today);
     let changes = if d.obligations.is_empty() {
         vec![]
     } else {
@@ -65,6 +63,18 @@ pub fn refresh(
         d.changed_at = Some(now);
     }
     d.obligations = ev.obligations;
-    derived::put(tx, &inc.id, &(&d).into())?;
-    Ok(changes)
+    changes
+}
+
+/// An obligation's status as the register shows it: `pending`, `met 2026-10-19`,
+/// `sent 4 day(s) late`, `OVERDUE by 3 day(s)`, `not required: …`.
+pub fn status_text(s: &rules::ObligationStatus) -> String {
+    use rules::ObligationStatus;
+    match s {
+        ObligationStatus::Pending => "pending".into(),
+        ObligationStatus::Met { on } => format!("met {}", on.format("%Y-%m-%d")),
+        ObligationStatus::Late { days, sent: true } => format!("sent {days} day(s) late"),
+        ObligationStatus::Late { days, sent: false } => format!("OVERDUE by {days} day(s)"),
+        ObligationStatus::NotRequired { reason } => format!("not required: {reason}"),
+    }
 }

@@ -1,40 +1,24 @@
-//! Where the letters and the engine meet the roster: counts (the roster's once one is
-//! imported, else the facts' estimates), the recipients of each letter kind, bulk
-//! rendering of a roster's letters in parallel, and the BA's identification CSV.
+//! Where the letters meet the roster: the recipients of each letter kind, bulk rendering
+//! of a roster's letters in parallel, and the BA's identification CSV.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use redb::{ReadTransaction, WriteTransaction};
 use sha2::{Digest, Sha256};
 
-use super::cmd_letters::ManifestFile;
+use super::Progress;
 use crate::audit::entry::hex;
-use crate::domain::{Counts, Incident};
+use crate::domain::{Incident, RosterRow};
 use crate::error::{Error, Result};
-use crate::intake::roster_csv::RosterRow;
-use crate::letters::manifest::HashingWriter;
+use crate::letters::manifest::{HashingWriter, ManifestFile};
 use crate::letters::stencil::Stencil;
 use crate::letters::{self, Format, LetterContext, LetterKind, RecipientContext, Renderer};
+use crate::store::Reader;
 use crate::store::phi::PhiCodec;
-use crate::store::roster::{self, BatchStatus};
-use crate::store::tables::ROSTER_ROWS;
-
-/// Counts for the engine, in a read transaction.
-pub fn counts_read(tx: &ReadTransaction, inc: &Incident) -> Result<Counts> {
-    Ok(roster::roster_counts(tx, &inc.id)?
-        .unwrap_or_else(|| Counts::from_facts(&inc.facts.individuals)))
-}
-
-/// Counts for the engine, inside a write transaction.
-pub fn counts_write(tx: &WriteTransaction, inc: &Incident) -> Result<Counts> {
-    Ok(roster::roster_counts_write(tx, &inc.id)?
-        .unwrap_or_else(|| Counts::from_facts(&inc.facts.individuals)))
-}
+use crate::store::roster;
 
 fn no_roster(inc: &Incident) -> Error {
     Error::NotFound(format!(
@@ -43,41 +27,18 @@ fn no_roster(inc: &Incident) -> Error {
     ))
 }
 
-/// The batches whose rows are part of the record.
-fn committed(tx: &ReadTransaction, inc: &Incident) -> Result<HashSet<u32>> {
-    let set: HashSet<u32> = roster::batches(tx, &inc.id)?
-        .into_iter()
-        .filter(|b| b.status == BatchStatus::Committed)
-        .map(|b| b.seq)
-        .collect();
-    if set.is_empty() {
+/// Calls `f` with each committed row's key and stored value, in key order, until it
+/// returns `false`. An incident without a committed roster is an error.
+fn for_each_stored(
+    r: &Reader,
+    inc: &Incident,
+    f: impl FnMut(&str, &[u8]) -> Result<bool>,
+) -> Result<()> {
+    let batches = r.committed_batches(&inc.id)?;
+    if batches.is_empty() {
         return Err(no_roster(inc));
     }
-    Ok(set)
-}
-
-/// Calls `f` with each committed row's key and stored value, in key order, until it
-/// returns `false`.
-fn for_each_stored(
-    tx: &ReadTransaction,
-    inc: &Incident,
-    mut f: impl FnMut(&str, &[u8]) -> Result<bool>,
-) -> Result<()> {
-    let batches = committed(tx, inc)?;
-    let rows = tx.open_table(ROSTER_ROWS)?;
-    let prefix = format!("{}/", inc.id);
-    for row in rows.range(prefix.as_str()..)? {
-        let (k, v) = row?;
-        let key = k.value();
-        if !key.starts_with(&prefix) {
-            break;
-        }
-        let value = v.value();
-        if roster::stamp(value).is_some_and(|(b, _)| batches.contains(&b)) && !f(key, value)? {
-            break;
-        }
-    }
-    Ok(())
+    r.for_each_roster_row(&inc.id, &batches, f)
 }
 
 /// The recipient of a letter of `kind` for this person, if they get one: living individuals
@@ -167,8 +128,6 @@ pub struct Bulk {
     pub files: Vec<ManifestFile>,
     pub data_sha256: String,
     pub count: u64,
-    /// Whether the compiled stencil was used (it is verified first; else the renderer).
-    pub stencil: bool,
 }
 
 /// What one batch of letters is.
@@ -239,19 +198,19 @@ fn letter_err(e: letters::LetterError) -> Error {
 /// the same bytes whatever the number of threads. Files are written under `.partial` names
 /// and renamed (numbered in order, empty shards dropped) only when all are complete.
 pub fn render_bulk(
-    tx: &ReadTransaction,
+    r: &Reader,
     inc: &Incident,
     codec: &PhiCodec,
     renderer: &Renderer,
     base: &LetterContext,
     spec: &BulkSpec,
-    progress: &indicatif::ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<Bulk> {
     let per_file = spec.per_file.max(1);
     // Compile the stencil and check it on the first real recipients.
     let mut sample = Vec::new();
     let mut seen = 0;
-    for_each_stored(tx, inc, |k, v| {
+    for_each_stored(r, inc, |k, v| {
         let row = roster::decode_row(codec, k, v)?;
         if let Some(r) = recipient(spec.kind, row) {
             sample.push(r);
@@ -300,7 +259,7 @@ pub fn render_bulk(
                 recipients.push(r);
             }
         }
-        progress.inc(rows.len() as u64);
+        progress.add(rows.len() as u64);
         drop(rows);
         if recipients.is_empty() {
             return Ok(None);
@@ -388,7 +347,7 @@ pub fn render_bulk(
         }
         let mut index = 0usize;
         let mut chunk = Rows::default();
-        let r = for_each_stored(tx, inc, |k, v| {
+        let r = for_each_stored(r, inc, |k, v| {
             chunk.push(k, v);
             if chunk.len() >= per_file {
                 index += 1;
@@ -443,17 +402,11 @@ pub fn render_bulk(
         files,
         data_sha256: hex(&all.finalize()),
         count: count.into_inner(),
-        stencil: stencil.is_some(),
     })
 }
 
 /// Writes the CSV identifying each individual (164.410(c)(1)); returns how many.
-pub fn attachment(
-    tx: &ReadTransaction,
-    inc: &Incident,
-    codec: &PhiCodec,
-    path: &Path,
-) -> Result<u64> {
+pub fn attachment(r: &Reader, inc: &Incident, codec: &PhiCodec, path: &Path) -> Result<u64> {
     let f = File::create(path)
         .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
     let mut w = csv::Writer::from_writer(BufWriter::new(f));
@@ -478,7 +431,7 @@ pub fn attachment(
         |e: csv::Error| Error::Storage(format!("cannot write the identification CSV: {e}"));
     w.write_record(header).map_err(csv_err)?;
     let mut n = 0u64;
-    for_each_stored(tx, inc, |k, v| {
+    for_each_stored(r, inc, |k, v| {
         let r = roster::decode_row(codec, k, v)?;
         let cells = [
             r.id.as_str(),

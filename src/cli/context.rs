@@ -1,0 +1,168 @@
+//! What the command line reads once: the environment ([`Env`], in `main`) and, per
+//! invocation, where the database is, who acts and how to print ([`Ctx`]). `Ctx` opens the
+//! desk; nothing below it reads the clock, the environment or the terminal.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::desk::{Context, Desk, KeySource, Office};
+use crate::error::{Error, Result};
+
+/// Everything read from the process environment, once, in `main`.
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub db: Option<PathBuf>,
+    /// `BREACHDESK_EXERCISE_DB`: where exercises keep their own database.
+    pub exercise_db: Option<PathBuf>,
+    pub actor: Option<String>,
+    pub os_user: Option<String>,
+    pub passphrase: Option<String>,
+    /// `BREACHDESK_NEW_PASSPHRASE`: the new passphrase for `rekey`.
+    pub new_passphrase: Option<String>,
+    /// `BREACHDESK_ROSTER_RUN_ROWS`: rows per sorted run of a roster import (tuning).
+    pub roster_run_rows: Option<usize>,
+    pub now: DateTime<Utc>,
+    /// The clock was pinned with BREACHDESK_NOW (an exercise's simulated clock then yields).
+    pub now_pinned: bool,
+    pub color: bool,
+    pub stdin_tty: bool,
+    pub stderr_tty: bool,
+}
+
+impl Env {
+    /// Reads the environment. `BREACHDESK_NOW` pins the clock (YYYY-MM-DD means noon UTC).
+    pub fn from_process() -> Result<Env> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let now_pinned = var("BREACHDESK_NOW").is_some();
+        let now = match var("BREACHDESK_NOW") {
+            Some(s) => parse_instant(&s).ok_or_else(|| {
+                Error::invalid(
+                    "BREACHDESK_NOW is not a date: use YYYY-MM-DD or RFC 3339 (2026-03-01T09:30:00Z)",
+                )
+            })?,
+            None => Utc::now(),
+        };
+        Ok(Env {
+            db: var("BREACHDESK_DB").map(PathBuf::from),
+            exercise_db: var("BREACHDESK_EXERCISE_DB").map(PathBuf::from),
+            actor: var("BREACHDESK_ACTOR"),
+            os_user: var("USER")
+                .or_else(|| var("LOGNAME"))
+                .or_else(|| var("USERNAME")),
+            passphrase: var("BREACHDESK_PASSPHRASE"),
+            new_passphrase: var("BREACHDESK_NEW_PASSPHRASE"),
+            roster_run_rows: var("BREACHDESK_ROSTER_RUN_ROWS")
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0),
+            now,
+            now_pinned,
+            color: var("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+            stdin_tty: std::io::stdin().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
+        })
+    }
+}
+
+/// Parses YYYY-MM-DD (noon UTC) or RFC 3339.
+pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(12, 0, 0).map(|t| t.and_utc());
+    }
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Per-invocation context: where the database is, who acts, how to print.
+pub struct Ctx {
+    pub db_path: PathBuf,
+    pub actor: String,
+    pub json: bool,
+    pub env: Env,
+    pub key_file: Option<PathBuf>,
+}
+
+/// The passphrase from --key-file, BREACHDESK_PASSPHRASE, or a prompt on a terminal.
+pub struct CliKeys {
+    pub key_file: Option<PathBuf>,
+    pub env: Option<String>,
+    pub tty: bool,
+    pub prompt: &'static str,
+}
+
+impl KeySource for CliKeys {
+    fn passphrase(&self) -> Result<Option<String>> {
+        if let Some(f) = &self.key_file {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| Error::io(format!("cannot read the key file {}", f.display()), e))?;
+            let line = text.lines().next().unwrap_or("").to_string();
+            if line.is_empty() {
+                return Err(Error::Key(format!(
+                    "the key file {} is empty: put the passphrase on its first line",
+                    f.display()
+                )));
+            }
+            return Ok(Some(line));
+        }
+        if let Some(p) = &self.env {
+            return Ok(Some(p.clone()));
+        }
+        if self.tty {
+            let p = rpassword::prompt_password(self.prompt)
+                .map_err(|e| Error::io("cannot read the passphrase", e))?;
+            return Ok(Some(p));
+        }
+        Ok(None)
+    }
+}
+
+impl Ctx {
+    /// Who acts and when.
+    pub fn context(&self) -> Context {
+        Context {
+            actor: self.actor.clone(),
+            now: self.env.now,
+            clock_pinned: self.env.now_pinned,
+        }
+    }
+
+    pub fn keys(&self, prompt: &'static str) -> CliKeys {
+        CliKeys {
+            key_file: self.key_file.clone(),
+            env: self.env.passphrase.clone(),
+            tty: self.env.stdin_tty && self.env.stderr_tty,
+            prompt,
+        }
+    }
+
+    /// Opens the database (`--db`, `BREACHDESK_DB`, `./breachdesk.redb`).
+    pub fn open(&self) -> Result<Office> {
+        self.open_at(&self.db_path)
+    }
+
+    pub fn open_at(&self, path: &Path) -> Result<Office> {
+        Office::open(path, Box::new(self.keys("Database passphrase: ")))
+    }
+
+    /// A desk on an office, for this invocation's actor and clock.
+    pub fn desk<'o>(&self, office: &'o Office) -> Desk<'o> {
+        office.desk(self.context())
+    }
+
+    /// Where the exercise database is: `--exercise-db`, `BREACHDESK_EXERCISE_DB`, else
+    /// `breachdesk-exercise.redb` in the current directory. Never the real database.
+    pub fn exercise_db(&self, flag: Option<&Path>) -> PathBuf {
+        flag.map(Path::to_path_buf)
+            .or_else(|| self.env.exercise_db.clone())
+            .unwrap_or_else(|| PathBuf::from("breachdesk-exercise.redb"))
+    }
+
+    pub fn style(&self) -> super::output::Style {
+        super::output::Style {
+            color: self.env.color,
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The `--json` contract: output types separate from domain types, stable key order; each
+//! document gets a `format_version` from [`super::output::print_json`].
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::desk::records::Assessment as AssessmentRecord;
+use crate::domain::*;
+use crate::rules::{self, Evaluation, Obligation, ObligationStatus};
+
+fn ymd(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+#[derive(Serialize)]
+pub struct ReasonOut<'a> {
+    pub text: &'a str,
+    pub cite: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct ObligationOut<'a> {
+    pub kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jurisdiction: Option<&'a str>,
+    pub due: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_due: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<String>,
+    pub cite: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<&'a str>,
+    pub status: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub met_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+    pub days_remaining: Option<i64>,
+    pub days_elapsed: Option<i64>,
+    pub required_count: Option<u64>,
+    pub sent_count: u64,
+    pub note: &'a str,
+}
+
+impl<'a> ObligationOut<'a> {
+    pub fn new(o: &'a Obligation) -> ObligationOut<'a> {
+        let (late_days, met_on, reason) = match &o.status {
+            ObligationStatus::Late { days, .. } => (Some(*days), None, None),
+            ObligationStatus::Met { on } => (None, Some(ymd(*on)), None),
+            ObligationStatus::NotRequired { reason } => (None, None, Some(reason.as_str())),
+            ObligationStatus::Pending => (None, None, None),
+        };
+        ObligationOut {
+            kind: o.kind.key(),
+            jurisdiction: o.jurisdiction.as_deref(),
+            due: o.due.map(ymd),
+            original_due: o.original_due.map(ymd),
+            window_end: o.window_end.map(ymd),
+            cite: &o.cite,
+            policy: o.policy.as_deref(),
+            status: o.status.key(),
+            late_days,
+            met_on,
+            reason,
+            days_remaining: o.days_remaining,
+            days_elapsed: o.days_elapsed,
+            required_count: o.required_count,
+            sent_count: o.sent_count,
+            note: &o.note,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct FactorOut<'a> {
+    pub factor: &'a str,
+    pub name: &'a str,
+    pub rating: Rating,
+    pub rationale: &'a str,
+    pub cite: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct OverrideOut<'a> {
+    pub determination: &'a str,
+    pub rationale: &'a str,
+    pub by: &'a str,
+    pub at: String,
+}
+
+/// `evaluate --json`, `assess --json` and the evaluation inside `incident show --json`.
+#[derive(Serialize)]
+pub struct EvaluationOut<'a> {
+    pub determination: &'a str,
+    pub engine_determination: &'a str,
+    pub overridden: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#override: Option<OverrideOut<'a>>,
+    pub route: Option<&'a str>,
+    pub reasons: Vec<ReasonOut<'a>>,
+    pub defeated: Vec<ReasonOut<'a>>,
+    pub factors: Vec<FactorOut<'a>>,
+    pub clock_start: Option<String>,
+    pub clock_basis: ReasonOut<'a>,
+    pub law_enforcement_delay: Option<serde_json::Value>,
+    pub policy: &'a str,
+    pub obligations: Vec<ObligationOut<'a>>,
+    pub retention_until: String,
+    pub retention_cite: &'a str,
+    pub notes: Vec<ReasonOut<'a>>,
+}
+
+impl<'a> EvaluationOut<'a> {
+    pub fn new(ev: &'a Evaluation, rec: Option<&'a AssessmentRecord>) -> EvaluationOut<'a> {
+        let reasons = |v: &'a [rules::Reason]| -> Vec<ReasonOut<'a>> {
+            v.iter()
+                .map(|r| ReasonOut {
+                    text: &r.text,
+                    cite: &r.cite,
+                })
+                .collect()
+        };
+        EvaluationOut {
+            determination: ev.effective_class.key(),
+            engine_determination: ev.engine.class.key(),
+            overridden: ev.overridden,
+            r#override: rec.and_then(|r| {
+                r.override_class.map(|c| OverrideOut {
+                    determination: c.key(),
+                    rationale: &r.rationale,
+                    by: &r.assessed_by,
+                    at: r.assessed_at.to_rfc3339(),
+                })
+            }),
+            route: ev.engine.route.map(|r| r.key()),
+            reasons: reasons(&ev.engine.reasons),
+            defeated: reasons(&ev.engine.defeated),
+            factors: ev
+                .engine
+                .factors
+                .iter()
+                .map(|f| FactorOut {
+                    factor: &f.factor,
+                    name: &f.name,
+                    rating: f.rating,
+                    rationale: &f.rationale,
+                    cite: &f.cite,
+                })
+                .collect(),
+            clock_start: ev.clock.date.map(ymd),
+            clock_basis: ReasonOut { text: &ev.clock.basis, cite: &ev.clock.cite },
+            law_enforcement_delay: ev.delay.as_ref().map(|d| {
+                serde_json::json!({
+                    "start": ymd(d.start),
+                    "end": ymd(d.end),
+                    "basis": d.basis.iter().map(|r| serde_json::json!({"text": r.text, "cite": r.cite})).collect::<Vec<_>>(),
+                })
+            }),
+            policy: ev.policy.key(),
+            obligations: ev.obligations.iter().map(ObligationOut::new).collect(),
+            retention_until: ymd(ev.retention_until),
+            retention_cite: &ev.retention_cite,
+            notes: reasons(&ev.notes),
+        }
+    }
+}
+
+/// JSON shape of an incident (`incident show --json`, `incident new --json`).
+#[derive(Serialize)]
+pub struct IncidentOut<'a> {
+    pub id: &'a str,
+    pub status: &'a str,
+    pub disposition: Option<&'a str>,
+    pub disposition_note: &'a str,
+    pub exercise: bool,
+    pub created: String,
+    pub updated: String,
+    pub facts: &'a Facts,
+    pub timeline: Vec<TimelineOut<'a>>,
+    pub notices: &'a [crate::domain::NoticeRecord],
+}
+
+#[derive(Serialize)]
+pub struct TimelineOut<'a> {
+    pub at: String,
+    pub author: &'a str,
+    pub text: &'a str,
+}
+
+impl<'a> IncidentOut<'a> {
+    pub fn new(i: &'a Incident) -> IncidentOut<'a> {
+        IncidentOut {
+            id: i.id.as_str(),
+            status: i.status.key(),
+            disposition: i.disposition.map(|d| d.key()),
+            disposition_note: &i.disposition_note,
+            exercise: i.exercise,
+            created: i.created.to_rfc3339(),
+            updated: i.updated.to_rfc3339(),
+            facts: &i.facts,
+            timeline: i
+                .timeline
+                .iter()
+                .map(|t| TimelineOut {
+                    at: t.at.to_rfc3339(),
+                    author: &t.author,
+                    text: &t.text,
+                })
+                .collect(),
+            notices: &i.notices,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct IncidentSummary<'a> {
+    id: &'a str,
+    status: &'a str,
+    title: &'a str,
+    discovered: Option<String>,
+    individuals: u64,
+    exercise: bool,
+}
+
+impl<'a> IncidentSummary<'a> {
+    pub fn new(i: &'a Incident, individuals: u64) -> IncidentSummary<'a> {
+        IncidentSummary {
+            id: i.id.as_str(),
+            status: i.status.key(),
+            title: &i.facts.title,
+            discovered: i
+                .facts
+                .breach
+                .discovered
+                .map(|d| d.format("%Y-%m-%d").to_string()),
+            individuals,
+            exercise: i.exercise,
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Value parsers for the clap definition: each turns one argument into its type or says
+//! what is wrong and what is accepted (never echoing a value that could be PHI). `main`
+//! reports their errors as invalid input (exit 3), like every other validation failure.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::desk::letters::RenderFormat;
+use crate::domain::incident::Disposition;
+use crate::domain::vocab::{self, BreachType, DataElement, Location};
+use crate::domain::{IncidentId, IncidentStatus, NoticeMethod, ObligationKind};
+use crate::exercise::DecidedNotice;
+use crate::intake::facts::{parse_date, parse_state_count, parse_vocab};
+use crate::intake::roster_csv::Field;
+use crate::letters::LetterKind;
+use crate::rules::DeterminationClass;
+
+type Parsed<T> = Result<T, String>;
+
+fn msg<T>(r: crate::error::Result<T>) -> Parsed<T> {
+    r.map_err(|e| e.to_string())
+}
+
+pub fn incident_id(s: &str) -> Parsed<IncidentId> {
+    IncidentId::parse(s).ok_or_else(|| {
+        "an incident ID looks like 2026-0007 (year, dash, four or more digits)".to_string()
+    })
+}
+
+/// A date of a fact flag (`--start`, `--discovered`, ...).
+pub fn fact_date(field: &str, s: &str) -> Parsed<NaiveDate> {
+    msg(parse_date(field, s))
+}
+
+/// Any other `YYYY-MM-DD` flag.
+pub fn date(field: &str, s: &str) -> Parsed<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{field} is not a date: use YYYY-MM-DD"))
+}
+
+pub fn note_at(s: &str) -> Parsed<DateTime<Utc>> {
+    super::context::parse_instant(s).ok_or_else(|| {
+        "--at is not a date: use YYYY-MM-DD or RFC 3339 (2026-03-01T09:30:00Z)".to_string()
+    })
+}
+
+pub fn breach_type(s: &str) -> Parsed<BreachType> {
+    msg(parse_vocab(
+        "--type",
+        s,
+        BreachType::from_label,
+        BreachType::accepted,
+    ))
+}
+
+pub fn location(s: &str) -> Parsed<Location> {
+    msg(parse_vocab(
+        "--location",
+        s,
+        Location::from_label,
+        Location::accepted,
+    ))
+}
+
+pub fn data_element(s: &str) -> Parsed<DataElement> {
+    msg(parse_vocab(
+        "--phi",
+        s,
+        DataElement::from_label,
+        DataElement::accepted,
+    ))
+}
+
+pub fn state_count(s: &str) -> Parsed<(String, u64)> {
+    msg(parse_state_count(s))
+}
+
+pub fn list_status(s: &str) -> Parsed<IncidentStatus> {
+    IncidentStatus::from_key(s).ok_or_else(|| {
+        "--status is not recognised; accepted: reported, investigating, assessed, notifying, closed"
+            .to_string()
+    })
+}
+
+/// `incident update --status`: any status but closed (closing takes a disposition).
+pub fn update_status(s: &str) -> Parsed<IncidentStatus> {
+    match IncidentStatus::from_key(s) {
+        Some(IncidentStatus::Closed) => Err(
+            "use `breachdesk incident close ID --disposition ...` to close an incident".to_string(),
+        ),
+        Some(s) => Ok(s),
+        None => Err(
+            "--status is not recognised; accepted: reported, investigating, assessed, notifying"
+                .to_string(),
+        ),
+    }
+}
+
+pub fn disposition(s: &str) -> Parsed<Disposition> {
+    Disposition::ALL
+        .iter()
+        .copied()
+        .find(|d| d.key() == s.trim())
+        .ok_or_else(|| {
+            "--disposition is not recognised; accepted: breach_notified, not_breach, no_phi, duplicate, other"
+                .to_string()
+        })
+}
+
+pub fn override_class(s: &str) -> Parsed<DeterminationClass> {
+    DeterminationClass::from_key(s).ok_or_else(|| {
+        "--override is not recognised; accepted: not_breach_secured, not_breach_exception, not_breach_low_probability, breach"
+            .to_string()
+    })
+}
+
+pub fn determination(s: &str) -> Parsed<DeterminationClass> {
+    DeterminationClass::from_key(s).ok_or_else(|| {
+        "--determination is not recognised; accepted: not_breach_secured, not_breach_exception, not_breach_low_probability, breach"
+            .to_string()
+    })
+}
+
+pub fn obligation_kind(s: &str) -> Parsed<ObligationKind> {
+    ObligationKind::from_key(s).ok_or_else(|| {
+        format!(
+            "--kind is not recognised; accepted: {}",
+            ObligationKind::accepted()
+        )
+    })
+}
+
+pub fn notice_method(s: &str) -> Parsed<NoticeMethod> {
+    NoticeMethod::from_key(s).ok_or_else(|| {
+        "--method is not recognised; accepted: mail, email, web, media, phone, portal".to_string()
+    })
+}
+
+/// `ST` or `ST:Jurisdiction`, the State normalised.
+pub fn jurisdiction(j: &str) -> Parsed<String> {
+    let (st, rest) = j.split_once(':').map_or((j, None), |(s, r)| (s, Some(r)));
+    let code = vocab::normalize_state(st).ok_or_else(|| {
+        "--jurisdiction must start with a State code of 45 CFR 160.103 (e.g. CA, or CA:Los Angeles County)"
+            .to_string()
+    })?;
+    Ok(match rest {
+        Some(r) => format!("{code}:{}", r.trim()),
+        None => code.to_string(),
+    })
+}
+
+pub fn letter_kind(s: &str) -> Parsed<LetterKind> {
+    LetterKind::from_key(s).ok_or_else(|| {
+        format!(
+            "--kind is not recognised; accepted: {}",
+            LetterKind::ALL
+                .iter()
+                .map(|k| k.key())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+pub fn render_format(s: &str) -> Parsed<RenderFormat> {
+    RenderFormat::from_key(s).ok_or_else(|| {
+        "--format is not recognised; accepted: text, html, csv (mail-merge data), json (hhs_notice only)"
+            .to_string()
+    })
+}
+
+/// The annual log's output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Csv,
+    Json,
+}
+
+pub fn log_format(s: &str) -> Parsed<LogFormat> {
+    match s {
+        "csv" => Ok(LogFormat::Csv),
+        "json" => Ok(LogFormat::Json),
+        _ => Err("--format is csv or json".to_string()),
+    }
+}
+
+pub fn public_key(h: &str) -> Parsed<[u8; 32]> {
+    crate::audit::entry::parse_hex32(h)
+        .ok_or_else(|| "--public-key must be 64 hex digits (an ed25519 public key)".to_string())
+}
+
+/// `--map "Column=field"`.
+pub fn column_map(m: &str) -> Parsed<(String, Field)> {
+    let (col, field) = m.rsplit_once('=').ok_or_else(|| {
+        "--map takes COLUMN=FIELD, e.g. --map \"Pt Acct=id\"; quote it if the column name has spaces"
+            .to_string()
+    })?;
+    let f = Field::from_key(field).ok_or_else(|| {
+        format!(
+            "--map: the field after '=' is not a roster field; accepted: {}",
+            Field::accepted_keys()
+        )
+    })?;
+    Ok((col.trim().to_string(), f))
+}
+
+/// `KIND[:JURISDICTION][=YYYY-MM-DD]`: a notice the room says is owed.
+pub fn decided_notice(s: &str) -> Parsed<DecidedNotice> {
+    let (head, due) = match s.split_once('=') {
+        Some((h, d)) => (
+            h,
+            Some(
+                NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                    "--notice due date is not a date: use KIND[:ST]=YYYY-MM-DD".to_string()
+                })?,
+            ),
+        ),
+        None => (s, None),
+    };
+    let (kind, jurisdiction) = match head.split_once(':') {
+        Some((k, j)) => (
+            k,
+            Some(
+                vocab::normalize_state(j)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| j.trim().to_string()),
+            ),
+        ),
+        None => (head, None),
+    };
+    let kind = ObligationKind::from_key(kind).ok_or_else(|| {
+        format!(
+            "--notice kind is not recognised; accepted: {} (format KIND[:ST][=YYYY-MM-DD])",
+            ObligationKind::accepted()
+        )
+    })?;
+    Ok(DecidedNotice {
+        kind,
+        jurisdiction,
+        due,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notice_syntax() {
+        let n = decided_notice("media:ca=2026-11-29").expect("parses");
+        assert_eq!(n.kind, ObligationKind::Media);
+        assert_eq!(n.jurisdiction.as_deref(), Some("CA"));
+        assert_eq!(n.due, NaiveDate::from_ymd_opt(2026, 11, 29));
+        assert!(decided_notice("hhs_immediate").is_ok());
+        assert!(decided_notice("letters").is_err());
+        assert!(decided_notice("individual=2026-13-01").is_err());
+    }
+}

@@ -1,0 +1,250 @@
+//! The breach determination on record (`assess`), the deadline board (`deadlines`) and the
+//! stateless what-if (`evaluate`).
+
+use chrono::NaiveDate;
+
+use super::change::{Access, Plan};
+use super::evaluate::evaluate;
+use super::office::{Desk, counts_or_estimate};
+use super::records::{Assessment, Derived};
+use crate::domain::{
+    AssessmentFacts, Counts, ExceptionFacts, Facts, Incident, IncidentId, IncidentStatus, LePolicy,
+    Role, SecurityFacts,
+};
+use crate::error::{Error, Result};
+use crate::intake::facts::validate;
+use crate::rules::{self, DeterminationClass, Evaluation, Obligation, ObligationStatus};
+use crate::store::Action;
+
+/// The answers an assessment records: the safe-harbor, exception and four-factor sections
+/// of the facts (from an interview, a facts file, `--set`, or a form).
+#[derive(Debug, Clone)]
+pub struct AssessmentAnswers {
+    pub security: SecurityFacts,
+    pub exceptions: ExceptionFacts,
+    pub assessment: AssessmentFacts,
+}
+
+impl AssessmentAnswers {
+    /// The answers already in a set of facts.
+    pub fn of(f: &Facts) -> AssessmentAnswers {
+        AssessmentAnswers {
+            security: f.security.clone(),
+            exceptions: f.exceptions.clone(),
+            assessment: f.assessment.clone(),
+        }
+    }
+
+    fn apply(&self, f: &mut Facts) {
+        f.security = self.security.clone();
+        f.exceptions = self.exceptions.clone();
+        f.assessment = self.assessment.clone();
+    }
+}
+
+/// A human override of the engine's result; the rationale is required and kept on record.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub class: DeterminationClass,
+    pub rationale: String,
+}
+
+impl Override {
+    /// An override with its rationale (refused when the rationale is blank).
+    pub fn new(class: DeterminationClass, rationale: &str) -> Result<Override> {
+        if rationale.trim().is_empty() {
+            return Err(Error::invalid(
+                "an override needs --rationale: the reason is kept on record beside the engine's result (164.414(b))",
+            ));
+        }
+        Ok(Override {
+            class,
+            rationale: rationale.to_string(),
+        })
+    }
+}
+
+/// `assess`.
+#[derive(Debug, Clone)]
+pub struct AssessRequest {
+    pub id: IncidentId,
+    pub answers: AssessmentAnswers,
+    pub r#override: Option<Override>,
+}
+
+/// What `assess` recorded, and the evaluation that follows from it.
+#[derive(Debug, Clone)]
+pub struct Assessed {
+    pub incident: Incident,
+    pub assessment: Assessment,
+    pub evaluation: Evaluation,
+}
+
+/// Which obligations `deadlines` lists.
+#[derive(Debug, Clone, Default)]
+pub struct DeadlineQuery {
+    /// Only this incident (open or closed); else every open incident.
+    pub incident: Option<IncidentId>,
+    /// Only obligations due within N days (overdue ones included).
+    pub within: Option<i64>,
+    /// Also met and not-required obligations.
+    pub all: bool,
+    /// A law-enforcement delay policy instead of the organization's (what-if).
+    pub policy: Option<LePolicy>,
+}
+
+/// One row of the deadline board.
+#[derive(Debug, Clone)]
+pub struct DeadlineRow {
+    pub incident: IncidentId,
+    pub title: String,
+    pub obligation: Obligation,
+}
+
+/// The deadline board, soonest first.
+#[derive(Debug, Clone)]
+pub struct DeadlineBoard {
+    pub today: NaiveDate,
+    /// The policy the dates were computed with.
+    pub policy: LePolicy,
+    pub rows: Vec<DeadlineRow>,
+    /// Obligations past due and not sent.
+    pub overdue: usize,
+}
+
+/// `evaluate`: a what-if over facts, no database.
+#[derive(Debug, Clone)]
+pub struct WhatIf {
+    pub facts: Facts,
+    pub role: Role,
+    pub policy: Option<LePolicy>,
+    pub override_class: Option<DeterminationClass>,
+    pub today: NaiveDate,
+}
+
+/// The engine on facts alone: the estimates as counts, no notices sent.
+pub fn what_if(w: &WhatIf) -> Evaluation {
+    let counts = Counts::from_facts(&w.facts.individuals);
+    let input = rules::EngineInput {
+        facts: &w.facts,
+        role: w.role,
+        counts: &counts,
+        notices: &[],
+        policy: w.policy.unwrap_or_default(),
+        override_class: w.override_class,
+        last_in_effect: w.today,
+    };
+    rules::evaluate(&input, w.today)
+}
+
+impl Desk<'_> {
+    /// `assess`: runs the 164.402 pipeline on the answers and records the result (with any
+    /// override); an incident reported or investigating becomes assessed.
+    pub fn assess(&self, req: &AssessRequest) -> Result<Assessed> {
+        if let Some(o) = &req.r#override {
+            Override::new(o.class, &o.rationale)?;
+        }
+        let today = self.today()?;
+        let now = self.ctx.now;
+        let plan = Plan {
+            action: Action::IncidentAssess,
+            access: Access::Keep,
+            touch: true,
+            refresh: true,
+        };
+        let c = self.change_incident(&req.id, plan, |e| {
+            req.answers.apply(&mut e.inc.facts);
+            validate(&e.inc.facts, today)?;
+            let engine = rules::determine(&e.inc.facts);
+            if matches!(
+                e.inc.status,
+                IncidentStatus::Reported | IncidentStatus::Investigating
+            ) {
+                e.inc.status = IncidentStatus::Assessed;
+            }
+            let mut detail = format!("engine={}", engine.class.key());
+            if let Some(r) = engine.route {
+                detail.push_str(&format!(" route={}", r.key()));
+            }
+            if let Some(o) = &req.r#override {
+                detail.push_str(&format!(" override={}", o.class.key()));
+            }
+            let a = Assessment {
+                engine,
+                override_class: req.r#override.as_ref().map(|o| o.class),
+                rationale: req
+                    .r#override
+                    .as_ref()
+                    .map(|o| o.rationale.clone())
+                    .unwrap_or_default(),
+                assessed_by: self.ctx.actor.clone(),
+                assessed_at: now,
+            };
+            e.derived.assessment = Some(a.clone());
+            Ok((a, detail))
+        })?;
+        let evaluation = evaluate(self.org()?, &c.incident, &c.derived, &c.counts, None, today);
+        Ok(Assessed {
+            incident: c.incident,
+            assessment: c.value,
+            evaluation,
+        })
+    }
+
+    /// `deadlines`: every obligation of the open incidents (or of one), soonest first.
+    pub fn deadlines(&self, q: &DeadlineQuery) -> Result<DeadlineBoard> {
+        let org = self.org()?;
+        let today = self.today()?;
+        let r = self.reader()?;
+        let mut rows = Vec::new();
+        for inc in r.incidents()? {
+            if q.incident.as_ref().is_some_and(|id| *id != inc.id)
+                || (q.incident.is_none() && !inc.status.is_open())
+            {
+                continue;
+            }
+            let d = Derived::from(r.derived(&inc.id)?);
+            let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
+            let ev = evaluate(org, &inc, &d, &counts, q.policy, today);
+            for o in ev.obligations {
+                let listed = q.all
+                    || matches!(
+                        o.status,
+                        ObligationStatus::Pending | ObligationStatus::Late { sent: false, .. }
+                    );
+                let within = q
+                    .within
+                    .is_none_or(|w| o.days_remaining.is_none_or(|d| d <= w));
+                if listed && within {
+                    rows.push(DeadlineRow {
+                        incident: inc.id.clone(),
+                        title: inc.facts.title.clone(),
+                        obligation: o,
+                    });
+                }
+            }
+        }
+        rows.sort_by_key(|r| {
+            (
+                r.obligation.due.unwrap_or(NaiveDate::MAX),
+                r.incident.clone(),
+                r.obligation.kind,
+            )
+        });
+        let overdue = rows
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.obligation.status,
+                    ObligationStatus::Late { sent: false, .. }
+                )
+            })
+            .count();
+        Ok(DeadlineBoard {
+            today,
+            policy: q.policy.unwrap_or(org.le_policy),
+            rows,
+            overdue,
+        })
+    }
+}

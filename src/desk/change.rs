@@ -1,0 +1,144 @@
+//! The one path that changes an incident: read → change → write → counts → refresh
+//! obligations → exactly one audit entry, in one write transaction. Every use case that
+//! changes an incident (update, note, assess, close, reopen, notices, letters batches,
+//! exercise steps) states what it touches in a [`Plan`] and its change in a closure.
+//! Issue 9's optimistic concurrency check ("the second editor gets a conflict") belongs
+//! in [`Desk::change_incident`], before the closure runs.
+
+use super::evaluate::refresh;
+use super::office::{Desk, counts_or_estimate};
+use super::records::{Derived, manifest_record};
+use crate::domain::{Counts, Incident, IncidentId, Organization};
+use crate::error::Result;
+use crate::letters::manifest::Manifest;
+use crate::store::phi::PhiCodec;
+use crate::store::records::{DerivedRecord, ManifestRecord};
+use crate::store::{Action, Change, Phi, Writer};
+
+/// What a change does with the incident's sealed values (narrative, timeline texts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Access {
+    /// Touches no PHI: sealed values are kept as stored, no key needed.
+    Keep,
+    /// Reads PHI when the key is at hand (else placeholders, written back untouched).
+    Read,
+    /// Writes PHI: the key is required.
+    Write,
+}
+
+/// What a change touches.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Plan {
+    pub action: Action,
+    pub access: Access,
+    /// Rewrites the incident record (with `updated` = now).
+    pub touch: bool,
+    /// Recomputes the obligations snapshot (with what changed).
+    pub refresh: bool,
+}
+
+/// The incident being changed, inside the transaction.
+pub(super) struct Edit {
+    pub inc: Incident,
+    pub derived: Derived,
+    /// No key: the narrative and timeline texts are placeholders and stay as stored.
+    pub locked: bool,
+    manifest: Option<(ManifestRecord, String)>,
+}
+
+impl Edit {
+    /// Records a rendered letters batch under the incident.
+    pub fn add_manifest(&mut self, m: &Manifest, manifest_sha256: &str) {
+        self.manifest = Some((manifest_record(m), manifest_sha256.to_string()));
+    }
+}
+
+/// What a change left behind.
+pub(super) struct Changed<T> {
+    pub value: T,
+    pub incident: Incident,
+    pub derived: Derived,
+    /// The counts the engine used.
+    pub counts: Counts,
+    /// How the obligations moved (empty when they did not, or were not recomputed).
+    pub moved: Vec<String>,
+}
+
+impl<'o> Desk<'o> {
+    /// Changes one incident. `f` makes the change and returns its result and the audit
+    /// detail (non-PHI); on any error nothing is written.
+    pub(super) fn change_incident<T>(
+        &self,
+        id: &IncidentId,
+        plan: Plan,
+        f: impl FnOnce(&mut Edit) -> Result<(T, String)>,
+    ) -> Result<Changed<T>> {
+        let org = self.org()?.clone();
+        let today = self.today()?;
+        let now = self.ctx.now;
+        let codec: &PhiCodec = match plan.access {
+            Access::Keep => self.office.no_phi(),
+            Access::Read => self.codec(false)?,
+            Access::Write => self.codec(true)?,
+        };
+        self.store().write(&self.actor(), |w| {
+            let inc = w.incident(id, codec)?;
+            let stored = w.derived(id)?;
+            let mut e = Edit {
+                inc,
+                derived: Derived::from(stored.clone()),
+                locked: codec.is_locked(),
+                manifest: None,
+            };
+            let (value, detail) = f(&mut e)?;
+            if plan.touch {
+                e.inc.updated = now;
+                let phi = if e.locked {
+                    Phi::Keep
+                } else {
+                    Phi::Seal(codec)
+                };
+                w.put_incident(&e.inc, phi)?;
+            }
+            let counts = counts_or_estimate(w.roster_counts(id)?, &e.inc);
+            let moved = if plan.refresh {
+                refresh(&org, &e.inc, &mut e.derived, &counts, today, now)
+            } else {
+                vec![]
+            };
+            let record = DerivedRecord::from(&e.derived);
+            if record != stored {
+                w.put_derived(id, &record)?;
+            }
+            if let Some((m, hash)) = &e.manifest {
+                w.add_manifest(id, m, hash)?;
+            }
+            Ok((
+                Changed {
+                    value,
+                    incident: e.inc,
+                    derived: e.derived,
+                    counts,
+                    moved,
+                },
+                Change::incident(plan.action, id).detail(detail),
+            ))
+        })
+    }
+}
+
+/// Writes a new incident (its sealed values with `codec`) and its first obligations
+/// snapshot (the baseline) inside `w`. For `incident new` and `exercise start`.
+pub(super) fn put_new_incident(
+    w: &mut Writer,
+    org: &Organization,
+    inc: &Incident,
+    mut derived: Derived,
+    codec: &PhiCodec,
+    today: chrono::NaiveDate,
+) -> Result<()> {
+    w.put_incident(inc, Phi::Seal(codec))?;
+    let counts = counts_or_estimate(w.roster_counts(&inc.id)?, inc);
+    refresh(org, inc, &mut derived, &counts, today, inc.updated);
+    w.put_derived(&inc.id, &DerivedRecord::from(&derived))
+}

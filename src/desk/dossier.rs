@@ -1,0 +1,424 @@
+//! `report ID --html`: the incident dossier, one self-contained HTML file for the file or a
+//! regulator (164.414(b): the burden of proof).
+
+use std::fmt::Write as _;
+
+use handlebars::html_escape as esc;
+
+use super::evaluate::status_text;
+use super::office::Desk;
+use crate::audit::entry::{Hash, hex};
+use crate::domain::*;
+use crate::error::Result;
+use crate::letters::EXERCISE_WATERMARK;
+
+const CSS: &str = "@page { size: letter; margin: 0.7in; }
+body { font-family: Georgia, 'Times New Roman', serif; font-size: 11pt; line-height: 1.35; color: #000; max-width: 7.5in; margin: 0 auto; }
+h1 { font-size: 18pt; } h2 { font-size: 13pt; border-bottom: 1px solid #444; margin-top: 1.4em; break-after: avoid; page-break-after: avoid; }
+table { border-collapse: collapse; width: 100%; margin: 0.4em 0; } th, td { border: 1px solid #888; padding: 2pt 4pt; text-align: left; vertical-align: top; font-size: 10pt; }
+tr { break-inside: avoid; page-break-inside: avoid; } th { background: #eee; }
+.mono { font-family: 'Courier New', monospace; font-size: 9pt; word-break: break-all; }
+.ok { font-weight: bold; } .bad { font-weight: bold; color: #a00; }
+.watermark { border: 2pt solid #000; text-align: center; font-weight: bold; padding: 4pt; font-family: Arial, sans-serif; }
+.small { font-size: 10pt; }
+";
+
+fn row(out: &mut String, k: &str, v: &str) {
+    let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+}
+
+fn d(x: Option<chrono::NaiveDate>) -> String {
+    x.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+fn labels<T: Copy>(v: &[T], f: impl Fn(T) -> &'static str) -> String {
+    if v.is_empty() {
+        "—".into()
+    } else {
+        v.iter().map(|x| f(*x)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The dossier of one incident.
+#[derive(Debug, Clone)]
+pub struct Dossier {
+    pub incident: IncidentId,
+    /// One self-contained HTML document that prints cleanly.
+    pub html: String,
+    /// The result of verifying the whole audit trail, included in the document.
+    pub intact: bool,
+    pub head_seq: u64,
+    pub head_hash: Hash,
+}
+
+impl Desk<'_> {
+    /// `report --html`: facts, timeline, determination with reasons, obligations, letters,
+    /// notices, the last `audit_entries` entries about the incident and the verification
+    /// result with the head hash.
+    pub fn dossier(&self, id: &IncidentId, audit_entries: usize) -> Result<Dossier> {
+        let view = self.incident_view(id)?;
+        let org = self.org()?;
+        let today = view.today;
+        let (inc, dv, counts, ev) = (
+            &view.incident,
+            &view.derived,
+            &view.counts,
+            &view.evaluation,
+        );
+        let r = self.reader()?;
+        let batches = r.manifests(id)?;
+        let report = r.verify()?;
+        drop(r);
+        let (entries, all) = self.incident_audit(id, audit_entries)?;
+        let skip = all - entries.len();
+        let actor = &self.ctx.actor;
+
+        let f = &inc.facts;
+        let mut h = String::with_capacity(64 * 1024);
+        let title = format!("Breach dossier {} — {}", inc.id, f.title);
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
+            esc(&title)
+        );
+        if inc.exercise {
+            let _ = writeln!(h, "<p class=\"watermark\">{EXERCISE_WATERMARK}</p>");
+        }
+        let _ = writeln!(h, "<h1>{}</h1>", esc(&title));
+        let _ = writeln!(
+            h,
+            "<p class=\"small\">{} ({}). Prepared {} by {} with breachdesk {}. Decision support, not legal advice.</p>",
+            esc(&org.legal_name),
+            esc(org.entity_type.label()),
+            today.format("%Y-%m-%d"),
+            esc(actor),
+            env!("CARGO_PKG_VERSION")
+        );
+
+        h.push_str("<h2>Facts</h2>\n<table>\n");
+        row(
+            &mut h,
+            "Status",
+            &format!(
+                "{}{}",
+                inc.status.key(),
+                inc.disposition
+                    .map(|x| format!(" ({})", x.key()))
+                    .unwrap_or_default()
+            ),
+        );
+        row(
+            &mut h,
+            "Breach",
+            &format!("{} to {}", d(f.breach.start), d(f.breach.end)),
+        );
+        row(
+            &mut h,
+            "Discovered",
+            &format!("{} {}", d(f.breach.discovered), f.breach.discovery_method),
+        );
+        row(&mut h, "Reported by", &f.breach.reported_by);
+        row(
+            &mut h,
+            "Type of breach",
+            &labels(&f.breach.types, |t| t.label()),
+        );
+        row(
+            &mut h,
+            "Location",
+            &labels(&f.breach.locations, |t| t.label()),
+        );
+        row(
+            &mut h,
+            "PHI involved",
+            &labels(&f.breach.phi, |t| t.label()),
+        );
+        row(
+            &mut h,
+            "Individuals",
+            &format!(
+                "{} ({})",
+                counts.total,
+                match counts.source {
+                    CountSource::Roster => "from the imported roster",
+                    CountSource::Estimate => "estimate",
+                }
+            ),
+        );
+        let states: Vec<String> = counts
+            .by_state
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        row(&mut h, "By State", &states.join(", "));
+        row(
+            &mut h,
+            "Unreachable / deceased with next of kin / without",
+            &format!(
+                "{} / {} / {}",
+                counts.unreachable, counts.deceased_with_nok, counts.deceased_without_nok
+            ),
+        );
+        if f.business_associate.involved {
+            row(
+                &mut h,
+                "Business associate",
+                &format!(
+                    "{} ({}); discovered {}, notified us {}",
+                    f.business_associate.name,
+                    match f.business_associate.relationship {
+                        Some(BaRelationship::Agent) => "agent",
+                        Some(BaRelationship::IndependentContractor) => "independent contractor",
+                        None => "relationship not recorded",
+                    },
+                    d(f.business_associate.discovered),
+                    d(f.business_associate.notified_ce)
+                ),
+            );
+        }
+        row(&mut h, "Safeguards before", &f.breach.safeguards.join("; "));
+        row(&mut h, "Actions taken", &f.breach.actions.join("; "));
+        row(&mut h, "Narrative", &f.breach.narrative);
+        h.push_str("</table>\n");
+
+        if !inc.timeline.is_empty() {
+            h.push_str(
+            "<h2>Timeline</h2>\n<table>\n<tr><th>When (UTC)</th><th>Who</th><th>What</th></tr>\n",
+        );
+            for t in &inc.timeline {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    t.at.format("%Y-%m-%d %H:%M"),
+                    esc(&t.author),
+                    esc(&t.text)
+                );
+            }
+            h.push_str("</table>\n");
+        }
+
+        h.push_str("<h2>Determination (45 CFR 164.402)</h2>\n");
+        let _ = writeln!(
+            h,
+            "<p><b>{}</b> [{}]</p>",
+            esc(ev.effective_class.label()),
+            esc(ev.effective_class.cite())
+        );
+        match &dv.assessment {
+        Some(asm) => {
+            let _ = writeln!(h, "<p class=\"small\">Assessed by {} on {}.</p>", esc(&asm.assessed_by), asm.assessed_at.format("%Y-%m-%d"));
+            if let Some(o) = asm.override_class {
+                let _ = writeln!(
+                    h,
+                    "<p>Human override: <b>{}</b> over the engine's <b>{}</b>. Rationale: {}</p>",
+                    o.key(),
+                    asm.engine.class.key(),
+                    esc(&asm.rationale)
+                );
+            }
+        }
+        None => h.push_str("<p>Not yet assessed: a breach is presumed until a low probability of compromise is demonstrated.</p>\n"),
+    }
+        h.push_str("<ol>\n");
+        for r in &ev.engine.reasons {
+            let _ = writeln!(
+                h,
+                "<li>{} <span class=\"small\">[{}]</span></li>",
+                esc(&r.text),
+                esc(&r.cite)
+            );
+        }
+        h.push_str("</ol>\n");
+        if !ev.engine.factors.is_empty() {
+            h.push_str(
+            "<table>\n<tr><th>Factor</th><th>Rating</th><th>Rationale</th><th>Basis</th></tr>\n",
+        );
+            for fr in &ev.engine.factors {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>({}) {}</td><td>{:?}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&fr.factor),
+                    esc(&fr.name),
+                    fr.rating,
+                    esc(&fr.rationale),
+                    esc(&fr.cite)
+                );
+            }
+            h.push_str("</table>\n");
+            for r in &ev.engine.defeated {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"small\">{} [{}]</p>",
+                    esc(&r.text),
+                    esc(&r.cite)
+                );
+            }
+        }
+
+        h.push_str("<h2>Obligations and deadlines</h2>\n");
+        let _ = writeln!(
+            h,
+            "<p class=\"small\">Day 0: {} — {} [{}]. Calendar days, no weekend or holiday roll-forward. {}.</p>",
+            d(ev.clock.date),
+            esc(&ev.clock.basis),
+            esc(&ev.clock.cite),
+            esc(ev.policy.describe())
+        );
+        if let Some(delay) = &ev.delay {
+            let _ = writeln!(
+                h,
+                "<p>Law-enforcement delay from {} to {}:</p>\n<ul>",
+                delay.start.format("%Y-%m-%d"),
+                delay.end.format("%Y-%m-%d")
+            );
+            for r in &delay.basis {
+                let _ = writeln!(
+                    h,
+                    "<li>{} <span class=\"small\">[{}]</span></li>",
+                    esc(&r.text),
+                    esc(&r.cite)
+                );
+            }
+            h.push_str("</ul>\n");
+        }
+        for n in &ev.notes {
+            let _ = writeln!(
+                h,
+                "<p class=\"small\">Note: {} [{}]</p>",
+                esc(&n.text),
+                esc(&n.cite)
+            );
+        }
+        h.push_str("<table>\n<tr><th>Obligation</th><th>Where</th><th>Due</th><th>Status</th><th>Sent</th><th>Basis</th></tr>\n");
+        for o in &ev.obligations {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}{}</td><td>{}{}</td></tr>",
+                esc(o.kind.describe()),
+                esc(o.jurisdiction.as_deref().unwrap_or("")),
+                d(o.due),
+                o.original_due
+                    .map(|x| format!(" (was {})", x.format("%Y-%m-%d")))
+                    .unwrap_or_default(),
+                esc(&status_text(&o.status)),
+                o.sent_count,
+                o.required_count
+                    .map(|r| format!(" of {r}"))
+                    .unwrap_or_default(),
+                esc(&o.cite),
+                o.policy
+                    .as_ref()
+                    .map(|p| format!("; {}", esc(p)))
+                    .unwrap_or_default()
+            );
+        }
+        h.push_str("</table>\n");
+        let _ = writeln!(
+            h,
+            "<p class=\"small\">Retain this documentation until {} [{}].</p>",
+            ev.retention_until.format("%Y-%m-%d"),
+            esc(&ev.retention_cite)
+        );
+
+        h.push_str("<h2>Notices sent</h2>\n");
+        if inc.notices.is_empty() {
+            h.push_str("<p>None recorded.</p>\n");
+        } else {
+            h.push_str("<table>\n<tr><th>Date</th><th>Kind</th><th>Where</th><th>Method</th><th>Count</th><th>Evidence SHA-256</th></tr>\n");
+            for n in &inc.notices {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
+                    n.date.format("%Y-%m-%d"),
+                    n.kind.key(),
+                    esc(n.jurisdiction.as_deref().unwrap_or("")),
+                    n.method,
+                    n.count,
+                    esc(n.evidence_sha256.as_deref().unwrap_or(""))
+                );
+            }
+            h.push_str("</table>\n");
+        }
+
+        h.push_str("<h2>Letters produced</h2>\n");
+        if batches.is_empty() {
+            h.push_str("<p>None rendered.</p>\n");
+        } else {
+            h.push_str("<table>\n<tr><th>Kind</th><th>Format</th><th>Notice date</th><th>Documents</th><th>Files</th><th>Manifest SHA-256</th></tr>\n");
+            for b in &batches {
+                let m = &b.manifest;
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
+                    esc(&m.kind),
+                    esc(&m.format),
+                    esc(&m.notice_date),
+                    m.count,
+                    m.files.len(),
+                    esc(&b.manifest_sha256)
+                );
+            }
+            h.push_str("</table>\n");
+        }
+
+        h.push_str("<h2>Audit trail</h2>\n");
+        if skip > 0 {
+            let _ = writeln!(
+                h,
+                "<p class=\"small\">The {} most recent of {} entries about this incident.</p>",
+                entries.len(),
+                all
+            );
+        }
+        h.push_str("<table>\n<tr><th>Seq</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Detail</th><th>Entry hash</th></tr>\n");
+        for s in entries.iter() {
+            let e = &s.entry;
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td><td class=\"mono\">{}</td></tr>",
+                e.seq,
+                e.at.format("%Y-%m-%d %H:%M:%S"),
+                esc(&e.actor),
+                esc(&e.action),
+                esc(&e.detail),
+                hex(&s.stored_hash)
+            );
+        }
+        h.push_str("</table>\n");
+        match report.first() {
+            None => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"ok\">Verification: the whole audit trail is intact ({} entries, every record matches its latest entry). Head: entry {} = <span class=\"mono\">{}</span></p>",
+                    report.entries,
+                    report.head_seq,
+                    hex(&report.head_hash)
+                );
+            }
+            Some(first) => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"bad\">Verification FAILED: {} — {} ({} finding(s)). Head: entry {} = <span class=\"mono\">{}</span></p>",
+                    esc(first.damage.label()),
+                    esc(&first.message),
+                    report.findings.len(),
+                    report.head_seq,
+                    hex(&report.head_hash)
+                );
+            }
+        }
+        if inc.exercise {
+            let _ = writeln!(h, "<p class=\"watermark\">{EXERCISE_WATERMARK}</p>");
+        }
+        h.push_str("</body>\n</html>\n");
+
+        Ok(Dossier {
+            incident: inc.id.clone(),
+            html: h,
+            intact: report.intact(),
+            head_seq: report.head_seq,
+            head_hash: report.head_hash,
+        })
+    }
+}

@@ -1,0 +1,114 @@
+//! Notices sent: `notice record` marks obligations met or late.
+//!
+//! Counsel's sign-off of a letters batch (issue 12, section 3) arrives with the web front
+//! end: a batch is a draft until approved, and recording notices then requires an approved
+//! batch or an override with a rationale. `Desk::approve_batch` belongs in this module, and
+//! its check at the top of [`Desk::record_notice`].
+
+use chrono::NaiveDate;
+
+use super::change::{Access, Plan};
+use crate::domain::{IncidentId, IncidentStatus, NoticeMethod, NoticeRecord, ObligationKind};
+use crate::error::{Error, Result};
+use crate::rules::Obligation;
+use crate::store::Action;
+
+use super::office::Desk;
+
+/// `notice record`: a batch of notices that went out.
+#[derive(Debug, Clone)]
+pub struct NewNotice {
+    pub id: IncidentId,
+    pub kind: ObligationKind,
+    /// A State code, or `ST:Jurisdiction` (required for media notice, 164.406).
+    pub jurisdiction: Option<String>,
+    pub date: NaiveDate,
+    pub method: NoticeMethod,
+    pub count: u64,
+    /// SHA-256 of the proof (a mail vendor's affidavit, a portal receipt), if given.
+    pub evidence_sha256: Option<String>,
+}
+
+impl NewNotice {
+    /// Checks what needs no database: media notice names its State.
+    pub fn check(&self) -> Result<()> {
+        if self.jurisdiction.is_none() && self.kind == ObligationKind::Media {
+            return Err(Error::invalid(
+                "media notice is per State (164.406): add --jurisdiction ST for the State it went to",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What recording did: the notice, and where its obligation stands now.
+#[derive(Debug, Clone)]
+pub struct NoticeRecorded {
+    pub incident: IncidentId,
+    pub record: NoticeRecord,
+    /// The obligation the notice counts toward (`None`: the engine lists none such).
+    pub obligation: Option<Obligation>,
+}
+
+impl Desk<'_> {
+    /// `notice record`.
+    pub fn record_notice(&self, req: &NewNotice) -> Result<NoticeRecorded> {
+        req.check()?;
+        let today = self.today()?;
+        if req.date > today {
+            return Err(Error::invalid(
+                "--date is in the future: record a notice once it has gone out",
+            ));
+        }
+        let record = NoticeRecord {
+            kind: req.kind,
+            jurisdiction: req.jurisdiction.clone(),
+            recipient: None,
+            date: req.date,
+            method: req.method,
+            count: req.count,
+            evidence_sha256: req.evidence_sha256.clone(),
+        };
+        let plan = Plan {
+            action: Action::NoticeRecord,
+            access: Access::Keep,
+            touch: true,
+            refresh: true,
+        };
+        let c = self.change_incident(&req.id, plan, |e| {
+            if e.inc.facts.breach.discovered.is_some_and(|d| req.date < d) {
+                return Err(Error::invalid(
+                    "--date is before the discovery date: check the date",
+                ));
+            }
+            e.inc.notices.push(record.clone());
+            if e.inc.status != IncidentStatus::Closed {
+                e.inc.status = IncidentStatus::Notifying;
+            }
+            let mut detail = format!(
+                "kind={} method={} count={} date={}",
+                req.kind.key(),
+                req.method.key(),
+                req.count,
+                req.date.format("%Y-%m-%d")
+            );
+            if let Some(j) = &record.jurisdiction {
+                detail.push_str(&format!(" jurisdiction={j}"));
+            }
+            if let Some(h) = &record.evidence_sha256 {
+                detail.push_str(&format!(" evidence_sha256={h}"));
+            }
+            Ok(((), detail))
+        })?;
+        // The refreshed snapshot is the evaluation as of today.
+        let obligation = c.derived.obligations.into_iter().find(|o| {
+            o.kind == req.kind
+                && (req.kind != ObligationKind::Media || o.jurisdiction == record.jurisdiction)
+        });
+        Ok(NoticeRecorded {
+            incident: c.incident.id,
+            record,
+            obligation,
+        })
+    }
+}

@@ -1,0 +1,294 @@
+//! [`Office`]: what one process holds for one database (the open store and the unlocked
+//! key), shareable between threads; [`Desk`]: the use cases for one caller, built cheaply
+//! from an office and a [`Context`] (who acts, and when).
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::{Counts, Incident, Organization};
+use crate::error::{Error, Result};
+use crate::exercise::ExerciseState;
+use crate::store::phi::{PhiCodec, locked_error};
+use crate::store::vault::{Vault, WrappedKey};
+use crate::store::{Actor, Encryption, Reader, Store};
+
+/// Who acts and when, for one call: read once by the front end (the CLI from its flags and
+/// environment; the server from the session and the system clock) and written into every
+/// audit entry. Issue 9 (evidence) changes who and when here, and only here.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The name recorded in the audit trail.
+    pub actor: String,
+    /// The instant the call happens.
+    pub now: DateTime<Utc>,
+    /// The clock was pinned (`BREACHDESK_NOW`): an exercise database's simulated date then
+    /// yields to it.
+    pub clock_pinned: bool,
+}
+
+impl Context {
+    /// Who and when, as the store records them.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.actor.clone(),
+            now: self.now,
+        }
+    }
+}
+
+/// Where the passphrase comes from when PHI must be read or written. Asked at most once per
+/// office; the server unlocks at start-up instead ([`Office::unlock`]).
+pub trait KeySource: Send + Sync {
+    /// The passphrase, or `None` when none was given (PHI then stays sealed).
+    fn passphrase(&self) -> Result<Option<String>>;
+}
+
+/// No passphrase: PHI stays sealed (and writes that need it are refused).
+pub struct NoKey;
+
+impl KeySource for NoKey {
+    fn passphrase(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
+}
+
+/// A passphrase given up front (a server's, or a test's).
+pub struct Passphrase(pub String);
+
+impl KeySource for Passphrase {
+    fn passphrase(&self) -> Result<Option<String>> {
+        Ok(Some(self.0.clone()))
+    }
+}
+
+/// One open database and its key: owned by one process (the CLI for one command, the
+/// server for its lifetime) and shared by every desk. `Send + Sync`: put it in an `Arc`.
+pub struct Office {
+    store: Store,
+    keys: Box<dyn KeySource>,
+    /// The PHI codec once resolved (plain, unlocked or locked): the key source is asked once.
+    codec: OnceLock<PhiCodec>,
+}
+
+impl Office {
+    /// Opens an existing database.
+    pub fn open(path: &Path, keys: Box<dyn KeySource>) -> Result<Office> {
+        Ok(Office::with_store(Store::open(path)?, keys))
+    }
+
+    pub(super) fn with_store(store: Store, keys: Box<dyn KeySource>) -> Office {
+        Office {
+            store,
+            keys,
+            codec: OnceLock::new(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// A desk for one caller.
+    pub fn desk(&self, ctx: Context) -> Desk<'_> {
+        Desk {
+            office: self,
+            ctx,
+            org: OnceCell::new(),
+            today: OnceCell::new(),
+        }
+    }
+
+    /// Unlocks the data key with a passphrase now (a server, at start-up): every desk then
+    /// reads and writes PHI without asking. A wrong passphrase is an error.
+    pub fn unlock(&self, passphrase: &str) -> Result<()> {
+        let codec = self.unlock_with(Some(passphrase.to_string()))?;
+        let _ = self.codec.set(codec);
+        Ok(())
+    }
+
+    fn unlock_with(&self, passphrase: Option<String>) -> Result<PhiCodec> {
+        let Encryption::On { wrapped_key } = self.store.reader()?.encryption()? else {
+            return Ok(PhiCodec::Plain);
+        };
+        let wrapped = WrappedKey::from_bytes(&wrapped_key)
+            .map_err(|e| Error::Database(format!("the wrapped data key is unreadable: {e}")))?;
+        match passphrase {
+            Some(p) => {
+                let vault =
+                    Vault::unlock(&wrapped, p.as_bytes()).map_err(|e| Error::Key(e.to_string()))?;
+                Ok(PhiCodec::Sealed(vault))
+            }
+            None => Ok(PhiCodec::Locked),
+        }
+    }
+
+    /// The PHI codec: plain, unlocked, or locked when no passphrase was given. `required`:
+    /// a locked codec is an error (the call reads or writes PHI).
+    pub(super) fn codec(&self, required: bool) -> Result<&PhiCodec> {
+        let codec = match self.codec.get() {
+            Some(c) => c,
+            None => {
+                let resolved = match self.store.reader()?.encryption()? {
+                    Encryption::Off => PhiCodec::Plain,
+                    Encryption::On { .. } => self.unlock_with(self.keys.passphrase()?)?,
+                };
+                self.codec.get_or_init(|| resolved)
+            }
+        };
+        if required && codec.is_locked() {
+            return Err(locked_error());
+        }
+        Ok(codec)
+    }
+
+    /// A codec that neither reads nor writes PHI: for changes that keep sealed values as
+    /// stored, so they never need the key.
+    pub(super) fn no_phi(&self) -> &'static PhiCodec {
+        static LOCKED: PhiCodec = PhiCodec::Locked;
+        &LOCKED
+    }
+
+    /// The unlocked data key (for `rekey`); an unencrypted database has none.
+    pub(super) fn vault(&self) -> Result<&Vault> {
+        match self.codec(true)? {
+            PhiCodec::Sealed(v) => Ok(v),
+            _ => Err(locked_error()),
+        }
+    }
+}
+
+/// The use cases, for one caller. Holds the organization and "today" once computed (the
+/// date in the organization's time zone, or an exercise's simulated date).
+pub struct Desk<'o> {
+    pub(super) office: &'o Office,
+    pub(super) ctx: Context,
+    org: OnceCell<Organization>,
+    today: OnceCell<NaiveDate>,
+}
+
+impl<'o> Desk<'o> {
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    pub fn office(&self) -> &'o Office {
+        self.office
+    }
+
+    pub(super) fn store(&self) -> &'o Store {
+        &self.office.store
+    }
+
+    pub(super) fn reader(&self) -> Result<Reader> {
+        self.office.store.reader()
+    }
+
+    pub(super) fn actor(&self) -> Actor {
+        self.ctx.actor()
+    }
+
+    /// The same caller at another instant and date: an exercise step happens at its
+    /// simulated date.
+    pub(super) fn at(&self, now: DateTime<Utc>, today: NaiveDate) -> Desk<'o> {
+        let d = self.office.desk(Context {
+            now,
+            ..self.ctx.clone()
+        });
+        let _ = d.today.set(today);
+        if let Some(o) = self.org.get() {
+            let _ = d.org.set(o.clone());
+        }
+        d
+    }
+
+    /// The organization: its record, or in an exercise database the scenario's.
+    pub fn org(&self) -> Result<&Organization> {
+        if let Some(o) = self.org.get() {
+            return Ok(o);
+        }
+        let org = match self.reader()?.org()? {
+            Some(o) => o,
+            None => match self.exercise_state()? {
+                Some((_, st)) => st
+                    .scenario()
+                    .map_err(|e| Error::invalid(e.to_string()))?
+                    .organization
+                    .organization(),
+                None => {
+                    return Err(Error::Database(
+                        "this database has no organization yet; run `breachdesk init --org NAME --role covered-entity`"
+                            .into(),
+                    ));
+                }
+            },
+        };
+        Ok(self.org.get_or_init(|| org))
+    }
+
+    /// "Today" for deadlines: the date of `now` in the organization's time zone, or the
+    /// simulated date of an exercise database (unless the clock is pinned).
+    pub fn today(&self) -> Result<NaiveDate> {
+        if let Some(t) = self.today.get() {
+            return Ok(*t);
+        }
+        let sim = if self.ctx.clock_pinned {
+            None
+        } else {
+            self.simulated_today()?
+        };
+        let t = match sim {
+            Some(t) => t,
+            None => today_in(self.ctx.now, &self.org()?.time_zone),
+        };
+        Ok(*self.today.get_or_init(|| t))
+    }
+
+    /// The running exercise of an exercise database: its one incident and the state kept
+    /// beside it. `None` for a real register (one read: the first incident's state).
+    pub fn exercise_state(&self) -> Result<Option<(crate::domain::IncidentId, ExerciseState)>> {
+        let r = self.reader()?;
+        let Some(id) = r.first_incident()? else {
+            return Ok(None);
+        };
+        let d = r.derived(&id)?;
+        Ok(d.exercise.map(|e| (id, super::records::exercise(e))))
+    }
+
+    fn simulated_today(&self) -> Result<Option<NaiveDate>> {
+        Ok(match self.exercise_state()? {
+            Some((_, st)) => st
+                .scenario()
+                .ok()
+                .map(|s| crate::exercise::stage_date(&s, st.stage)),
+            None => None,
+        })
+    }
+
+    /// PHI codec; see [`Office::codec`].
+    pub(super) fn codec(&self, required: bool) -> Result<&'o PhiCodec> {
+        self.office.codec(required)
+    }
+}
+
+/// The calendar date of `now` in an IANA time zone (UTC when the zone is unknown).
+pub fn today_in(now: DateTime<Utc>, tz: &str) -> NaiveDate {
+    match tz.parse::<chrono_tz::Tz>() {
+        Ok(z) => now.with_timezone(&z).date_naive(),
+        Err(_) => now.date_naive(),
+    }
+}
+
+/// The counts the engine uses: the roster's once one is imported, else the facts' estimates.
+pub fn counts_or_estimate(roster: Option<Counts>, inc: &Incident) -> Counts {
+    roster.unwrap_or_else(|| Counts::from_facts(&inc.facts.individuals))
+}
+
+/// The default path of the checkpoint signing key for a database: `<db>.signing-key`.
+pub fn default_signing_key(db: &Path) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(".signing-key");
+    PathBuf::from(s)
+}

@@ -1,0 +1,224 @@
+//! The organization: create the database (`init`), show, update, change the passphrase.
+
+use std::path::Path;
+
+use super::office::{Context, Desk, KeySource, Office};
+use crate::domain::vocab::EntityType;
+use crate::domain::{LePolicy, Organization, Role};
+use crate::error::{Error, Result};
+use crate::store::vault::Vault;
+use crate::store::{Action, Change, Encryption, Store, Subject};
+
+/// Settings of the organization that `init` and `org update` both take; `None` and empty
+/// leave a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OrgDetails {
+    /// For a business associate: the covered entities it serves (replaces the list).
+    pub serves: Vec<String>,
+    pub address: Option<String>,
+    pub privacy_officer: Option<String>,
+    pub toll_free: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub postal_address: Option<String>,
+    /// IANA time zone name; checked.
+    pub time_zone: Option<String>,
+    pub le_policy: Option<LePolicy>,
+}
+
+/// `init`: a new organization.
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub legal_name: String,
+    pub role: Role,
+    /// For a covered entity: provider, health plan or clearinghouse (a business associate
+    /// is always [`EntityType::BusinessAssociate`]).
+    pub entity_type: EntityType,
+    pub details: OrgDetails,
+}
+
+/// `org update`.
+#[derive(Debug, Clone, Default)]
+pub struct OrgUpdate {
+    pub legal_name: Option<String>,
+    pub role: Option<Role>,
+    pub entity_type: Option<EntityType>,
+    pub details: OrgDetails,
+}
+
+/// How a new database protects PHI at rest.
+pub enum NewEncryption {
+    /// Sealed under a data key wrapped by this passphrase (Argon2id).
+    Passphrase(String),
+    /// Not encrypted: exercises and demos only.
+    Off,
+}
+
+fn entity_for(role: Role, e: EntityType) -> EntityType {
+    if role == Role::BusinessAssociate {
+        EntityType::BusinessAssociate
+    } else {
+        e
+    }
+}
+
+fn check_tz(tz: &str) -> Result<()> {
+    tz.parse::<chrono_tz::Tz>().map(|_| ()).map_err(|_| {
+        Error::invalid(
+            "--time-zone is not an IANA time zone name; use e.g. America/New_York, America/Chicago, America/Los_Angeles, Pacific/Honolulu, UTC",
+        )
+    })
+}
+
+fn apply_details(org: &mut Organization, d: &OrgDetails) -> Result<()> {
+    if !d.serves.is_empty() {
+        org.serves = d.serves.clone();
+    }
+    let set = |field: &mut String, v: &Option<String>| {
+        if let Some(v) = v {
+            *field = v.clone();
+        }
+    };
+    set(&mut org.address, &d.address);
+    set(&mut org.privacy_officer, &d.privacy_officer);
+    set(&mut org.toll_free, &d.toll_free);
+    set(&mut org.email, &d.email);
+    set(&mut org.website, &d.website);
+    set(&mut org.postal_address, &d.postal_address);
+    if let Some(tz) = &d.time_zone {
+        check_tz(tz)?;
+        org.time_zone = tz.clone();
+    }
+    if let Some(p) = d.le_policy {
+        org.le_policy = p;
+    }
+    if org.legal_name.trim().is_empty() {
+        return Err(Error::invalid("--org (the legal name) cannot be empty"));
+    }
+    if org.role == Role::BusinessAssociate && org.serves.is_empty() {
+        return Err(Error::invalid(
+            "a business associate must name at least one covered entity it serves: add --serves NAME",
+        ));
+    }
+    Ok(())
+}
+
+/// The organization a new database will record, validated (before any passphrase is asked
+/// or file created).
+pub fn new_organization(n: &NewOrg) -> Result<Organization> {
+    let mut org = Organization {
+        legal_name: n.legal_name.clone(),
+        role: n.role,
+        entity_type: entity_for(n.role, n.entity_type),
+        serves: vec![],
+        address: String::new(),
+        privacy_officer: String::new(),
+        toll_free: String::new(),
+        email: String::new(),
+        website: String::new(),
+        postal_address: String::new(),
+        time_zone: "UTC".into(),
+        le_policy: LePolicy::default(),
+    };
+    apply_details(&mut org, &n.details)?;
+    Ok(org)
+}
+
+impl Office {
+    /// `init`: creates the database file (owner-only), its tables, the organization and
+    /// the encryption settings, with one `org.init` entry. On any error the file is removed.
+    pub fn create(
+        path: &Path,
+        org: &Organization,
+        encryption: NewEncryption,
+        ctx: &Context,
+        keys: Box<dyn KeySource>,
+    ) -> Result<Office> {
+        let stored = match encryption {
+            NewEncryption::Passphrase(p) => {
+                let (_, w) = Vault::create(p.as_bytes()).map_err(|e| Error::Key(e.to_string()))?;
+                Encryption::On {
+                    wrapped_key: w.to_bytes(),
+                }
+            }
+            NewEncryption::Off => Encryption::Off,
+        };
+        let store = Store::create(path)?;
+        let written = store.init(&ctx.actor(), |w| {
+            w.put_encryption(&stored)?;
+            w.put_org(org)?;
+            let detail = match stored {
+                Encryption::On { .. } => "encryption=xchacha20poly1305+argon2id",
+                Encryption::Off => "encryption=off",
+            };
+            Ok((
+                (),
+                Change::new(Action::OrgInit, Subject::Org).detail(detail),
+            ))
+        });
+        if let Err(e) = written {
+            // Nothing was committed: remove the empty file so `init` can be run again.
+            drop(store);
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
+        Ok(Office::with_store(store, keys))
+    }
+}
+
+impl Desk<'_> {
+    /// Whether PHI in this database is encrypted at rest.
+    pub fn encrypted(&self) -> Result<bool> {
+        Ok(matches!(
+            self.reader()?.encryption()?,
+            Encryption::On { .. }
+        ))
+    }
+
+    /// `org update`: returns the organization as stored.
+    pub fn update_org(&self, u: &OrgUpdate) -> Result<Organization> {
+        let mut org = self.org()?.clone();
+        if let Some(n) = &u.legal_name {
+            org.legal_name = n.clone();
+        }
+        if let Some(r) = u.role {
+            org.role = r;
+            if org.role == Role::BusinessAssociate {
+                org.entity_type = EntityType::BusinessAssociate;
+            }
+        }
+        if let Some(e) = u.entity_type {
+            org.entity_type = entity_for(org.role, e);
+        }
+        apply_details(&mut org, &u.details)?;
+        self.store().write(&self.actor(), |w| {
+            w.put_org(&org)?;
+            Ok(((), Change::new(Action::OrgUpdate, Subject::Org)))
+        })?;
+        Ok(org)
+    }
+
+    /// `rekey`: re-wraps the data key under a new passphrase (the sealed data are
+    /// unchanged). Needs the current key; `new_passphrase` is asked once it is unlocked.
+    pub fn rekey(&self, new_passphrase: impl FnOnce() -> Result<String>) -> Result<()> {
+        if !self.encrypted()? {
+            return Err(Error::invalid(
+                "this database is not encrypted (it was created with --no-encryption); there is no passphrase to change",
+            ));
+        }
+        let vault = self.office.vault()?;
+        let new = new_passphrase()?;
+        let wrapped = vault
+            .rewrap(new.as_bytes())
+            .map_err(|e| Error::Key(e.to_string()))?
+            .to_bytes();
+        self.store().write(&self.actor(), |w| {
+            w.put_wrapped_key(&wrapped)?;
+            Ok((
+                (),
+                Change::new(Action::OrgRekey, Subject::Org)
+                    .detail("passphrase changed; the data key and the sealed data are unchanged"),
+            ))
+        })
+    }
+}

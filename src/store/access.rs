@@ -1,0 +1,325 @@
+//! Typed access to the stored records inside one transaction: [`Reader`] (a read
+//! transaction: sees one consistent snapshot and never waits for a writer) and [`Writer`]
+//! (the inside of [`Store::write`](super::Store::write)). Tables, keys and encodings stay in
+//! this module and its siblings: callers see records, never redb.
+
+use std::collections::{BTreeMap, HashSet};
+
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+
+use super::phi::PhiCodec;
+use super::records::{DerivedRecord, ManifestRecord, StoredManifest};
+use super::roster::{self, Batch, BatchStatus, Plan, RosterTotals};
+use super::tables::*;
+use super::{derived, incidents, manifests};
+use crate::audit::entry::{Hash, StoredEntry, decode_stored};
+use crate::audit::verify::Report;
+use crate::domain::{Counts, Incident, IncidentId, Organization};
+use crate::error::{Error, Result, exit};
+
+/// Whether PHI at rest is encrypted, and the wrapped data key when it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encryption {
+    /// Created with `--no-encryption` (or an exercise database): PHI is stored plain.
+    Off,
+    /// Encrypted: the data key wrapped under the passphrase (`store::vault`).
+    On { wrapped_key: Vec<u8> },
+}
+
+fn decode_org(bytes: &[u8]) -> Result<Organization> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::Database(format!("the organization record is unreadable: {e}")))
+}
+
+fn decode_templates(bytes: &[u8]) -> Result<BTreeMap<String, String>> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::Database(format!("the stored template set cannot be decoded ({e})")))
+}
+
+fn unreadable_entry(seq: u64) -> Error {
+    Error::Audit {
+        code: exit::AUDIT_EDITED_ENTRY,
+        message: format!("audit entry {seq} is unreadable; run `breachdesk audit verify`"),
+    }
+}
+
+/// A consistent snapshot of the database.
+pub struct Reader {
+    tx: ReadTransaction,
+}
+
+impl Reader {
+    pub(super) fn new(tx: ReadTransaction) -> Reader {
+        Reader { tx }
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let meta = self.tx.open_table(META)?;
+        Ok(meta.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    /// The organization record; `None` in a database that has none (an exercise database).
+    pub fn org(&self) -> Result<Option<Organization>> {
+        self.meta(META_ORG)?.map(|b| decode_org(&b)).transpose()
+    }
+
+    pub fn encryption(&self) -> Result<Encryption> {
+        if self.meta(META_ENCRYPTION)?.as_deref() != Some(b"on".as_slice()) {
+            return Ok(Encryption::Off);
+        }
+        let wrapped_key = self.meta(META_WRAPPED_KEY)?.ok_or_else(|| {
+            Error::Database("the database is marked encrypted but holds no wrapped key".into())
+        })?;
+        Ok(Encryption::On { wrapped_key })
+    }
+
+    /// Counsel's stored template set (file name → text), if any.
+    pub fn templates(&self) -> Result<Option<BTreeMap<String, String>>> {
+        self.meta(META_TEMPLATES)?
+            .map(|b| decode_templates(&b))
+            .transpose()
+    }
+
+    /// The checkpoint signing key's public half, as recorded (by `audit keygen`).
+    pub fn signing_key(&self) -> Result<Option<Vec<u8>>> {
+        self.meta(META_SIGNING_KEY)
+    }
+
+    /// An incident with its PHI opened as far as `codec` can (else the locked placeholder).
+    pub fn incident(&self, id: &IncidentId, codec: &PhiCodec) -> Result<Incident> {
+        incidents::get_read(&self.tx, id, codec)
+    }
+
+    pub fn incident_exists(&self, id: &IncidentId) -> Result<bool> {
+        Ok(self.tx.open_table(INCIDENTS)?.get(id.as_str())?.is_some())
+    }
+
+    /// Every incident without its PHI fields, in ID order.
+    pub fn incidents(&self) -> Result<Vec<Incident>> {
+        incidents::list(&self.tx)
+    }
+
+    /// The first incident's ID (an exercise database holds exactly one).
+    pub fn first_incident(&self) -> Result<Option<IncidentId>> {
+        let t = self.tx.open_table(INCIDENTS)?;
+        let mut it = t.iter()?;
+        Ok(match it.next() {
+            Some(row) => IncidentId::parse(row?.0.value()),
+            None => None,
+        })
+    }
+
+    /// What is kept beside an incident (empty when nothing is).
+    pub fn derived(&self, id: &IncidentId) -> Result<DerivedRecord> {
+        derived::get_read(&self.tx, id)
+    }
+
+    /// The counts of the incident's committed roster, if one was imported. Needs no key.
+    pub fn roster_counts(&self, id: &IncidentId) -> Result<Option<Counts>> {
+        roster::roster_counts(&self.tx, id)
+    }
+
+    pub fn roster_totals(&self, id: &IncidentId) -> Result<Option<RosterTotals>> {
+        roster::totals(&self.tx, id)
+    }
+
+    /// The roster import batches of an incident, oldest first (staging ones included).
+    pub fn roster_batches(&self, id: &IncidentId) -> Result<Vec<Batch>> {
+        roster::batches(&self.tx, id)
+    }
+
+    /// What importing a file with this SHA-256 should do.
+    pub fn roster_plan(&self, id: &IncidentId, file_sha256: &str) -> Result<Plan> {
+        roster::plan(&self.tx, id, file_sha256)
+    }
+
+    /// The committed batches of an incident's roster (empty: no roster).
+    pub fn committed_batches(&self, id: &IncidentId) -> Result<HashSet<u32>> {
+        Ok(self
+            .roster_batches(id)?
+            .into_iter()
+            .filter(|b| b.status == BatchStatus::Committed)
+            .map(|b| b.seq)
+            .collect())
+    }
+
+    /// Calls `f` with each stored row of `batches` (its key and sealed value, to open with
+    /// [`roster::decode_row`]), in key order, until it returns `false`.
+    pub fn for_each_roster_row(
+        &self,
+        id: &IncidentId,
+        batches: &HashSet<u32>,
+        mut f: impl FnMut(&str, &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let rows = self.tx.open_table(ROSTER_ROWS)?;
+        let prefix = format!("{id}/");
+        for row in rows.range(prefix.as_str()..)? {
+            let (k, v) = row?;
+            let key = k.value();
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            let value = v.value();
+            if roster::stamp(value).is_some_and(|(b, _)| batches.contains(&b)) && !f(key, value)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The letters batches recorded for an incident, oldest first.
+    pub fn manifests(&self, id: &IncidentId) -> Result<Vec<StoredManifest>> {
+        manifests::list(&self.tx, id)
+    }
+
+    /// Calls `f` with every audit entry in key order (`None`: the stored bytes do not
+    /// decode; `audit verify` names such damage).
+    pub fn for_each_audit_entry(
+        &self,
+        mut f: impl FnMut(u64, Option<StoredEntry>) -> Result<()>,
+    ) -> Result<()> {
+        let audit = self.tx.open_table(AUDIT)?;
+        for row in audit.iter()? {
+            let (k, v) = row?;
+            f(k.value(), decode_stored(v.value()))?;
+        }
+        Ok(())
+    }
+
+    /// Every audit entry, in order; an unreadable one is an error.
+    pub fn audit_entries(&self) -> Result<Vec<StoredEntry>> {
+        let mut out = Vec::new();
+        self.for_each_audit_entry(|seq, e| {
+            out.push(e.ok_or_else(|| unreadable_entry(seq))?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The newest entry's sequence number and hash; `None` for an empty chain.
+    pub fn audit_head(&self) -> Result<Option<(u64, Hash)>> {
+        let audit = self.tx.open_table(AUDIT)?;
+        let Some((k, v)) = audit.last()? else {
+            return Ok(None);
+        };
+        let s = decode_stored(v.value()).ok_or_else(|| Error::Audit {
+            code: exit::AUDIT_EDITED_ENTRY,
+            message: "the last audit entry is unreadable; run `breachdesk audit verify`".into(),
+        })?;
+        Ok(Some((k.value(), s.stored_hash)))
+    }
+
+    /// The stored hash of entry `seq`, if it exists and decodes.
+    pub fn audit_hash_at(&self, seq: u64) -> Result<Option<Hash>> {
+        let audit = self.tx.open_table(AUDIT)?;
+        Ok(audit
+            .get(seq)?
+            .and_then(|v| decode_stored(v.value()))
+            .map(|s| s.stored_hash))
+    }
+
+    /// `audit verify`: every link and every record, in this snapshot.
+    pub fn verify(&self) -> Result<Report> {
+        super::verify::verify(&self.tx)
+    }
+}
+
+/// How a write treats an incident's sealed values.
+pub enum Phi<'a> {
+    /// Leave the stored sealed values as they are (the change touches no PHI, needs no key).
+    Keep,
+    /// Seal the narrative and any new timeline text with this codec.
+    Seal(&'a PhiCodec),
+}
+
+/// The records of one write transaction, inside [`Store::write`](super::Store::write).
+pub struct Writer<'t> {
+    tx: &'t WriteTransaction,
+}
+
+impl<'t> Writer<'t> {
+    pub(super) fn new(tx: &'t WriteTransaction) -> Writer<'t> {
+        Writer { tx }
+    }
+
+    fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<()> {
+        self.tx.open_table(META)?.insert(key, value)?;
+        Ok(())
+    }
+
+    pub fn put_org(&mut self, org: &Organization) -> Result<()> {
+        let json = serde_json::to_vec(org).map_err(|e| Error::Storage(e.to_string()))?;
+        self.put_meta(META_ORG, &json)
+    }
+
+    /// Records whether PHI is encrypted (and the wrapped key when it is). For `init`.
+    pub fn put_encryption(&mut self, e: &Encryption) -> Result<()> {
+        match e {
+            Encryption::On { wrapped_key } => {
+                self.put_meta(META_ENCRYPTION, b"on")?;
+                self.put_meta(META_WRAPPED_KEY, wrapped_key)
+            }
+            Encryption::Off => self.put_meta(META_ENCRYPTION, b"off"),
+        }
+    }
+
+    /// Replaces the wrapped data key (`rekey`).
+    pub fn put_wrapped_key(&mut self, wrapped: &[u8]) -> Result<()> {
+        self.put_meta(META_WRAPPED_KEY, wrapped)
+    }
+
+    /// Stores counsel's template set; returns the bytes stored, for their hash.
+    pub fn put_templates(&mut self, set: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+        let json = serde_json::to_vec(set).map_err(|e| Error::Storage(e.to_string()))?;
+        self.put_meta(META_TEMPLATES, &json)?;
+        Ok(json)
+    }
+
+    /// Removes the stored template set; `false` when there was none.
+    pub fn clear_templates(&mut self) -> Result<bool> {
+        Ok(self.tx.open_table(META)?.remove(META_TEMPLATES)?.is_some())
+    }
+
+    pub fn put_signing_key(&mut self, public: &[u8; 32]) -> Result<()> {
+        self.put_meta(META_SIGNING_KEY, public)
+    }
+
+    /// The next free incident ID in `year`.
+    pub fn next_incident_id(&self, year: i32) -> Result<IncidentId> {
+        incidents::next_id(self.tx, year)
+    }
+
+    pub fn incident(&self, id: &IncidentId, codec: &PhiCodec) -> Result<Incident> {
+        incidents::get_write(self.tx, id, codec)
+    }
+
+    pub fn put_incident(&mut self, inc: &Incident, phi: Phi) -> Result<()> {
+        match phi {
+            Phi::Keep => incidents::put_keep_phi(self.tx, inc),
+            Phi::Seal(codec) => incidents::put(self.tx, inc, codec),
+        }
+    }
+
+    pub fn derived(&self, id: &IncidentId) -> Result<DerivedRecord> {
+        derived::get_write(self.tx, id)
+    }
+
+    pub fn put_derived(&mut self, id: &IncidentId, d: &DerivedRecord) -> Result<()> {
+        derived::put(self.tx, id, d)
+    }
+
+    /// The counts of the incident's committed roster, if one was imported.
+    pub fn roster_counts(&self, id: &IncidentId) -> Result<Option<Counts>> {
+        roster::roster_counts_write(self.tx, id)
+    }
+
+    /// Records a rendered letters batch under the incident.
+    pub fn add_manifest(
+        &mut self,
+        id: &IncidentId,
+        m: &ManifestRecord,
+        manifest_sha256: &str,
+    ) -> Result<()> {
+        manifests::add(self.tx, id, m, manifest_sha256)
+    }
+}

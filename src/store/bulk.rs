@@ -1,0 +1,82 @@
+//! Bulk loading for benchmarks only: builds large databases quickly, many audited changes
+//! per transaction (the one-entry-per-transaction rule is for commands, and each change here
+//! still gets its own entry, so the result verifies). Not used by the program.
+
+use std::io::Write;
+
+use redb::{ReadableDatabase, ReadableTable};
+
+use super::tables::AUDIT;
+use super::{Actor, Change, Phi, Store, Writer, append_entry, extra_tables, subject_digest_write};
+use crate::audit::subject::{Action, Subject};
+use crate::domain::{Incident, IncidentId};
+use crate::error::{Error, Result};
+use crate::store::phi::PhiCodec;
+
+/// Writes incidents (plain, no obligations snapshot) in one transaction, with one
+/// `incident.new` entry each.
+pub fn load_incidents(store: &Store, actor: &Actor, incidents: &[Incident]) -> Result<()> {
+    let tx = store.db.begin_write()?;
+    extra_tables(&tx)?;
+    for inc in incidents {
+        Writer::new(&tx).put_incident(inc, Phi::Seal(&PhiCodec::Plain))?;
+        let subject = Subject::Incident(inc.id.clone());
+        let digest = subject_digest_write(&tx, &subject)?;
+        append_entry(
+            &tx,
+            actor,
+            &Change::new(Action::IncidentNew, subject),
+            digest,
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Appends `n` `incident.note` entries about incidents `<year>-0001`…`<year>-<incidents>`
+/// in turn (their records unchanged), `per_tx` per transaction.
+pub fn append_notes(
+    store: &Store,
+    actor: &Actor,
+    year: i32,
+    incidents: u32,
+    n: u64,
+    per_tx: u64,
+) -> Result<()> {
+    let digests = {
+        let tx = store.db.begin_write()?;
+        let d = (1..=incidents)
+            .map(|i| subject_digest_write(&tx, &Subject::Incident(IncidentId::new(year, i))))
+            .collect::<Result<Vec<_>>>()?;
+        tx.abort()?;
+        d
+    };
+    let mut written = 0u64;
+    while written < n {
+        let tx = store.db.begin_write()?;
+        let k = per_tx.min(n - written);
+        for j in 0..k {
+            let i = ((written + j) % incidents as u64) as u32 + 1;
+            let change = Change::incident(Action::IncidentNote, &IncidentId::new(year, i))
+                .detail(format!("note={}", written + j));
+            append_entry(&tx, actor, &change, digests[(i - 1) as usize])?;
+        }
+        tx.commit()?;
+        written += k;
+    }
+    Ok(())
+}
+
+/// Writes every stored audit entry's bytes, in order, to `w`; returns how many bytes.
+pub fn audit_bytes(store: &Store, w: &mut impl Write) -> Result<u64> {
+    let tx = store.db.begin_read()?;
+    let t = tx.open_table(AUDIT)?;
+    let mut total = 0u64;
+    for row in t.iter()? {
+        let (_, v) = row?;
+        w.write_all(v.value())
+            .map_err(|e| Error::io("cannot write the entry bytes", e))?;
+        total += v.value().len() as u64;
+    }
+    Ok(total)
+}
