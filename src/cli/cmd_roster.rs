@@ -8,11 +8,13 @@ use super::args::{ImportArgs, PurgeArgs, RekeyArgs, RosterCommand};
 use super::context::Ctx;
 use super::output::{print_json, table};
 use super::progress::Bar;
-use crate::desk::{DuplicateRow, ImportReport, ImportRoster, ListedRows};
+use crate::desk::{
+    DuplicateRow, ImportReport, ImportRoster, ListedRows, RUN_ROWS, RosterBatch as Batch,
+    RosterTotals,
+};
 use crate::domain::IncidentId;
 use crate::error::{Error, Result};
 use crate::intake::roster_csv::RowIssue;
-use crate::store::roster::{Batch, RUN_ROWS, RosterTotals};
 
 pub fn run(ctx: &Ctx, c: RosterCommand) -> Result<i32> {
     match c {

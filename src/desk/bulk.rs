@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::Progress;
+use super::progress::Progress;
 use crate::audit::entry::hex;
 use crate::domain::{Incident, RosterRow};
 use crate::error::{Error, Result};

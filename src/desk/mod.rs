@@ -28,6 +28,8 @@ mod progress;
 pub mod records;
 mod roster;
 
+/// A roster's counts and import batches, as stored (no PHI).
+pub use crate::store::roster::{Batch as RosterBatch, RUN_ROWS, RosterTotals};
 pub use assess::{
     AssessRequest, Assessed, AssessmentAnswers, DeadlineBoard, DeadlineQuery, DeadlineRow,
     Override, WhatIf, what_if,
@@ -47,3 +49,6 @@ pub use org::{NewEncryption, NewOrg, OrgDetails, OrgUpdate, new_organization};
 pub use progress::{Progress, Silent};
 pub use roster::Listed as ListedRows;
 pub use roster::{DuplicateRow, ImportReport, ImportRoster, RosterStats};
+
+#[cfg(test)]
+mod tests;

@@ -292,3 +292,18 @@ pub fn default_signing_key(db: &Path) -> PathBuf {
     s.push(".signing-key");
     PathBuf::from(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server keeps one office in an `Arc` and serves requests from many threads.
+    #[test]
+    fn an_office_is_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Office>();
+        shared::<Store>();
+        fn sent<T: Send>() {}
+        sent::<Desk<'static>>();
+    }
+}

@@ -9,5 +9,6 @@ mod compat;
 mod engine;
 mod exercise;
 mod incident;
+mod layering;
 mod letters;
 mod roster;
