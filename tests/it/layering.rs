@@ -164,7 +164,9 @@ fn the_store_imports_nothing_above_it() {
 
 #[test]
 fn the_pure_layers_import_no_store_desk_or_front_end() {
-    for pure in ["domain", "rules", "audit", "intake", "letters", "exercise"] {
+    for pure in [
+        "domain", "laws", "rules", "audit", "intake", "letters", "exercise",
+    ] {
         never(pure, &["store", "desk", "cli"]);
     }
     never(
