@@ -503,7 +503,7 @@ pub struct LettersRenderArgs {
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// Letters per file
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    #[arg(long, default_value_t = crate::desk::letters::DEFAULT_SHARD, value_name = "N")]
     pub shard_size: usize,
     /// Date printed on the notices, YYYY-MM-DD [default: today]
     #[arg(long, value_name = "DATE", value_parser = |s: &str| date("--notice-date", s))]

@@ -17,7 +17,7 @@ use super::output::print_json;
 use super::parse::LogFormat;
 use super::progress::Bar;
 use crate::audit::entry::hex;
-use crate::desk::letters::{DEFAULT_SHARD, RenderLetters, TemplateSet, check_templates};
+use crate::desk::letters::{RenderLetters, TemplateSet, check_templates};
 use crate::desk::{NewNotice, status_text};
 use crate::error::{Error, Result};
 use crate::letters;
@@ -96,7 +96,6 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
         covered_entity: a.covered_entity,
         force: a.force,
     };
-    debug_assert_eq!(DEFAULT_SHARD, 10_000, "the --shard-size default in args.rs");
     req.check()?;
     let office = ctx.open()?;
     let done = ctx.desk(&office).render_letters(&req, &Bar::new(ctx))?;

@@ -1,6 +1,5 @@
 //! The audit trail: the log, verification (with a checkpoint), checkpoints, the signing key.
 
-use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
 
 use super::office::Desk;
@@ -147,10 +146,5 @@ impl Desk<'_> {
             ))
         })?;
         Ok(public)
-    }
-
-    /// When this desk acts (for documents it prepares).
-    pub fn now(&self) -> DateTime<Utc> {
-        self.ctx.now
     }
 }

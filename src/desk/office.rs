@@ -101,11 +101,17 @@ impl Office {
         }
     }
 
-    /// Unlocks the data key with a passphrase now (a server, at start-up): every desk then
-    /// reads and writes PHI without asking. A wrong passphrase is an error.
+    /// Unlocks the data key with a passphrase now (a server, at start-up, before any desk
+    /// is used): every desk then reads and writes PHI without asking. A wrong passphrase is
+    /// an error; so is unlocking an office whose key was already found missing.
     pub fn unlock(&self, passphrase: &str) -> Result<()> {
         let codec = self.unlock_with(Some(passphrase.to_string()))?;
-        let _ = self.codec.set(codec);
+        if self.codec.set(codec).is_err() && self.codec.get().is_some_and(PhiCodec::is_locked) {
+            return Err(Error::Key(
+                "this office was already opened without its passphrase: unlock it before use"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 
