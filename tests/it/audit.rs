@@ -275,3 +275,22 @@ fn signed_checkpoints_and_forgeries() {
     // keygen never overwrites.
     e.run(&["audit", "keygen"]).code(3);
 }
+
+// Before the desk computed "today" only when a command needs it, every command (even
+// `audit verify`) run on the real clock first read the first incident's determination
+// record to look for an exercise's simulated date: a damaged record made verification
+// itself fail with exit 6 ("cannot be decoded; run `breachdesk audit verify`") instead of
+// naming the edited record.
+#[test]
+fn damaged_determination_record_is_named_by_verify() {
+    let e = populated();
+    with_db(&e, |tx| {
+        let mut t = tx.open_table(crate::common::tables::ASSESSMENTS).unwrap();
+        t.insert("2026-0001", b"not json".as_slice()).unwrap();
+    });
+    verify_fails(&e, EDITED_RECORD, &["edited record", "incident/2026-0001"]);
+    let mut c = e.cmd();
+    c.env_remove("BREACHDESK_NOW");
+    let r = e.run_with(c, &["audit", "verify"]).code(EDITED_RECORD);
+    assert!(r.stderr.contains("incident/2026-0001"), "{}", r.stderr);
+}

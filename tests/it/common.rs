@@ -161,6 +161,7 @@ pub mod tables {
 
     pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta_v1");
     pub const INCIDENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("incidents_v1");
+    pub const ASSESSMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("assessments_v1");
     pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
     pub const ROSTER_ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_rows_v1");
 }
