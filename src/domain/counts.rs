@@ -33,9 +33,11 @@ pub struct Counts {
 
 impl Counts {
     /// Counts from the facts' estimates. The total is the larger of the stated estimate and
-    /// the sum of the per-State estimates, so a per-State breakdown is never lost.
+    /// the sum of the per-State estimates, so a per-State breakdown is never lost. The sum
+    /// saturates instead of wrapping; intake refuses facts whose counts overflow
+    /// ([`Counts::state_sum`]), so saturation is only a last line of defence.
     pub fn from_facts(f: &IndividualFacts) -> Counts {
-        let state_sum: u64 = f.by_state.values().sum();
+        let state_sum = Counts::state_sum(f).unwrap_or(u64::MAX);
         Counts {
             source: CountSource::Estimate,
             total: f.estimated_total.unwrap_or(0).max(state_sum),
@@ -45,5 +47,12 @@ impl Counts {
             deceased_with_nok: f.deceased_with_nok,
             deceased_without_nok: f.deceased_without_nok,
         }
+    }
+
+    /// The sum of the per-State counts, `None` when it does not fit in a `u64`.
+    pub fn state_sum(f: &IndividualFacts) -> Option<u64> {
+        f.by_state
+            .values()
+            .try_fold(0u64, |acc, n| acc.checked_add(*n))
     }
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::org::Role;
 use super::vocab::{
     BreachType, DataElement, DestructionMethod, DeviceState, Location, PiElement, RecipientKind,
     SensitiveCategory,
@@ -30,6 +31,119 @@ pub struct Facts {
     /// What State breach laws ask that HIPAA does not (see [`StateLawFacts`]).
     #[serde(skip_serializing_if = "StateLawFacts::is_empty")]
     pub state_law: StateLawFacts,
+    /// What happened that bears on the discovery date, 164.404(a)(2) and 164.410(a)(2): the
+    /// engine takes the earliest event that counts (see `rules::discovery`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub discovery_events: Vec<DiscoveryEvent>,
+    /// Facts about our own organization for a what-if (`evaluate`); a database uses its
+    /// recorded organization instead.
+    #[serde(skip_serializing_if = "OrganizationFacts::is_empty")]
+    pub organization: OrganizationFacts,
+}
+
+/// `[organization]` in a facts file: lets a what-if say whose obligations to compute.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrganizationFacts {
+    /// Covered entity or business associate; `evaluate --role` wins over it.
+    pub role: Option<Role>,
+}
+
+impl OrganizationFacts {
+    pub fn is_empty(&self) -> bool {
+        self.role.is_none()
+    }
+}
+
+/// One event bearing on discovery, 164.404(a)(2): who learned of the breach, or would have
+/// learned of it by exercising reasonable diligence, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryEvent {
+    pub date: NaiveDate,
+    /// Who learned, or could have learned.
+    pub who: DiscoveryWho,
+    /// Learned of it, or should have known with reasonable diligence (an ignored alert).
+    pub kind: DiscoveryKind,
+    /// What happened, without PHI, e.g. "SIEM alert on the billing server, not reviewed".
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Whose knowledge an event is, 164.404(a)(2) ("any person, other than the person
+/// committing the breach, who is a workforce member or agent") and 164.410(a)(2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscoveryWho {
+    /// A workforce member (employee, volunteer, trainee, officer) of our organization.
+    WorkforceMember,
+    /// An agent of our organization (federal common law of agency), other than the business
+    /// associate of `[business_associate]`.
+    Agent,
+    /// The business associate of `[business_associate]` (for a business associate's own
+    /// database: the business associate itself).
+    BusinessAssociate,
+    /// The person who committed the breach: never discovery.
+    Wrongdoer,
+}
+
+impl DiscoveryWho {
+    pub const ALL: &'static [DiscoveryWho] = &[
+        DiscoveryWho::WorkforceMember,
+        DiscoveryWho::Agent,
+        DiscoveryWho::BusinessAssociate,
+        DiscoveryWho::Wrongdoer,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            DiscoveryWho::WorkforceMember => "workforce_member",
+            DiscoveryWho::Agent => "agent",
+            DiscoveryWho::BusinessAssociate => "business_associate",
+            DiscoveryWho::Wrongdoer => "wrongdoer",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            DiscoveryWho::WorkforceMember => "a workforce member",
+            DiscoveryWho::Agent => "an agent",
+            DiscoveryWho::BusinessAssociate => "the business associate",
+            DiscoveryWho::Wrongdoer => "the person who committed the breach",
+        }
+    }
+}
+
+/// Actual knowledge, or knowledge that reasonable diligence would have given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscoveryKind {
+    /// Learned of the breach.
+    Learned,
+    /// Would have known by exercising reasonable diligence (e.g. an alert that fired and was
+    /// not reviewed, a complaint that was not read).
+    ShouldHaveKnown,
+}
+
+impl DiscoveryKind {
+    pub const ALL: &'static [DiscoveryKind] =
+        &[DiscoveryKind::Learned, DiscoveryKind::ShouldHaveKnown];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            DiscoveryKind::Learned => "learned",
+            DiscoveryKind::ShouldHaveKnown => "should_have_known",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            DiscoveryKind::Learned => "learned of the breach",
+            DiscoveryKind::ShouldHaveKnown => {
+                "would have known of it by exercising reasonable diligence"
+            }
+        }
+    }
 }
 
 /// When and how it happened and was found; what kind of breach, where, which data.
@@ -41,7 +155,9 @@ pub struct BreachFacts {
     /// Last day of the breach, if it has ended.
     pub end: Option<NaiveDate>,
     /// Discovery date, 164.404(a)(2): first day known, or that it would have been known
-    /// with reasonable diligence, to anyone other than the person who committed it.
+    /// with reasonable diligence, to anyone other than the person who committed it. Typed
+    /// in; `discovery_events` let the engine derive it (it warns when this is later than an
+    /// event that counts).
     pub discovered: Option<NaiveDate>,
     /// How it was discovered (free text, no PHI), e.g. "SIEM alert", "patient complaint".
     pub discovery_method: String,

@@ -8,7 +8,9 @@ use super::vocab::EntityType;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    #[serde(alias = "covered-entity")]
     CoveredEntity,
+    #[serde(alias = "business-associate")]
     BusinessAssociate,
 }
 

@@ -256,6 +256,14 @@ pub fn parse_scenario(text: &str, origin: &str) -> Result<Scenario, ExerciseErro
             message: sanitize(e.message()),
         }
     })?;
+    if let Some(path) = crate::intake::facts::control_char_path(&value) {
+        return Err(ExerciseError::Field {
+            origin: origin.to_string(),
+            line: locate(text, &path),
+            message: "contains a NUL or another control character; remove it".to_string(),
+            path,
+        });
+    }
     let mut scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         ExerciseError::Field {
@@ -287,9 +295,9 @@ pub fn validate(s: &Scenario) -> Result<Vec<String>, ExerciseError> {
             message: format!("{e}; the facts in force at this stage must be true on its date"),
         })?;
         let ev = expected(s, stage)?;
-        if facts.breach.discovered.is_none() {
+        if ev.clock.date.is_none() {
             warnings.push(format!(
-                "stage {stage} ({date}): breach.discovered is not recorded, so no deadline has a date"
+                "stage {stage} ({date}): neither breach.discovered nor a discovery event that counts is recorded, so no deadline has a date"
             ));
         }
         if s.questions_at(stage).is_empty() {

@@ -168,7 +168,8 @@ pub fn brief(s: &Scenario, stage: usize, reveal: bool) -> Result<Brief, Exercise
             text: inj.told.trim().to_string(),
         });
     }
-    let countdown = facts.breach.discovered.map(|d| {
+    let discovered = crate::rules::discovery::discover(&facts, s.organization.role).date;
+    let countdown = discovered.map(|d| {
         let limit = sixty_days(d);
         Countdown {
             discovered: d,
@@ -177,7 +178,7 @@ pub fn brief(s: &Scenario, stage: usize, reveal: bool) -> Result<Brief, Exercise
             days_left: days_between(date, limit),
         }
     });
-    let mut fact_lines = fact_summary(&facts);
+    let mut fact_lines = fact_summary(&facts, discovered);
     let sent = stage_notices(s, stage);
     if !sent.is_empty() {
         let list = sent
@@ -213,9 +214,8 @@ pub fn brief(s: &Scenario, stage: usize, reveal: bool) -> Result<Brief, Exercise
             clock_basis: ev.clock.basis.clone(),
             delay: ev.delay.as_ref().map(|d| {
                 format!(
-                    "law-enforcement delay {} to {} ({})",
-                    d.start,
-                    d.end,
+                    "law-enforcement delay {} ({})",
+                    d.describe_periods(),
                     ev.policy.describe()
                 )
             }),
@@ -263,13 +263,13 @@ fn labels<T: fmt::Display>(v: &[T]) -> String {
 }
 
 /// The facts in force, in plain words (no conclusions).
-fn fact_summary(f: &Facts) -> Vec<(String, String)> {
+fn fact_summary(f: &Facts, discovered: Option<NaiveDate>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let b = &f.breach;
     let mut push = |k: &str, v: String| out.push((k.to_string(), v));
     push(
         "Discovered",
-        b.discovered
+        discovered
             .map(|d| d.to_string())
             .unwrap_or_else(|| "not yet established".into()),
     );

@@ -6,46 +6,108 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use crate::domain::Facts;
 use crate::domain::vocab::{BreachType, DataElement, Location, normalize_state};
+use crate::domain::{Counts, Facts};
 use crate::error::{Error, Result};
+use crate::files;
 
-/// Reads and validates a facts file.
+/// Reads and validates a facts file (at most [`files::FACTS`] bytes of UTF-8; a missing file
+/// is "not found").
 pub fn read_facts_file(path: &Path, today: NaiveDate) -> Result<Facts> {
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidData => Error::invalid(format!(
-            "{} is not UTF-8 text: save the facts file as UTF-8",
-            path.display()
-        )),
-        _ => Error::io(format!("cannot read the facts file {}", path.display()), e),
-    })?;
+    let text = files::read_text(path, files::FACTS)?;
     let facts = parse_facts(&text, &path.display().to_string())?;
     validate(&facts, today)?;
     Ok(facts)
 }
 
-/// Parses facts-file text; `origin` names it in errors.
+/// Reads and validates facts from a reader (standard input), bounded like a file.
+pub fn read_facts_from(r: impl std::io::Read, origin: &str, today: NaiveDate) -> Result<Facts> {
+    let text = files::read_text_from(r, origin, files::FACTS)?;
+    let facts = parse_facts(&text, origin)?;
+    validate(&facts, today)?;
+    Ok(facts)
+}
+
+/// Parses facts-file text; `origin` names it in errors. A file that states no fact at all
+/// (empty, or only comments and empty sections) is refused: evaluated, it would be a
+/// presumed breach of nobody on no date.
 pub fn parse_facts(text: &str, origin: &str) -> Result<Facts> {
     let value: toml::Value = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
-            .unwrap_or(1);
+        let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
         Error::invalid(format!(
             "{origin}, line {line}: not valid TOML: {}",
             sanitize(e.message())
         ))
     })?;
-    from_value(value).map_err(|(path, msg)| {
+    let facts = from_value(value).map_err(|(path, msg)| {
         let line = find_line(text, &path)
             .map(|l| format!(", line {l}"))
             .unwrap_or_default();
         Error::invalid(format!("{origin}{line}, field `{path}`: {msg}"))
-    })
+    })?;
+    if facts == Facts::default() {
+        return Err(Error::invalid(format!(
+            "{origin} states no facts: give at least the discovery date ([breach] discovered = YYYY-MM-DD) or the facts you know; see examples/README.md"
+        )));
+    }
+    Ok(facts)
+}
+
+/// 1-based line of a byte offset (which need not fall on a character boundary).
+fn line_at(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// The path (`breach.title`, `law_enforcement[0].agency`) of the first string that holds a
+/// NUL or another control character (other than tab and line ends): such a character is
+/// never part of a name, an ID or a narrative, and would be cut off or misread downstream.
+pub fn control_char_path(v: &toml::Value) -> Option<String> {
+    fn walk(v: &toml::Value, path: &mut String) -> bool {
+        match v {
+            toml::Value::String(s) => s
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')),
+            toml::Value::Array(a) => a.iter().enumerate().any(|(i, x)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let hit = walk(x, path);
+                if !hit {
+                    path.truncate(len);
+                }
+                hit
+            }),
+            toml::Value::Table(t) => t.iter().any(|(k, x)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.extend(k.escape_debug());
+                let hit = walk(x, path);
+                if !hit {
+                    path.truncate(len);
+                }
+                hit
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    walk(v, &mut path).then_some(path)
 }
 
 /// Deserializes facts from a TOML value, returning (field path, sanitized message) on error.
 fn from_value(value: toml::Value) -> std::result::Result<Facts, (String, String)> {
+    if let Some(path) = control_char_path(&value) {
+        return Err((
+            path,
+            "contains a NUL or another control character; remove it".to_string(),
+        ));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let msg = sanitize(&e.inner().to_string());
@@ -128,13 +190,20 @@ pub fn set_path(facts: &mut Facts, assignment: &str) -> Result<()> {
         Error::invalid("--set takes PATH=VALUE, for example --set security.encrypted=true")
     })?;
     let path = path.trim();
-    let mut root = toml::Value::try_from(&*facts)
-        .map_err(|e| Error::Storage(format!("cannot convert facts: {e}")))?;
+    // TOML integers are 64-bit signed: a count beyond that (possible only from a roster or a
+    // flag) cannot be edited this way.
+    let mut root = toml::Value::try_from(&*facts).map_err(|_| {
+        Error::invalid(format!(
+            "--set {path}: the incident's facts hold a count too large to edit with --set; correct it with the flag or file it came from"
+        ))
+    })?;
+    // A value is one TOML value (a number, boolean, date, array, quoted string); anything
+    // else, or text that would define more than that one value, is taken as a string.
     let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
-        Ok(mut t) => t
+        Ok(mut t) if t.len() == 1 => t
             .remove("v")
             .unwrap_or_else(|| toml::Value::String(raw.to_string())),
-        Err(_) => toml::Value::String(raw.to_string()),
+        _ => toml::Value::String(raw.to_string()),
     };
     let segs: Vec<&str> = path.split('.').collect();
     let mut cur = &mut root;
@@ -156,6 +225,44 @@ pub fn set_path(facts: &mut Facts, assignment: &str) -> Result<()> {
     *facts = from_value(root)
         .map_err(|(p, msg)| Error::invalid(format!("--set {path}: field `{p}`: {msg}")))?;
     Ok(())
+}
+
+/// A facts file's `[organization] role` must agree with the database's organization: the
+/// recorded organization decides whose obligations an incident has (a what-if, `evaluate`,
+/// has no database and uses the key).
+pub fn check_role(f: &Facts, org_role: crate::domain::Role) -> Result<()> {
+    match f.organization.role {
+        Some(r) if r != org_role => Err(Error::invalid(format!(
+            "organization.role disagrees with this database's organization, a {}: the recorded organization decides whose obligations these are; remove the key (or change the organization with `org update`)",
+            org_role.key()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The counts must add up: per-State counts summed without overflow, and the unreachable
+/// and deceased (who are among the affected individuals) no more than the total.
+fn counts(f: &Facts) -> Result<()> {
+    let i = &f.individuals;
+    let state_sum = Counts::state_sum(i).ok_or_else(|| {
+        Error::invalid(
+            "individuals.by_state: the per-State counts add up to more than a count can hold (18,446,744,073,709,551,615); check them",
+        )
+    })?;
+    let total = i.estimated_total.unwrap_or(0).max(state_sum);
+    let subset = i
+        .unreachable
+        .checked_add(i.deceased_with_nok)
+        .and_then(|n| n.checked_add(i.deceased_without_nok));
+    match subset {
+        None => Err(Error::invalid(
+            "individuals.unreachable, deceased_with_nok and deceased_without_nok add up to more than a count can hold; check them",
+        )),
+        Some(n) if n > total => Err(Error::invalid(
+            "individuals.unreachable + deceased_with_nok + deceased_without_nok is more than the total number of affected individuals (estimated_total, or the sum of by_state when larger): they are counted in the total, so raise estimated_total or correct these counts",
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Cross-field checks. Names the fields; never the values.
@@ -204,6 +311,19 @@ pub fn validate(f: &Facts, today: NaiveDate) -> Result<()> {
             "business_associate.notified_ce is before business_associate.discovered; check both dates",
         ));
     }
+    for (i, ev) in f.discovery_events.iter().enumerate() {
+        if ev.date > today {
+            return Err(Error::invalid(format!(
+                "discovery_events[{i}].date is in the future; dates are YYYY-MM-DD and cannot be later than today"
+            )));
+        }
+        if b.start.is_some_and(|s| ev.date < s) {
+            return Err(Error::invalid(format!(
+                "discovery_events[{i}].date is before breach.start: nobody can learn of a breach before it began; check both dates"
+            )));
+        }
+    }
+    counts(f)?;
     for k in f.individuals.by_state.keys() {
         if normalize_state(k) != Some(k.as_str()) {
             return Err(Error::invalid(format!(
@@ -340,6 +460,114 @@ mod tests {
         assert!(
             e.to_string()
                 .contains("breach.discovered is before breach.start")
+        );
+    }
+
+    #[test]
+    fn empty_facts_are_refused() {
+        for text in ["", "# only a comment\n", "[breach]\n[individuals]\n"] {
+            let e = parse_facts(text, "f.toml").expect_err("empty");
+            assert!(e.to_string().contains("states no facts"), "{e}");
+        }
+    }
+
+    #[test]
+    fn counts_must_add_up_without_overflow() {
+        // Regression: per-State counts near the integer limit wrapped when summed.
+        let f = parse_facts(
+            "[individuals.by_state]\nCA = 9223372036854775807\nNY = 9223372036854775807\nTX = 9223372036854775807\n",
+            "t",
+        )
+        .expect("parses");
+        let e = validate(&f, today()).expect_err("overflow");
+        assert!(e.to_string().contains("add up to more than"), "{e}");
+        let f = parse_facts(
+            "[individuals]\nestimated_total = 10\nunreachable = 6\ndeceased_with_nok = 5\n",
+            "t",
+        )
+        .expect("parses");
+        let e = validate(&f, today()).expect_err("more than the total");
+        assert!(e.to_string().contains("more than the total"), "{e}");
+        assert!(!e.to_string().contains("10"), "no values echoed: {e}");
+        let f = parse_facts("[individuals]\nunreachable = 3\n", "t").expect("parses");
+        assert!(validate(&f, today()).is_err(), "no total at all");
+        let f = parse_facts(
+            "[individuals]\nestimated_total = 11\nunreachable = 6\ndeceased_with_nok = 5\n",
+            "t",
+        )
+        .expect("parses");
+        validate(&f, today()).expect("adds up");
+    }
+
+    #[test]
+    fn nul_and_control_characters_are_refused_by_field() {
+        let e = parse_facts("title = \"a\\u0000b\"\n", "f.toml").expect_err("nul");
+        assert!(e.to_string().contains("field `title`"), "{e}");
+        let e = parse_facts(
+            "[[law_enforcement]]\nkind = \"oral\"\ndate = 2026-01-01\nofficial = \"x\\u0007\"\n",
+            "f.toml",
+        )
+        .expect_err("bell");
+        assert!(e.to_string().contains("law_enforcement[0].official"), "{e}");
+        let mut f = Facts::default();
+        let e = set_path(&mut f, "title=\"a\\u0000\"").expect_err("--set nul");
+        assert!(e.to_string().contains("NUL"), "{e}");
+        parse_facts("title = \"tab\\tand\\nnewline\"\n", "t").expect("tab and newline are text");
+    }
+
+    #[test]
+    fn discovery_events_and_role_parse() {
+        let f = parse_facts(
+            "[organization]\nrole = \"business-associate\"\n\n[[discovery_events]]\ndate = 2026-01-02\nwho = \"workforce_member\"\nkind = \"should_have_known\"\ndescription = \"SIEM alert, not reviewed\"\n",
+            "t",
+        )
+        .expect("parses");
+        assert_eq!(
+            f.organization.role,
+            Some(crate::domain::Role::BusinessAssociate)
+        );
+        assert_eq!(f.discovery_events.len(), 1);
+        let f2 =
+            parse_facts("[organization]\nrole = \"business_associate\"\n", "t").expect("parses");
+        assert_eq!(f2.organization.role, f.organization.role);
+        let e = parse_facts("[organization]\nrole = \"hospital\"\n", "t").expect_err("bad role");
+        assert!(e.to_string().contains("covered_entity"), "{e}");
+        let e = parse_facts(
+            "[[discovery_events]]\ndate = 2026-01-02\nwho = \"janitor\"\nkind = \"learned\"\n",
+            "f.toml",
+        )
+        .expect_err("bad who");
+        assert!(e.to_string().contains("discovery_events[0].who"), "{e}");
+        assert!(
+            e.to_string().contains("wrongdoer"),
+            "accepted values listed: {e}"
+        );
+        let future = parse_facts(
+            "[[discovery_events]]\ndate = 2027-01-02\nwho = \"agent\"\nkind = \"learned\"\n",
+            "t",
+        )
+        .expect("parses");
+        let e = validate(&future, today()).expect_err("future");
+        assert!(
+            e.to_string()
+                .contains("discovery_events[0].date is in the future"),
+            "{e}"
+        );
+        let before = parse_facts(
+            "[breach]\nstart = 2026-02-01\n[[discovery_events]]\ndate = 2026-01-02\nwho = \"agent\"\nkind = \"learned\"\n",
+            "t",
+        )
+        .expect("parses");
+        assert!(validate(&before, today()).is_err());
+        // Stored facts without the new keys serialize as before (no empty sections).
+        let json = serde_json::to_string(&Facts {
+            title: "x".into(),
+            ..Facts::default()
+        })
+        .expect("json");
+        assert!(
+            !json.contains("discovery_events") && !json.contains("organization"),
+            "{json}"
         );
     }
 

@@ -175,9 +175,12 @@ pub struct IncidentContext {
 impl IncidentContext {
     /// Fills dates, PHI labels, actions and default protective steps from the facts.
     /// `what_happened` is counsel's plain-language narrative, not the internal one.
+    /// The discovery date is the organization's own (164.404(a)(2)): the typed date or the
+    /// earliest discovery event that counts for `role`.
     pub fn from_facts(
         id: &str,
         facts: &Facts,
+        role: Role,
         what_happened: &str,
         notice_date: NaiveDate,
     ) -> IncidentContext {
@@ -186,7 +189,7 @@ impl IncidentContext {
             title: facts.title.clone(),
             breach_start: fmt_date(facts.breach.start),
             breach_end: fmt_date(facts.breach.end),
-            discovered: fmt_date(facts.breach.discovered),
+            discovered: fmt_date(crate::rules::discovery::discover(facts, role).date),
             what_happened: what_happened.to_string(),
             phi_involved: facts
                 .breach
@@ -358,6 +361,7 @@ impl HhsWorksheet {
                 .map(|e| e.label().to_string())
                 .collect()
         };
+        let discovered = crate::rules::discovery::discover(facts, org.role).date;
         let entity_type = match org.role {
             Role::BusinessAssociate => EntityType::BusinessAssociate,
             Role::CoveredEntity => org.entity_type,
@@ -371,8 +375,8 @@ impl HhsWorksheet {
             business_associate_name: facts.business_associate.name.clone(),
             breach_start: fmt_date(facts.breach.start),
             breach_end: fmt_date(facts.breach.end),
-            discovery_start: fmt_date(facts.breach.discovered),
-            discovery_end: fmt_date(facts.breach.discovered),
+            discovery_start: fmt_date(discovered),
+            discovery_end: fmt_date(discovered),
             individuals_affected: counts.total,
             breach_types: facts
                 .breach

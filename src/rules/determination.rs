@@ -71,7 +71,11 @@ pub fn determine(facts: &Facts) -> Determination {
     }
 
     // Step 4: four factors.
-    let rated = factors::rate(&facts.assessment, &facts.breach.phi);
+    let hacking = facts
+        .breach
+        .types
+        .contains(&crate::domain::vocab::BreachType::HackingItIncident);
+    let rated = factors::rate(&facts.assessment, &facts.breach.phi, hacking);
     let (route, defeated) = factors::routes(&rated);
     let class = match route {
         Some(r) => {

@@ -87,6 +87,12 @@ pub fn explain(ev: &Evaluation) -> String {
         ev.clock.basis,
         ev.clock.cite
     );
+    if !ev.clock.events.is_empty() {
+        let _ = writeln!(s, "Discovery events (45 CFR 164.404(a)(2)):");
+        for r in &ev.clock.events {
+            let _ = writeln!(s, "  - {} ({})", r.text, r.cite);
+        }
+    }
     let _ = writeln!(
         s,
         "Deadlines are calendar days from discovery (day 0), the last permitted day is day 60, no weekend or holiday roll-forward; the standard is \"without unreasonable delay\"."
@@ -94,9 +100,8 @@ pub fn explain(ev: &Evaluation) -> String {
     if let Some(dl) = &ev.delay {
         let _ = writeln!(
             s,
-            "Law-enforcement delay (45 CFR 164.412) from {} to {}; {}:",
-            dl.start,
-            dl.end,
+            "Law-enforcement delay (45 CFR 164.412) {}; statements taken in turn against each deadline as it stands; {}:",
+            dl.describe_periods(),
             ev.policy.describe()
         );
         for r in &dl.basis {
@@ -130,7 +135,10 @@ pub fn explain(ev: &Evaluation) -> String {
             let _ = write!(s, "; {} of {n} sent", o.sent_count);
         }
         let _ = write!(s, "; {}", status_text(&o.status));
-        if let Some(r) = o.days_remaining {
+        // A late obligation already says how many days past due it is.
+        if let Some(r) = o.days_remaining
+            && !matches!(o.status, ObligationStatus::Late { .. })
+        {
             let _ = write!(s, "; {r} day(s) remaining");
         }
         if let Some(e) = o.days_elapsed {

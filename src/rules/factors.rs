@@ -64,9 +64,16 @@ fn with_user_rationale(engine: String, user: &str) -> String {
     }
 }
 
-/// Rates every factor: (i)–(iv) in order, then the additional ones.
-pub fn rate(a: &AssessmentFacts, phi: &[DataElement]) -> Vec<FactorResult> {
-    let mut out = vec![nature(a, phi), recipient(a), acquired(a), mitigation(a)];
+/// Rates every factor: (i)–(iv) in order, then the additional ones. `hacking` says whether
+/// the breach is a hacking/IT incident, the only kind where HHS's ransomware guidance is
+/// cited for an acquisition.
+pub fn rate(a: &AssessmentFacts, phi: &[DataElement], hacking: bool) -> Vec<FactorResult> {
+    let mut out = vec![
+        nature(a, phi),
+        recipient(a),
+        acquired(a, hacking),
+        mitigation(a),
+    ];
     for x in &a.extra {
         out.push(FactorResult {
             factor: x.name.clone(),
@@ -166,7 +173,7 @@ fn recipient(a: &AssessmentFacts) -> FactorResult {
     }
 }
 
-fn acquired(a: &AssessmentFacts) -> FactorResult {
+fn acquired(a: &AssessmentFacts, hacking: bool) -> FactorResult {
     let (rating, why, cite) = match a.acquired.status {
         None | Some(AcquisitionStatus::Unknown) => (
             Rating::Unknown,
@@ -183,10 +190,15 @@ fn acquired(a: &AssessmentFacts) -> FactorResult {
             "believed not acquired or viewed, but without evidence",
             CITE_III.to_string(),
         ),
-        Some(AcquisitionStatus::Acquired) => (
+        Some(AcquisitionStatus::Acquired) if hacking => (
             Rating::High,
             "acquired: the unauthorized person took control of the data (HHS: ransomware encryption is an acquisition, so a breach is presumed)",
             format!("{CITE_III}; {RANSOMWARE}"),
+        ),
+        Some(AcquisitionStatus::Acquired) => (
+            Rating::High,
+            "acquired: the unauthorized person took control of the data",
+            CITE_III.to_string(),
         ),
         Some(AcquisitionStatus::Viewed) => {
             (Rating::High, "the PHI was viewed", CITE_III.to_string())

@@ -31,6 +31,7 @@ use crate::domain::{Counts, Facts, LePolicy, NoticeRecord, ObligationKind, Ratin
 pub mod calendar;
 pub mod delay;
 pub mod determination;
+pub mod discovery;
 pub mod explain;
 pub mod factors;
 pub mod obligations;
@@ -224,17 +225,50 @@ pub struct ClockStart {
     pub date: Option<NaiveDate>,
     pub basis: String,
     pub cite: String,
+    /// One reason per recorded discovery event: the one used, or why each other one did not
+    /// set the date (164.404(a)(2)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Reason>,
 }
 
-/// A law-enforcement delay in effect, 164.412.
+/// A law-enforcement delay in effect, 164.412: one period per statement that delays notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DelayInfo {
-    /// The earliest effective statement.
+    /// The earliest start of a period.
     pub start: NaiveDate,
-    /// The latest effective end of delay.
+    /// The latest end of a period.
     pub end: NaiveDate,
     /// One reason per statement: what it did, or why it was not a valid delay.
     pub basis: Vec<Reason>,
+    /// The periods, in order of their start. They need not touch: the days between two
+    /// statements are not delay.
+    #[serde(default)]
+    pub periods: Vec<DelayPeriod>,
+}
+
+impl DelayInfo {
+    /// "2025-04-01 to 2025-04-06 and 2025-05-17 to 2025-06-16".
+    pub fn describe_periods(&self) -> String {
+        let v: Vec<String> = self
+            .periods
+            .iter()
+            .map(|p| format!("{} to {}", p.start, p.end))
+            .collect();
+        match v.len() {
+            0 => format!("{} to {}", self.start, self.end),
+            _ => v.join(" and "),
+        }
+    }
+}
+
+/// The days one law-enforcement statement was in effect: notice delayed from `start` until
+/// `end`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelayPeriod {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// 1-based position of the statement in `law_enforcement`.
+    pub statement: usize,
 }
 
 /// Where an obligation stands. JSON: `{"key": "late", "days": 3, "sent": true}`; the tag

@@ -30,7 +30,7 @@ use super::calendar::{
 };
 use super::{
     ClockStart, DeterminationClass, EngineInput, Evaluation, Obligation, ObligationStatus, delay,
-    determine,
+    determine, discovery,
 };
 
 /// Media threshold: **more than** 500 residents of a State or jurisdiction, 164.406(a).
@@ -49,8 +49,10 @@ pub fn evaluate(input: &EngineInput, today: NaiveDate) -> Evaluation {
     let engine = determine(input.facts);
     let effective_class = input.override_class.unwrap_or(engine.class);
     let overridden = input.override_class.is_some();
-    let clock = clock_start(input.facts, input.role);
-    let (delay, notes) = delay::compute(&input.facts.law_enforcement);
+    let disc = discovery::discover(input.facts, input.role);
+    let clock = clock_with(input.facts, input.role, &disc);
+    let (delay, mut notes) = delay::compute(&input.facts.law_enforcement);
+    notes.splice(0..0, disc.warnings);
 
     let mut obligations = match input.role {
         Role::CoveredEntity => ce_obligations(input.facts, input.counts, clock.date),
@@ -61,12 +63,17 @@ pub fn evaluate(input: &EngineInput, today: NaiveDate) -> Evaluation {
         if !ob.status.is_required() {
             continue;
         }
-        if let (Some(due), Some(d)) = (ob.due, &delay)
-            && let Some(moved) = delay::apply(due, d, input.policy)
+        if let (Some(due), Some(d), Some(from)) = (ob.due, &delay, clock_from(ob.kind, clock.date))
         {
-            ob.original_due = Some(due);
-            ob.due = Some(moved);
-            ob.policy = Some(input.policy.describe().to_string());
+            let applied = delay::apply(due, from, d, input.policy);
+            if applied.due != due {
+                ob.original_due = Some(due);
+                ob.due = Some(applied.due);
+                ob.policy = Some(input.policy.describe().to_string());
+            }
+            for n in applied.notes {
+                ob.note = join_note(&ob.note, &n);
+            }
         }
         let records = matching(input.notices, ob.kind, ob.jurisdiction.as_deref());
         window(ob, &records);
@@ -106,10 +113,21 @@ pub fn evaluate(input: &EngineInput, today: NaiveDate) -> Evaluation {
 }
 
 pub(super) fn join_note(first: &str, rest: &str) -> String {
-    if rest.is_empty() {
-        first.to_string()
-    } else {
-        format!("{first}; {rest}")
+    match (first.is_empty(), rest.is_empty()) {
+        (_, true) => first.to_string(),
+        (true, false) => rest.to_string(),
+        (false, false) => format!("{first}; {rest}"),
+    }
+}
+
+/// Day 0 of an obligation's own clock, from which a law-enforcement delay can hold it
+/// (164.412 with the extend_by_delay policy): discovery for the 60-day notices, the end of
+/// the calendar year of discovery for the annual HHS log (164.408(c)).
+fn clock_from(kind: ObligationKind, clock: Option<NaiveDate>) -> Option<NaiveDate> {
+    let d = clock?;
+    match kind {
+        ObligationKind::HhsAnnual => NaiveDate::from_ymd_opt(d.year(), 12, 31),
+        _ => Some(d),
     }
 }
 
@@ -118,6 +136,10 @@ fn not_breach_reason(
     class: DeterminationClass,
     overridden: bool,
 ) -> String {
+    // The label already says "low probability that the PHI has been compromised"; the
+    // decisive reason of that class starts with the same words.
+    let label = class.label();
+    let tail = label.trim_start_matches("Not a breach: ");
     if overridden && class != engine.class {
         format!(
             "{} (human override; the engine found {}) ({})",
@@ -127,7 +149,10 @@ fn not_breach_reason(
         )
     } else {
         match engine.decisive() {
-            Some(r) => format!("{}: {} ({})", class.label(), r.text, r.cite),
+            Some(r) => match r.text.strip_prefix(tail) {
+                Some(rest) => format!("{label}{rest} ({})", r.cite),
+                None => format!("{label}: {} ({})", r.text, r.cite),
+            },
             None => format!("{} ({})", class.label(), class.cite()),
         }
     }
@@ -146,16 +171,26 @@ fn show(d: Option<NaiveDate>) -> String {
         .unwrap_or_else(|| "not recorded".into())
 }
 
-/// Day 0 of the 60-day clock, 164.404(a)(2) and 164.410(a)(2).
+/// Day 0 of the 60-day clock, 164.404(a)(2) and 164.410(a)(2). The organization's own
+/// discovery comes from [`discovery::discover`] (typed date and discovery events); a
+/// business associate's `discovered` date or notice is applied on top.
 pub fn clock_start(f: &Facts, role: Role) -> ClockStart {
-    let own = f.breach.discovered;
+    clock_with(f, role, &discovery::discover(f, role))
+}
+
+fn clock_with(f: &Facts, role: Role, disc: &discovery::Discovery) -> ClockStart {
+    let own = disc.date;
+    let from = |d: Option<NaiveDate>| match d {
+        Some(_) => format!(" (from {})", disc.basis),
+        None => String::new(),
+    };
     let ba = &f.business_associate;
-    match role {
+    let mut clock = match role {
         Role::BusinessAssociate => {
             let (date, basis) = match (own, ba.discovered) {
                 (Some(d), _) => (
                     Some(d),
-                    format!("the business associate's discovery on {d}"),
+                    format!("the business associate's discovery on {d}{}", from(own)),
                 ),
                 (None, Some(d)) => (
                     Some(d),
@@ -172,25 +207,32 @@ pub fn clock_start(f: &Facts, role: Role) -> ClockStart {
                 date,
                 basis,
                 cite: "45 CFR 164.410(a)(2)".into(),
+                events: Vec::new(),
             }
         }
         Role::CoveredEntity if !ba.involved => ClockStart {
             date: own,
-            basis: format!(
-                "discovery by the covered entity on {}: the first day the breach was known, or would have been known with reasonable diligence, to a workforce member or agent other than the person who committed it",
-                show(own)
-            ),
+            basis: match own {
+                Some(d) => format!(
+                    "discovery by the covered entity on {d}{}: the first day the breach was known, or would have been known with reasonable diligence, to a workforce member or agent other than the person who committed it",
+                    from(own)
+                ),
+                None => "the covered entity's discovery is not recorded (the first day the breach was known, or would have been known with reasonable diligence, to a workforce member or agent other than the person who committed it)".into(),
+            },
             cite: "45 CFR 164.404(a)(2)".into(),
+            events: Vec::new(),
         },
         Role::CoveredEntity => match ba.relationship {
             Some(crate::domain::BaRelationship::IndependentContractor) => ClockStart {
                 date: earlier(own, ba.notified_ce),
                 basis: format!(
-                    "the business associate is an independent contractor: its discovery is not imputed; the clock starts at the earlier of our own discovery ({}) and the business associate's notice to us ({})",
+                    "the business associate is an independent contractor: its discovery is not imputed; the clock starts at the earlier of our own discovery ({}{}) and the business associate's notice to us ({})",
                     show(own),
+                    from(own),
                     show(ba.notified_ce)
                 ),
                 cite: "45 CFR 164.404(a)(2); 164.410(b); federal common law of agency".into(),
+                events: Vec::new(),
             },
             rel => {
                 let assumed = if rel.is_none() {
@@ -201,16 +243,20 @@ pub fn clock_start(f: &Facts, role: Role) -> ClockStart {
                 ClockStart {
                     date: earlier(own, ba.discovered),
                     basis: format!(
-                        "{assumed}the business associate acts as our agent: its discovery is imputed to us; the clock starts at the earlier of our own discovery ({}) and the business associate's discovery ({})",
+                        "{assumed}the business associate acts as our agent: its discovery is imputed to us; the clock starts at the earlier of our own discovery ({}{}) and the business associate's discovery ({})",
                         show(own),
+                        from(own),
                         show(ba.discovered)
                     ),
                     cite: "45 CFR 164.404(a)(2); 164.410(a)(2); federal common law of agency"
                         .into(),
+                    events: Vec::new(),
                 }
             }
         },
-    }
+    };
+    clock.events = disc.events.clone();
+    clock
 }
 
 pub(super) fn ob(

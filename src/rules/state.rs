@@ -656,12 +656,15 @@ impl Ctx<'_> {
         if !matches!(from, Anchor::Discovery | Anchor::Determination) {
             return;
         }
-        if let (Some(due), Some(d)) = (o.due, &self.ev.delay)
-            && let Some(moved) = delay::apply(due, d, self.ev.policy)
-        {
-            o.original_due = Some(due);
-            o.due = Some(moved);
-            o.policy = Some(self.ev.policy.describe().to_string());
+        // Statements are taken in turn against the deadline as it stands, counting only days
+        // after this obligation's own day 0 (see `delay`).
+        if let (Some(due), Some(d), (Some(day0), _)) = (o.due, &self.ev.delay, self.anchor(from)) {
+            let applied = delay::apply(due, day0, d, self.ev.policy);
+            if applied.due != due {
+                o.original_due = Some(due);
+                o.due = Some(applied.due);
+                o.policy = Some(self.ev.policy.describe().to_string());
+            }
         }
     }
 

@@ -9,9 +9,10 @@ use proptest::prelude::*;
 use super::*;
 use crate::domain::vocab::{DataElement, DestructionMethod, DeviceState, RecipientKind};
 use crate::domain::{
-    AcquisitionStatus, AuthorizedException, BaRelationship, Counts, ExtraFactor, Facts,
-    LawEnforcementStatement, LePolicy, MitigationStatus, NoticeMethod, NoticeRecord,
-    ObligationKind, Rating, RetainException, Role, StatementKind, WorkforceException,
+    AcquisitionStatus, AuthorizedException, BaRelationship, Counts, DiscoveryEvent, DiscoveryKind,
+    DiscoveryWho, ExtraFactor, Facts, LawEnforcementStatement, LePolicy, MitigationStatus,
+    NoticeMethod, NoticeRecord, ObligationKind, Rating, RetainException, Role, StatementKind,
+    WorkforceException,
 };
 
 use DeterminationClass::{Breach, NotBreachException, NotBreachLowProbability, NotBreachSecured};
@@ -202,6 +203,22 @@ impl S {
         });
         self
     }
+    fn hacking(mut self) -> S {
+        self.facts
+            .breach
+            .types
+            .push(crate::domain::vocab::BreachType::HackingItIncident);
+        self
+    }
+    fn event(mut self, date: &str, who: DiscoveryWho, kind: DiscoveryKind) -> S {
+        self.facts.discovery_events.push(DiscoveryEvent {
+            date: d(date),
+            who,
+            kind,
+            description: String::new(),
+        });
+        self
+    }
     fn policy(mut self, p: LePolicy) -> S {
         self.policy = p;
         self
@@ -279,6 +296,14 @@ enum E {
     DelayEnd(Option<&'static str>),
     /// An evaluation note contains this.
     EvNote(&'static str),
+    /// No evaluation note contains this.
+    NoEvNote(&'static str),
+    /// The reason given for discovery event `i` (0-based) contains this.
+    EventWhy(usize, &'static str),
+    /// The plain-language explanation contains this.
+    Says(&'static str),
+    /// The plain-language explanation does not contain this.
+    NotSays(&'static str),
     Retention(&'static str),
 }
 
@@ -462,6 +487,18 @@ fn case(section: &str, s: S, expect: &[E]) {
                 ctx()
             ),
             E::Retention(x) => assert_eq!(ev.retention_until, d(x), "retention: {}", ctx()),
+            E::NoEvNote(t) => assert!(
+                !ev.notes.iter().any(|n| n.text.contains(t)),
+                "unexpected evaluation note {t:?}: {}",
+                ctx()
+            ),
+            E::EventWhy(i, t) => assert!(
+                ev.clock.events.get(*i).is_some_and(|r| r.text.contains(t)),
+                "discovery event {i} reason {t:?}: {}",
+                ctx()
+            ),
+            E::Says(t) => assert!(explain(&ev).contains(t), "{t:?} not said: {}", ctx()),
+            E::NotSays(t) => assert!(!explain(&ev).contains(t), "{t:?} said: {}", ctx()),
         }
     }
 }
@@ -526,8 +563,58 @@ fn law_enforcement_delay() {
     case("164.412(a) written statement without a period is not a valid delay", s().disc(D0).total(10).written("2025-04-20", None), &[Due(Individual, "2025-04-30"), DelayEnd(None), EvNote("specifies no time period")]);
     case("164.412 policy later_of: deadline held until the delay ends", s().disc(D0).total(10).written("2025-04-20", Some("2025-05-20")), &[Due(Individual, "2025-05-20")]);
     case("164.412 policy extend_by_delay: deadline + 30 days of delay", s().disc(D0).total(10).written("2025-04-20", Some("2025-05-20")).policy(LePolicy::ExtendByDelay), &[Due(Individual, "2025-05-30"), OrigDue(Individual, "2025-04-30"), Note(Individual, "extend_by_delay")]);
-    case("164.412 a deadline already past when police spoke is not revived", s().disc(D0).total(10).written("2025-05-10", Some("2025-06-30")).policy(LePolicy::ExtendByDelay), &[Due(Individual, "2025-04-30"), Due(HhsAnnual, "2026-04-21"), OrigDue(HhsAnnual, "2026-03-01")]);
+    // Changed (issue 11): the annual log used to move to 2026-04-21, by a delay that ended
+    // half a year before its own clock (Dec 31) started.
+    case("164.412 a deadline already past when police spoke is not revived", s().disc(D0).total(10).written("2025-05-10", Some("2025-06-30")).policy(LePolicy::ExtendByDelay), &[Due(Individual, "2025-04-30"), Note(Individual, "came after this notice was due"), Due(HhsAnnual, "2026-03-01")]);
     case("164.412 applies to media and HHS notices", s().disc(D0).states(&[("CA", 600)]).written("2025-04-20", Some("2025-05-20")), &[DueJ(Media, "CA", "2025-05-20"), Due(HhsImmediate, "2025-05-20"), OrigDue(HhsImmediate, "2025-04-30")]);
+}
+
+/// Issue 11: statements taken in turn against the deadline as it stands; only the days a
+/// statement was in effect count, and only while the obligation's clock was running.
+#[rustfmt::skip]
+#[test]
+fn law_enforcement_statements_in_turn() {
+    // Discovery 2025-03-03: day 60 is 2025-05-02.
+    let lapsed = s().disc("2025-03-03").total(10).written("2025-04-25", Some("2025-05-15")).written("2025-06-01", Some("2025-09-01"));
+    case("164.412(a) a lapsed written delay is not revived by a later statement", lapsed.clone().today("2025-05-16"), &[Due(Individual, "2025-05-15"), OrigDue(Individual, "2025-05-02"), Late(Individual, 1, false), Note(Individual, "statement of 2025-06-01 came after this notice was due (2025-05-15)")]);
+    case("164.412(a) sent on 05-16 after a lapsed delay: one day late", lapsed.clone().sent(Individual, None, "2025-05-16", 10).today("2025-10-01"), &[Late(Individual, 1, true)]);
+    case("164.412 periods are printed one by one, never merged", lapsed, &[Says("2025-04-25 to 2025-05-15 and 2025-06-01 to 2025-09-01")]);
+    case("164.412 extend_by_delay: the 41-day gap between two delays is not delay", s().disc(D0).total(10).written("2025-03-05", Some("2025-03-10")).written("2025-04-20", Some("2025-05-20")).policy(LePolicy::ExtendByDelay), &[Due(Individual, "2025-06-04"), OrigDue(Individual, "2025-04-30")]);
+    case("164.412 extend_by_delay: overlapping statements count each day once", s().disc(D0).total(10).written("2025-04-20", Some("2025-05-20")).written("2025-05-10", Some("2025-06-10")).policy(LePolicy::ExtendByDelay), &[Due(Individual, "2025-06-20")]);
+    case("164.412 extend_by_delay: a delay made before discovery counts from day 0 only", s().disc(D0).total(10).written("2025-02-20", Some("2025-03-11")).policy(LePolicy::ExtendByDelay), &[Due(Individual, "2025-05-10")]);
+    case("164.412 extend_by_delay: oral then a shorter written statement within 30 days", s().disc(D0).total(10).oral("2025-04-20").written("2025-04-25", Some("2025-05-05")).policy(LePolicy::ExtendByDelay), &[Due(Individual, "2025-05-15")]);
+    case("164.408(c)/164.412 extend_by_delay: only days after Dec 31 move the annual log", s().disc(D0).total(10).written("2025-06-01", Some("2026-01-10")).policy(LePolicy::ExtendByDelay), &[Due(HhsAnnual, "2026-03-11"), OrigDue(HhsAnnual, "2026-03-01"), Due(Individual, "2025-04-30")]);
+    case("164.408(c)/164.412 later_of: a delay past the annual log's date holds it", s().disc(D0).total(10).written("2025-06-01", Some("2026-04-01")), &[Due(HhsAnnual, "2026-04-01")]);
+    case("164.408(c)/164.412 later_of: a delay that ended before the annual log does not move it", s().disc(D0).total(10).written("2025-04-20", Some("2025-05-20")), &[Due(HhsAnnual, "2026-03-01"), Due(Individual, "2025-05-20")]);
+}
+
+/// Issue 11: discovery derived from events, 164.404(a)(2).
+#[rustfmt::skip]
+#[test]
+fn discovery_events() {
+    use DiscoveryKind::{Learned, ShouldHaveKnown};
+    use DiscoveryWho::{Agent, BusinessAssociate, WorkforceMember, Wrongdoer};
+    case("164.404(a)(2) an ignored alert starts the clock; the later typed date is warned about", s().disc("2025-03-20").total(10).event("2025-03-01", WorkforceMember, ShouldHaveKnown).event("2025-03-20", WorkforceMember, Learned), &[Clock(Some(D0)), Due(Individual, "2025-04-30"), EvNote("breach.discovered (2025-03-20) is later than discovery event 1 (2025-03-01)"), EventWhy(0, "is the earliest"), EventWhy(1, "but discovery event 1 is earlier"), ClockWhy("discovery event 1"), Says("would have known of it by exercising reasonable diligence")]);
+    case("164.404(a)(2) events alone set the date, no typed date needed", s().total(10).event("2025-03-05", Agent, Learned).event(D0, WorkforceMember, Learned), &[Clock(Some(D0)), EventWhy(0, "but discovery event 2 is earlier"), NoEvNote("later than")]);
+    case("164.404(a)(2) the wrongdoer's own knowledge never counts", s().total(10).event("2025-01-01", Wrongdoer, Learned).event(D0, WorkforceMember, Learned), &[Clock(Some(D0)), EventWhy(0, "person who committed the breach is excluded")]);
+    case("164.404(a)(2) only the wrongdoer knew: no date, said so", s().total(10).event(D0, Wrongdoer, Learned), &[Clock(None), NoDue(Individual), EvNote("no recorded discovery event counts")]);
+    case("164.404(a)(2) a typed date earlier than every event governs", s().disc("2025-02-20").total(10).event(D0, WorkforceMember, Learned), &[Clock(Some("2025-02-20")), EventWhy(0, "the typed breach.discovered is earlier"), NoEvNote("later than")]);
+    case("164.404(a)(2) an agent business associate's knowledge is imputed", s().disc("2025-03-10").total(10).ba(Some(BaRelationship::Agent), None, None).event(D0, BusinessAssociate, Learned), &[Clock(Some(D0)), EventWhy(0, "acts as our agent")]);
+    case("164.404(a)(2) an independent contractor's knowledge is not imputed", s().disc("2025-03-10").total(10).ba(Some(BaRelationship::IndependentContractor), None, Some("2025-03-20")).event(D0, BusinessAssociate, Learned), &[Clock(Some("2025-03-10")), EventWhy(0, "independent contractor")]);
+    case("164.404(a)(2) relationship unrecorded: treated conservatively as agency", s().total(10).ba(None, None, None).event(D0, BusinessAssociate, Learned), &[Clock(Some(D0)), EventWhy(0, "treated conservatively as agency")]);
+    case("164.410(a)(2) a business associate's own events are its discovery", s().ba_role().total(10).event(D0, BusinessAssociate, Learned).event("2025-02-01", Wrongdoer, Learned), &[Clock(Some(D0)), Due(BaToCe, "2025-04-30"), EventWhy(1, "excluded")]);
+}
+
+/// Issue 11: counts and wording.
+#[rustfmt::skip]
+#[test]
+fn counts_and_wording() {
+    // Regression: per-State counts near the integer limit wrapped (or panicked in a debug
+    // build) when summed; the engine saturates and intake refuses them.
+    case("164.406 huge per-State counts do not wrap", s().disc(D0).states(&[("CA", u64::MAX), ("NY", 5)]), &[MediaIn(&["CA"]), Required(HhsImmediate), Says("18446744073709551615 individuals")]);
+    case("164.404(b) a late notice says how late once, no negative days remaining", s().disc(D0).total(100).today("2025-05-10"), &[Says("LATE: not sent, 10 day(s) past due"), NotSays("-10 day(s) remaining")]);
+    case("164.402(2) the not-required reason does not repeat itself", s().disc(D0).total(10).nat('H').rec(R::Malicious).acq(A::NotAcquiredEvidence).mit(M::None), &[Class(NotBreachLowProbability), Note(Individual, "Not a breach: low probability that the PHI has been compromised, by route R1"), NotSays("compromised: low probability")]);
+    case("164.404(a)(2) no discovery date reads as not recorded, not \"on not recorded\"", s().total(10), &[ClockWhy("discovery is not recorded"), NotSays("on not recorded")]);
 }
 
 #[rustfmt::skip]
@@ -561,7 +648,9 @@ fn determinations() {
     case("164.402(2) unanswered factor (i) is unknown", s().rec(R::HipaaEntity).acq(A::NotAcquiredEvidence).mit(M::Returned), &[Class(Breach), Factor("i", Rating::Unknown)]);
     case("164.402(2) an additional factor rated high defeats every route", s().nat('L').rec(R::HipaaEntity).acq(A::NotAcquiredEvidence).mit(M::Returned).extra("recipient posted it online", Rating::High), &[Class(Breach), Via(None), Why("additional factor")]);
     case("164.402(2) an additional factor rated unknown blocks every route", s().nat('L').rec(R::HipaaEntity).acq(A::NotAcquiredEvidence).mit(M::Returned).extra("scope of access", Rating::Unknown), &[Class(Breach), Why("\"scope of access\" unknown")]);
-    case("HHS ransomware fact sheet: encrypted by ransomware = acquired, breach presumed", s().nat('M').rec(R::Malicious).acq(A::Acquired).mit(M::None), &[Class(Breach), Factor("iii", Rating::High), FactorCite("iii", "ransomware")]);
+    // Changed (issue 11): the ransomware gloss is cited only for a hacking/IT incident.
+    case("HHS ransomware fact sheet: encrypted by ransomware = acquired, breach presumed", s().hacking().nat('M').rec(R::Malicious).acq(A::Acquired).mit(M::None), &[Class(Breach), Factor("iii", Rating::High), FactorCite("iii", "ransomware")]);
+    case("164.402(2)(iii) a stolen, acquired laptop gets no ransomware gloss", s().nat('M').rec(R::UnknownPerson).acq(A::Acquired).mit(M::None), &[Class(Breach), Factor("iii", Rating::High), NotSays("ransomware")]);
     case("164.402(2)(i) SSN in the recorded PHI makes factor (i) high", s().nat('L').phi(&[DataElement::Ssn]).rec(R::OwnWorkforce).acq(A::Viewed).mit(M::None), &[Factor("i", Rating::High), Class(Breach)]);
     case("164.402(2)(ii) unknown person rates high", s().rec(R::UnknownPerson), &[Factor("ii", Rating::High)]);
     case("164.402(2)(iii) no evidence rates moderate", s().acq(A::NotAcquiredNoEvidence), &[Factor("iii", Rating::Moderate)]);
@@ -732,6 +821,42 @@ proptest! {
                 // discovery + 60.
                 prop_assert!(due >= calendar::sixty_days(start), "{} due {} before day 60", o.kind, due);
             }
+        }
+    }
+
+    /// 164.412 (issue 11): a deadline moves by at most the days some statement was in
+    /// effect (extend_by_delay), or to the end of one of the periods (later_of); never by
+    /// the gaps between statements.
+    #[test]
+    fn delays_move_deadlines_only_by_days_in_effect(
+        disc in arb_date(),
+        stmts in proptest::collection::vec((-40i64..120, 1i64..60), 1..4),
+        extend in any::<bool>(),
+    ) {
+        let mut sc = s().disc(&disc.to_string()).total(10);
+        if extend { sc = sc.policy(LePolicy::ExtendByDelay); }
+        let mut in_effect = std::collections::BTreeSet::new();
+        let mut ends = BTreeSet::new();
+        for (off, len) in &stmts {
+            let from = calendar::plus_days_signed(disc, *off);
+            let until = calendar::plus_days_signed(from, *len);
+            let mut x = from.max(disc);
+            while x < until {
+                in_effect.insert(x);
+                x = calendar::plus_days(x, 1);
+            }
+            ends.insert(until);
+            sc = sc.written(&from.to_string(), Some(&until.to_string()));
+        }
+        let ev = sc.run();
+        let ind = ev.obligations.iter().find(|o| o.kind == Individual).expect("individual");
+        let (Some(due), orig) = (ind.due, ind.original_due.or(ind.due)) else { unreachable!() };
+        let orig = orig.expect("dated");
+        prop_assert!(due >= orig);
+        if extend {
+            prop_assert!(calendar::days_between(orig, due) <= in_effect.len() as i64, "moved {} days, {} in effect", calendar::days_between(orig, due), in_effect.len());
+        } else if due != orig {
+            prop_assert!(ends.contains(&due), "later_of due {due} is not the end of a statement");
         }
     }
 
