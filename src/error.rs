@@ -23,6 +23,9 @@ pub mod exit {
     pub const DATABASE: i32 = 6;
     /// The passphrase or key is missing or wrong.
     pub const KEY: i32 = 7;
+    /// A file could not be read or written: permissions, a device error, a full disk.
+    /// Nothing was changed.
+    pub const IO: i32 = 8;
     /// `audit verify`: a stored record no longer matches its latest audit entry.
     pub const AUDIT_EDITED_RECORD: i32 = 10;
     /// `audit verify`: an audit entry was altered.
@@ -81,7 +84,8 @@ impl Error {
             Error::Key(_) => exit::KEY,
             Error::Audit { code, .. } => *code,
             Error::Overdue(_) => exit::OVERDUE,
-            Error::Io { .. } | Error::Storage(_) => exit::FAILURE,
+            Error::Io { .. } => exit::IO,
+            Error::Storage(_) => exit::FAILURE,
         }
     }
 
@@ -99,25 +103,50 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-macro_rules! storage_from {
-    ($($t:ty),+) => {$(
-        impl From<$t> for Error {
-            fn from(e: $t) -> Error {
-                Error::Storage(e.to_string())
-            }
+impl From<redb::TransactionError> for Error {
+    fn from(e: redb::TransactionError) -> Error {
+        match e {
+            redb::TransactionError::Storage(s) => s.into(),
+            other => Error::Storage(other.to_string()),
         }
-    )+};
+    }
 }
 
-storage_from!(
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+impl From<redb::TableError> for Error {
+    fn from(e: redb::TableError) -> Error {
+        match e {
+            redb::TableError::Storage(s) => s.into(),
+            other => Error::Storage(other.to_string()),
+        }
+    }
+}
+
+impl From<redb::CommitError> for Error {
+    fn from(e: redb::CommitError) -> Error {
+        match e {
+            redb::CommitError::Storage(s) => s.into(),
+            other => Error::Storage(other.to_string()),
+        }
+    }
+}
+
+impl From<redb::StorageError> for Error {
+    /// A failed read or write of the database file is an I/O error (exit 8), not damage.
+    fn from(e: redb::StorageError) -> Error {
+        match e {
+            redb::StorageError::Io(source) => {
+                Error::io("cannot read or write the database", source)
+            }
+            other => Error::Storage(other.to_string()),
+        }
+    }
+}
 
 impl From<redb::DatabaseError> for Error {
     fn from(e: redb::DatabaseError) -> Error {
-        Error::Database(format!("cannot open the database: {e}"))
+        match e {
+            redb::DatabaseError::Storage(s) => s.into(),
+            other => Error::Database(format!("cannot open the database: {other}")),
+        }
     }
 }

@@ -8,6 +8,8 @@ pub mod desk;
 pub mod domain;
 pub mod error;
 pub mod exercise;
+pub mod files;
+pub mod ics;
 pub mod intake;
 pub mod laws;
 pub mod letters;

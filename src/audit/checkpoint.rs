@@ -67,12 +67,17 @@ impl Checkpoint {
         };
         if self.format_version != FORMAT_VERSION {
             return Err(bad(format!(
-                "the checkpoint has format_version {}; this binary reads {FORMAT_VERSION}",
-                self.format_version
+                "the checkpoint's format_version is not {FORMAT_VERSION}, the only one this binary reads"
             )));
         }
         if parse_hex32(&self.head_hash).is_none() {
             return Err(bad("the checkpoint's head_hash is not 64 hex digits".into()));
+        }
+        // The time is printed in findings: it must be what `audit checkpoint` writes.
+        if chrono::DateTime::parse_from_rfc3339(&self.time).is_err() {
+            return Err(bad(
+                "the checkpoint's time is not an RFC 3339 time (2026-03-01T09:30:00Z)".into(),
+            ));
         }
         let Some(sig_hex) = &self.signature else {
             return match trusted {
@@ -117,17 +122,50 @@ fn hex_bytes(b: &[u8]) -> String {
     hex(b)
 }
 
+/// 128 hex digits → 64 bytes. Works on bytes, so a multi-byte character anywhere (even
+/// across byte 64) is simply not a hex digit.
 fn parse_hex64(s: &str) -> Option<[u8; 64]> {
-    let s = s.trim();
-    if s.len() != 128 {
+    let b = s.trim().as_bytes();
+    if b.len() != 128 {
         return None;
     }
-    let a = parse_hex32(&s[..64])?;
-    let b = parse_hex32(&s[64..])?;
     let mut out = [0u8; 64];
-    out[..32].copy_from_slice(&a);
-    out[32..].copy_from_slice(&b);
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let hi = char::from(pair[0]).to_digit(16)?;
+        let lo = char::from(pair[1]).to_digit(16)?;
+        *o = u8::try_from(hi * 16 + lo).ok()?;
+    }
     Some(out)
+}
+
+impl Checkpoint {
+    /// Parses a checkpoint file. The error says what is wrong and where (line, column, field
+    /// name), never a value from the file.
+    pub fn parse(text: &str) -> Result<Checkpoint, String> {
+        serde_json::from_str(text).map_err(|e| {
+            let msg = e.to_string();
+            let field = msg
+                .split('`')
+                .nth(1)
+                .filter(|f| f.len() <= 40 && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            let what = match (e.classify(), field) {
+                (serde_json::error::Category::Data, Some(f)) if msg.starts_with("missing field") => {
+                    format!("missing field `{f}`")
+                }
+                (serde_json::error::Category::Data, Some(f)) if msg.starts_with("unknown field") => {
+                    format!(
+                        "unknown field `{f}` (fields: format_version, seq, head_hash, time, public_key, signature)"
+                    )
+                }
+                (serde_json::error::Category::Data, _) => {
+                    "a field has the wrong type or value".to_string()
+                }
+                (serde_json::error::Category::Eof, _) => "the file ends too early".to_string(),
+                _ => "not valid JSON".to_string(),
+            };
+            format!("{what} (line {}, column {})", e.line(), e.column())
+        })
+    }
 }
 
 /// Compares the chain with a checkpoint. `entry_hash(seq)` gives the stored hash of the
@@ -195,6 +233,35 @@ mod tests {
         let mut own = Checkpoint::new(4, &[1u8; 32], "2026-01-01T00:00:00Z");
         own.sign(&other);
         assert!(own.check_signature(Some(&trusted)).is_err());
+    }
+
+    /// Regression: a signature of 128 bytes with a multi-byte character across byte 64
+    /// panicked (a string slice inside the character) instead of reporting a bad checkpoint.
+    #[test]
+    fn multibyte_signature_is_a_bad_checkpoint_not_a_panic() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let mut cp = Checkpoint::new(5, &[1u8; 32], "2026-01-01T00:00:00Z");
+        cp.sign(&key);
+        let mut sig = "a".repeat(63);
+        sig.push('é');
+        sig.push_str(&"b".repeat(63));
+        assert_eq!(sig.len(), 128);
+        cp.signature = Some(sig);
+        let trusted = *key.verifying_key().as_bytes();
+        let f = cp.check_signature(Some(&trusted)).expect_err("bad");
+        assert_eq!(f.damage, Damage::BadCheckpoint);
+        assert!(parse_hex64(&"é".repeat(64)).is_none());
+    }
+
+    #[test]
+    fn parse_errors_name_fields_never_values() {
+        let e = Checkpoint::parse("{\"format_version\":1,\"seq\":\"SECRET\"}").expect_err("type");
+        assert!(!e.contains("SECRET"), "{e}");
+        assert!(e.contains("line 1"), "{e}");
+        let e = Checkpoint::parse("{\"format_version\":1}").expect_err("missing");
+        assert!(e.contains("missing field `seq`"), "{e}");
+        let e = Checkpoint::parse("\u{0}\u{1}binary").expect_err("binary");
+        assert!(e.contains("not valid JSON"), "{e}");
     }
 
     #[test]

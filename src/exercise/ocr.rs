@@ -21,6 +21,9 @@ use csv::{ByteRecord, ReaderBuilder, StringRecord};
 
 use crate::domain::vocab::{BreachType, EntityType, Location, normalize_state};
 
+/// The most an export may hold (the portal's complete list since 2009 is about 3 MiB).
+pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The portal's columns, in export order.
 pub const COLUMNS: [&str; 9] = [
     "Name of Covered Entity",
@@ -106,7 +109,7 @@ pub enum OcrError {
         expected: String,
     },
     #[error(
-        "header on line {line}, column {position}: found \"{found}\" where \"{expected}\" belongs; columns are read by position, so put them in the portal's order"
+        "header on line {line}, column {position}: found another column's name where \"{expected}\" belongs; columns are read by position, so put them in the portal's order"
     )]
     HeaderOrder {
         line: u64,
@@ -114,6 +117,14 @@ pub enum OcrError {
         found: String,
         expected: &'static str,
     },
+    #[error(
+        "breach export is larger than {} MiB: the portal's full list is a few MiB, so this is not an export of it; check the file", MAX_BYTES / (1024 * 1024)
+    )]
+    TooLarge,
+    #[error(
+        "line {line} of the breach export contains NUL bytes: it is a binary file, not a CSV export"
+    )]
+    Binary { line: u64 },
     #[error("no breach records to pick from: every row of the export was reported as an issue")]
     NoRecords,
     #[error("row {row} is out of range: give a data row from 1 to {count}")]
@@ -150,8 +161,12 @@ pub fn read_ocr<R: Read>(r: R) -> Result<OcrReader<R>, OcrError> {
     let line = match next_raw(&mut csv, &mut raw) {
         Ok(Some(line)) => line,
         Ok(None) => return Err(OcrError::Empty),
+        Err(_) if csv.get_ref().tripped => return Err(OcrError::TooLarge),
         Err(source) => return Err(OcrError::Read { line: 1, source }),
     };
+    if raw.as_slice().contains(&0) {
+        return Err(OcrError::Binary { line });
+    }
     let first =
         StringRecord::from_byte_record(raw.clone()).map_err(|_| OcrError::NotUtf8 { line })?;
     let (width, pending) = if is_header(&first) {
@@ -193,6 +208,17 @@ impl<R: Read> Iterator for OcrReader<R> {
             return None;
         }
         match next_raw(&mut self.csv, &mut self.raw) {
+            Ok(Some(line)) if self.raw.as_slice().contains(&0) => {
+                // A binary file: stop rather than report every "row" of it.
+                self.done = true;
+                self.fatal = Some(OcrError::Binary { line });
+                Some(Err(OcrIssue {
+                    line,
+                    field: "row",
+                    reason: "contains NUL bytes: the file is not a CSV export; reading stopped"
+                        .to_string(),
+                }))
+            }
             Ok(Some(line)) => match StringRecord::from_byte_record(self.raw.clone()) {
                 Ok(record) => Some(parse_row(&record, line, self.width)),
                 // The row was consumed; report it and go on with the next.
@@ -209,6 +235,18 @@ impl<R: Read> Iterator for OcrReader<R> {
             Ok(None) => {
                 self.done = true;
                 None
+            }
+            Err(_) if self.csv.get_ref().tripped => {
+                self.done = true;
+                self.fatal = Some(OcrError::TooLarge);
+                Some(Err(OcrIssue {
+                    line: 0,
+                    field: "row",
+                    reason: format!(
+                        "reading stopped: the export is larger than {} MiB",
+                        MAX_BYTES / (1024 * 1024)
+                    ),
+                }))
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
@@ -388,7 +426,7 @@ fn parse_row(rec: &StringRecord, line: u64, width: usize) -> Result<OcrRecord, O
                 line,
                 ENTITY,
                 format!(
-                    "unknown value \"{s}\"; use one of: {}",
+                    "is not a recognised value; use one of: {}",
                     labels(EntityType::ALL.iter().map(|v| v.label()))
                 ),
             )
@@ -401,7 +439,7 @@ fn parse_row(rec: &StringRecord, line: u64, width: usize) -> Result<OcrRecord, O
             issue(
                 line,
                 INDIVIDUALS,
-                format!("\"{s}\" is not a count of individuals; give a whole number like 13055"),
+                "is not a count of individuals; give a whole number like 13055".to_string(),
             )
         })?),
     };
@@ -412,7 +450,7 @@ fn parse_row(rec: &StringRecord, line: u64, width: usize) -> Result<OcrRecord, O
             issue(
                 line,
                 SUBMITTED,
-                format!("\"{s}\" is not a date; give it as MM/DD/YYYY, like 04/26/2024"),
+                "is not a date; give it as MM/DD/YYYY, like 04/26/2024".to_string(),
             )
         })?),
     };
@@ -437,19 +475,19 @@ fn parse_row(rec: &StringRecord, line: u64, width: usize) -> Result<OcrRecord, O
         return Err(issue(
             line,
             BA,
-            format!("unknown value \"{ba}\"; use Yes or No"),
+            "is not a recognised value; use Yes or No".to_string(),
         ));
     };
 
     let description = if width > DESCRIPTION {
-        clean_description(cell(DESCRIPTION))
+        clean_description(&without_controls(cell(DESCRIPTION), true))
     } else {
         None
     };
 
     Ok(OcrRecord {
         line,
-        name: name.to_string(),
+        name: without_controls(name, false),
         state,
         entity_type,
         individuals,
@@ -472,7 +510,7 @@ fn categories<T: PartialEq>(
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let v = from_label(part).ok_or_else(|| {
             format!(
-                "unknown value \"{part}\" in \"{s}\"; use one or more, comma-separated, of: {}",
+                "has a value that is not recognised; use one or more, comma-separated, of: {}",
                 accepted()
             )
         })?;
@@ -489,6 +527,21 @@ fn labels<'a>(it: impl Iterator<Item = &'a str>) -> String {
 
 /// Normalises CRLF and bare CR to LF, drops the stray backslashes some exports leave at
 /// line ends (`…taken. \r\\\r\\`), and maps blank or the SQL null marker `\N` to `None`.
+/// Text without control characters, which the portal's exports do carry (`\x19` where a
+/// Windows typographic apostrophe was mis-encoded) and which a seeded scenario must not:
+/// `\x19` becomes an apostrophe, any other control character a space (line ends stay in
+/// the description).
+fn without_controls(s: &str, keep_lines: bool) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{19}' => '\'',
+            '\n' | '\r' if keep_lines => c,
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
 fn clean_description(s: &str) -> Option<String> {
     if s == "\\N" {
         return None;
@@ -528,6 +581,8 @@ struct Source<R> {
     offset: u64,
     /// Offsets of `\n` bytes handed out and not yet asked about.
     newlines: VecDeque<u64>,
+    /// Reading went past [`MAX_BYTES`].
+    tripped: bool,
 }
 
 impl<R: Read> Source<R> {
@@ -540,6 +595,7 @@ impl<R: Read> Source<R> {
             checked: false,
             offset: 0,
             newlines: VecDeque::new(),
+            tripped: false,
         }
     }
 
@@ -578,7 +634,16 @@ impl<R: Read> Source<R> {
 
 impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.read_raw(buf)?;
+        if self.offset >= MAX_BYTES {
+            self.tripped = true;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the export is larger than the limit",
+            ));
+        }
+        let room = usize::try_from(MAX_BYTES - self.offset).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        let n = self.read_raw(&mut buf[..want])?;
         for (i, &b) in buf[..n].iter().enumerate() {
             if b == b'\n' {
                 self.newlines.push_back(self.offset + i as u64);
@@ -586,6 +651,28 @@ impl<R: Read> Read for Source<R> {
         }
         self.offset += n as u64;
         Ok(n)
+    }
+}
+
+impl From<OcrError> for crate::error::Error {
+    /// A missing export is "not found" (4), an unreadable one an I/O error (8), anything
+    /// about its content invalid input (3).
+    fn from(e: OcrError) -> crate::error::Error {
+        use crate::error::Error;
+        match e {
+            OcrError::Open { path, source } => {
+                crate::files::read_error(&path, "breach export", source)
+            }
+            OcrError::Read { line, source } => match source.into_kind() {
+                csv::ErrorKind::Io(io) => {
+                    Error::io(format!("cannot read the breach export at line {line}"), io)
+                }
+                _ => Error::invalid(format!(
+                    "cannot read the breach export at line {line}; export it again from the portal"
+                )),
+            },
+            other => Error::invalid(other.to_string()),
+        }
     }
 }
 
@@ -835,7 +922,8 @@ mod tests {
             ]
         );
         assert!(issues[0].reason.contains("has 8 columns, expected 9"));
-        assert!(issues[1].reason.contains("\"Fire\""));
+        // The value itself is never echoed (issue 11).
+        assert!(!issues[1].reason.contains("Fire"), "{}", issues[1].reason);
         assert!(issues[1].reason.contains("Hacking/IT Incident"));
         assert!(issues[2].reason.contains("Paper/Films"));
         assert!(issues[3].reason.contains("Healthcare Clearing House"));

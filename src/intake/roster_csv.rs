@@ -95,13 +95,7 @@ fields! {
 impl Field {
     /// Parses a field key (`first_name`) or any recognised alias.
     pub fn from_key(s: &str) -> Option<Field> {
-        let n = normalize_header(s);
-        if n.is_empty() {
-            return None;
-        }
-        Field::ALL.iter().copied().find(|f| {
-            normalize_header(f.key()) == n || f.aliases().iter().any(|a| normalize_header(a) == n)
-        })
+        detect_field(&normalize_header(s))
     }
 
     /// The keys, for error and help messages.
@@ -169,11 +163,31 @@ pub enum RosterError {
     )]
     CarriageReturnLineEndings,
     #[error(
-        "the row starting at line {line} (or just after) is larger than {limit} bytes; a quotation \
-         mark is probably not closed: fix the file, or raise the row size limit if the row \
-         is really that large"
+        "the row starting at line {line} (or just after) runs past {limit} bytes{}",
+        if *quoted {
+            ": a quotation mark is probably not closed, so everything after it reads as one \
+             field; close the quotation mark in the file"
+        } else {
+            " without a line break: no roster row is that long, so this is not a CSV roster \
+             export or one field is damaged; check the file"
+        }
     )]
-    RecordTooLarge { line: u64, limit: usize },
+    RecordTooLarge {
+        line: u64,
+        limit: usize,
+        /// A quotation mark was read within the row (an unclosed quote is the likely cause).
+        quoted: bool,
+    },
+    #[error(
+        "line {line} contains NUL bytes: this is a binary file (or a damaged export), not a CSV \
+         text file; export the roster as CSV (UTF-8)"
+    )]
+    Binary { line: u64 },
+    #[error(
+        "the header row (line 1) is not UTF-8 text: this is a binary file or an export in another \
+         encoding; export the roster as CSV (UTF-8)"
+    )]
+    HeaderNotText,
     #[error("could not read the roster file: {0}; check that the file is readable")]
     Io(String),
 }
@@ -332,16 +346,28 @@ impl HeaderMap {
     }
 }
 
+/// Every normalised spelling and its field, in [`Field::ALL`] order (the first field that
+/// claims a spelling wins). Built once: a header of thousands of columns used to normalise
+/// every alias again for every column.
+static SPELLINGS: std::sync::LazyLock<Vec<(String, Field)>> = std::sync::LazyLock::new(|| {
+    Field::ALL
+        .iter()
+        .flat_map(|f| {
+            std::iter::once(normalize_header(f.key()))
+                .chain(f.aliases().iter().map(|a| normalize_header(a)))
+                .map(move |n| (n, *f))
+        })
+        .collect()
+});
+
 fn detect_field(normalized: &str) -> Option<Field> {
     if normalized.is_empty() {
         return None;
     }
-    Field::ALL.iter().copied().find(|f| {
-        normalize_header(f.key()) == normalized
-            || f.aliases()
-                .iter()
-                .any(|a| normalize_header(a) == normalized)
-    })
+    SPELLINGS
+        .iter()
+        .find(|(n, _)| n == normalized)
+        .map(|(_, f)| *f)
 }
 
 pub use crate::domain::roster::{RosterRow, is_valid_zip, looks_like_email};
@@ -375,6 +401,8 @@ struct CountingReader<R> {
     tripped: bool,
     last: Option<u8>,
     finished: bool,
+    /// Byte offset of the last quotation mark read.
+    last_quote: Option<u64>,
 }
 
 impl<R: Read> Read for CountingReader<R> {
@@ -399,6 +427,9 @@ impl<R: Read> Read for CountingReader<R> {
                 return Ok(1);
             }
             return Ok(0);
+        }
+        if let Some(p) = buf[..n].iter().rposition(|b| *b == b'"') {
+            self.last_quote = Some(self.bytes + p as u64);
         }
         self.bytes += n as u64;
         self.last = Some(buf[n - 1]);
@@ -462,6 +493,7 @@ impl<R: Read> RosterReader<R> {
             tripped: false,
             last: None,
             finished: false,
+            last_quote: None,
         };
         let csv = ReaderBuilder::new()
             .has_headers(false)
@@ -485,6 +517,18 @@ impl<R: Read> RosterReader<R> {
             return Err(RosterError::Empty);
         };
         let header = &reader.record;
+        // A binary file's first "row" is not text; say so rather than guess at line endings.
+        if header.as_slice().contains(&0)
+            || header
+                .as_slice()
+                .iter()
+                .any(|b| b.is_ascii_control() && !matches!(b, b'\t' | b'\r' | b'\n'))
+        {
+            return Err(RosterError::Binary { line: 1 });
+        }
+        if std::str::from_utf8(header.as_slice()).is_err() {
+            return Err(RosterError::HeaderNotText);
+        }
         let has_inner_cr = (0..header.len()).any(|i| field_bytes(header, i).contains(&b'\r'));
         if has_inner_cr {
             return Err(RosterError::CarriageReturnLineEndings);
@@ -547,6 +591,7 @@ impl<R: Read> RosterReader<R> {
                         return Err(RosterError::RecordTooLarge {
                             line: self.last_end_line + 1,
                             limit: self.options.max_record_bytes,
+                            quoted: self.csv.get_ref().last_quote.is_some_and(|q| q >= start),
                         });
                     }
                     return Err(RosterError::Io(io_message(e)));
@@ -571,6 +616,9 @@ impl<R: Read> RosterReader<R> {
                 .saturating_sub(embedded)
                 .max(self.last_end_line + 1);
             self.last_end_line = end_line.max(start);
+            if self.record.as_slice().contains(&0) {
+                return Err(RosterError::Binary { line: start });
+            }
             if is_blank(&self.record) {
                 continue;
             }
@@ -615,6 +663,17 @@ impl<R: Read> RosterReader<R> {
                     "field is not valid UTF-8; export or convert the file as UTF-8".to_string(),
                 )
             })?;
+            // Line breaks inside a quoted field are text; other control characters never
+            // belong in a name, an ID or an address.
+            if text
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            {
+                return Err(issue(
+                    Some(*field),
+                    "field contains a control character; remove it from the file".to_string(),
+                ));
+            }
             values[*field as usize] = text.trim();
         }
         let get = |f: Field| values[f as usize].to_string();
@@ -1246,8 +1305,24 @@ mod tests {
         assert!(r.next_row().unwrap().unwrap().is_ok());
         let err = r.next_row().unwrap_err();
         assert!(
-            matches!(err, RosterError::RecordTooLarge { line: 3, .. }),
+            matches!(
+                err,
+                RosterError::RecordTooLarge {
+                    line: 3,
+                    quoted: true,
+                    ..
+                }
+            ),
             "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("quotation mark is probably not closed"),
+            "{err}"
+        );
+        assert!(
+            !err.to_string().contains("raise"),
+            "no advice about an option that does not exist: {err}"
         );
         let read = r.bytes_read();
         assert!(read <= 4 * 1_048_576 + 4 * BUFFER_CAPACITY as u64, "{read}");
@@ -1259,7 +1334,58 @@ mod tests {
             head: b"\"id",
         };
         let err = RosterReader::with_options(src, &[], options).unwrap_err();
-        assert!(matches!(err, RosterError::RecordTooLarge { line: 1, .. }));
+        assert!(matches!(
+            err,
+            RosterError::RecordTooLarge {
+                line: 1,
+                quoted: true,
+                ..
+            }
+        ));
+    }
+
+    /// Regression: a row with one enormous unquoted field was blamed on an unclosed
+    /// quotation mark, with advice to raise a limit no option sets.
+    #[test]
+    fn a_huge_unquoted_row_is_not_called_an_unclosed_quote() {
+        let src = Endless {
+            served: 0,
+            head: b"id,last\n1,ok\n2,",
+        };
+        let options = RosterOptions {
+            max_field_bytes: 1024,
+            max_record_bytes: 1_048_576,
+        };
+        let mut r = RosterReader::with_options(src, &[], options).unwrap();
+        assert!(r.next_row().unwrap().unwrap().is_ok());
+        let err = r.next_row().unwrap_err();
+        assert!(
+            matches!(err, RosterError::RecordTooLarge { quoted: false, .. }),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("quotation"), "{err}");
+    }
+
+    /// Regression: a binary file (a PNG here) was refused as "classic Mac line endings".
+    #[test]
+    fn binary_files_are_called_binary() {
+        let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00";
+        let err = read_with(png, &[]).unwrap_err();
+        assert!(matches!(err, RosterError::HeaderNotText), "{err}");
+        assert!(!err.to_string().contains("Mac"), "{err}");
+        let err = read_with(b"\x00\x01\x02\rabc\r", &[]).unwrap_err();
+        assert!(matches!(err, RosterError::Binary { line: 1 }), "{err}");
+        let err = read_with(b"id,last\n1,A\n2,B\x00C\n", &[]).unwrap_err();
+        assert!(matches!(err, RosterError::Binary { line: 3 }), "{err}");
+    }
+
+    #[test]
+    fn control_characters_in_ids_and_names_are_rejected_rows() {
+        let (rows, issues) = read("id,first,last\n1,A\x01,B\nX\x1b,C,D\n3,E,F\n");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(issues.len(), 2);
+        assert_eq!(issues[0].field.as_deref(), Some("first_name"));
+        assert_eq!(issues[1].field.as_deref(), Some("id"));
     }
 
     #[test]
@@ -1324,7 +1450,18 @@ mod tests {
             RosterError::OverrideColumnNotFound { column: "x".into() },
             RosterError::DuplicateOverride { field: Field::Id },
             RosterError::CarriageReturnLineEndings,
-            RosterError::RecordTooLarge { line: 1, limit: 1 },
+            RosterError::RecordTooLarge {
+                line: 1,
+                limit: 1,
+                quoted: true,
+            },
+            RosterError::RecordTooLarge {
+                line: 1,
+                limit: 1,
+                quoted: false,
+            },
+            RosterError::Binary { line: 1 },
+            RosterError::HeaderNotText,
         ];
         for e in errors {
             let s = e.to_string();

@@ -33,6 +33,28 @@ pub enum LetterError {
         source: std::io::Error,
     },
 
+    #[error("the template directory {path} does not exist; check the path")]
+    NoDirectory { path: PathBuf },
+
+    #[error("template {file} is not UTF-8 text (line {line}); save it as UTF-8")]
+    NotUtf8 { file: String, line: usize },
+
+    #[error(
+        "template {file} is larger than {limit} bytes, the limit for one template; check that it is the right file"
+    )]
+    TooLarge { file: String, limit: u64 },
+
+    #[error(
+        "template {file} is a symbolic link to a file outside the template directory (or to something that is not a file); templates are read only from inside their directory: copy the file in"
+    )]
+    Symlink { file: String },
+
+    #[error("template {file} nests blocks or sub-expressions more than {limit} deep; simplify it")]
+    TooDeep { file: String, limit: usize },
+
+    #[error("template {file}: {reason}")]
+    Partial { file: String, reason: String },
+
     #[error(
         "the organization has no {what}; 164.404(c)(1)(E) requires it in every notice: set it in the organization settings"
     )]
@@ -46,4 +68,24 @@ pub enum LetterError {
 
     #[error("encoding JSON failed: {0}")]
     Json(String),
+}
+
+impl From<LetterError> for crate::error::Error {
+    /// Template and data problems are invalid input (3); a missing template directory is
+    /// "not found" (4); failing to read or write a file is an I/O error (8).
+    fn from(e: LetterError) -> crate::error::Error {
+        use crate::error::Error;
+        match e {
+            LetterError::NoDirectory { .. } => Error::NotFound(e.to_string()),
+            LetterError::Io(source) => Error::io(
+                "writing letter output failed (check the output path and free disk space)",
+                source,
+            ),
+            LetterError::ReadOverride { path, source } => Error::io(
+                format!("cannot read template override {}", path.display()),
+                source,
+            ),
+            other => Error::invalid(other.to_string()),
+        }
+    }
 }

@@ -23,8 +23,13 @@ pub fn neutralize_formula(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// An I/O failure under the CSV writer (a full disk) stays an I/O error.
 fn csv_err(e: csv::Error) -> LetterError {
-    LetterError::Csv(e.to_string())
+    let msg = e.to_string();
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => LetterError::Io(io),
+        _ => LetterError::Csv(msg),
+    }
 }
 
 fn watermark(exercise: bool) -> &'static str {

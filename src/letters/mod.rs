@@ -21,6 +21,7 @@ mod error;
 mod export;
 mod html;
 pub mod manifest;
+pub mod partials;
 mod render;
 mod sample;
 pub mod stencil;
@@ -28,7 +29,7 @@ pub mod stencil;
 #[cfg(test)]
 mod tests;
 
-pub use check::{CheckFinding, check_overrides, check_templates};
+pub use check::{CheckFinding, check_only, check_overrides, check_templates};
 pub use context::{
     BaToCeContext, EXERCISE_WATERMARK, HhsWorksheet, IncidentContext, LeDelayContext,
     LetterContext, MediaContext, ORAL_DELAY_DAYS, OrgContext, RecipientContext, ReportType,
@@ -40,7 +41,7 @@ pub use export::{
     write_annual_log_csv,
 };
 pub use html::{html_document, write_html_foot, write_html_head};
-pub use render::Renderer;
+pub use render::{Renderer, read_template_dir};
 pub use sample::sample_context;
 
 use serde::Serialize;

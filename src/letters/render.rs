@@ -1,12 +1,14 @@
 //! The renderer: templates compiled once, rendered many times.
 
-use std::io::Write;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::path::Path;
 
-use handlebars::{Handlebars, RenderError, RenderErrorReason};
+use handlebars::{Handlebars, RenderError, RenderErrorReason, Template};
 
 use super::context::{EXERCISE_WATERMARK, LetterContext};
 use super::error::LetterError;
+use super::partials;
 use super::{Format, LetterKind, REGISTRY, TemplateEntry, entry};
 
 /// Compiled templates. Build once per batch (`new` or `with_override_dir`) and call
@@ -33,25 +35,50 @@ fn new_registry(format: Format) -> Handlebars<'static> {
     hb
 }
 
-/// Each registry entry with its source: the override file if the directory holds one,
-/// otherwise the embedded text.
-pub(crate) fn load_sources(
-    dir: Option<&Path>,
-) -> Result<Vec<(&'static TemplateEntry, String)>, LetterError> {
-    let Some(dir) = dir else {
-        return Ok(REGISTRY.iter().map(|e| (e, e.source.to_string())).collect());
+/// Reads counsel's template directory: every file whose name is in the registry (dot files
+/// and sub-directories are skipped; any other name is an error, since a misspelt override
+/// would silently leave the embedded template in use). Each file is read without following
+/// a symbolic link out of the directory, up to [`crate::files::TEMPLATE`] bytes, as UTF-8.
+pub fn read_template_dir(dir: &Path) -> Result<BTreeMap<String, String>, LetterError> {
+    let read_err = |source: std::io::Error| match source.kind() {
+        std::io::ErrorKind::NotFound => LetterError::NoDirectory {
+            path: dir.to_path_buf(),
+        },
+        _ => LetterError::ReadOverride {
+            path: dir.to_path_buf(),
+            source,
+        },
     };
-    let read_err = |source| LetterError::ReadOverride {
-        path: dir.to_path_buf(),
-        source,
-    };
-    // A misspelt override would silently leave the embedded template in use.
-    for item in std::fs::read_dir(dir).map_err(read_err)? {
-        let item = item.map_err(read_err)?;
+    let real_dir = std::fs::canonicalize(dir).map_err(read_err)?;
+    let mut out = BTreeMap::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&real_dir)
+        .map_err(read_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(read_err)?;
+    entries.sort_by_key(|e| e.file_name());
+    for item in entries {
         let name = item.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !item.path().is_file() {
+        if name.starts_with('.') {
             continue;
         }
+        let path = item.path();
+        let meta =
+            std::fs::symlink_metadata(&path).map_err(|source| LetterError::ReadOverride {
+                path: path.clone(),
+                source,
+            })?;
+        let target = if meta.file_type().is_symlink() {
+            // Only a link to a regular file inside the directory is followed.
+            match std::fs::canonicalize(&path) {
+                Ok(t) if t.starts_with(&real_dir) && t.is_file() => t,
+                Ok(t) if t.is_dir() => continue,
+                _ => return Err(LetterError::Symlink { file: name }),
+            }
+        } else if meta.is_dir() {
+            continue;
+        } else {
+            path.clone()
+        };
         if !REGISTRY.iter().any(|e| e.file == name) {
             let expected = REGISTRY.iter().map(|e| e.file).collect::<Vec<_>>();
             return Err(LetterError::UnknownOverride {
@@ -59,25 +86,43 @@ pub(crate) fn load_sources(
                 expected: expected.join(", "),
             });
         }
-    }
-    REGISTRY
-        .iter()
-        .map(|e| {
-            let path = dir.join(e.file);
-            if path.is_file() {
-                std::fs::read_to_string(&path)
-                    .map(|s| (e, s))
-                    .map_err(|source| LetterError::ReadOverride { path, source })
-            } else {
-                Ok((e, e.source.to_string()))
+        let limit = crate::files::TEMPLATE.bytes;
+        let mut bytes = Vec::new();
+        std::fs::File::open(&target)
+            .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+            .map_err(|source| LetterError::ReadOverride {
+                path: path.clone(),
+                source,
+            })?;
+        if bytes.len() as u64 > limit {
+            return Err(LetterError::TooLarge { file: name, limit });
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let ok = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            LetterError::NotUtf8 {
+                file: name.clone(),
+                line: ok.iter().filter(|b| **b == b'\n').count() + 1,
             }
-        })
-        .collect()
+        })?;
+        out.insert(name, text);
+    }
+    Ok(out)
+}
+
+/// Each registry entry with its source: the override file if the directory holds one,
+/// otherwise the embedded text.
+pub(crate) fn load_sources(
+    dir: Option<&Path>,
+) -> Result<Vec<(&'static TemplateEntry, String)>, LetterError> {
+    match dir {
+        None => Ok(REGISTRY.iter().map(|e| (e, e.source.to_string())).collect()),
+        Some(dir) => override_sources(&read_template_dir(dir)?),
+    }
 }
 
 /// Each registry entry with its source from `overrides` when present, else the embedded one.
 pub(crate) fn override_sources(
-    overrides: &std::collections::BTreeMap<String, String>,
+    overrides: &BTreeMap<String, String>,
 ) -> Result<Vec<(&'static TemplateEntry, String)>, LetterError> {
     if let Some(name) = overrides
         .keys()
@@ -117,9 +162,7 @@ impl Renderer {
 
     /// Embedded templates, each replaced by the override of the same file name in
     /// `overrides` (a template set stored for the organization). An unknown name is an error.
-    pub fn with_overrides(
-        overrides: &std::collections::BTreeMap<String, String>,
-    ) -> Result<Renderer, LetterError> {
+    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<Renderer, LetterError> {
         Renderer::from_sources(override_sources(overrides)?)
     }
 
@@ -132,6 +175,9 @@ impl Renderer {
     }
 
     /// Compiles what compiles; returns the failures beside the renderer (for `check`).
+    /// Templates nested too deep are refused before parsing; a registry (text or HTML) whose
+    /// partials recurse, or are named by a computed expression, keeps none of its templates,
+    /// so nothing can render into the recursion.
     pub(crate) fn compile_lenient(
         sources: Vec<(&'static TemplateEntry, String)>,
     ) -> (Renderer, Vec<(&'static TemplateEntry, LetterError)>) {
@@ -140,22 +186,81 @@ impl Renderer {
             html: new_registry(Format::Html),
         };
         let mut failures = Vec::new();
+        let mut parsed: Vec<(&'static TemplateEntry, Template)> = Vec::new();
         for (e, src) in sources {
+            if partials::nesting_depth(&src) > partials::MAX_NESTING {
+                failures.push((
+                    e,
+                    LetterError::TooDeep {
+                        file: e.file.to_string(),
+                        limit: partials::MAX_NESTING,
+                    },
+                ));
+                continue;
+            }
             let hb = match e.format {
                 Format::Text => &mut r.text,
                 Format::Html => &mut r.html,
             };
-            if let Err(err) = hb.register_template_string(e.file, src) {
-                let reason = err.to_string();
-                failures.push((
-                    e,
-                    LetterError::Parse {
-                        file: e.file.to_string(),
-                        reason,
-                    },
-                ));
+            match hb.register_template_string(e.file, &src) {
+                Err(err) => {
+                    let reason = err.to_string();
+                    failures.push((
+                        e,
+                        LetterError::Parse {
+                            file: e.file.to_string(),
+                            reason,
+                        },
+                    ));
+                }
+                Ok(()) => {
+                    if let Ok(t) = Template::compile(&src) {
+                        parsed.push((e, t));
+                    }
+                }
             }
         }
+        for format in [Format::Text, Format::Html] {
+            let set: Vec<(&str, &Template)> = parsed
+                .iter()
+                .filter(|(e, _)| e.format == format)
+                .map(|(e, t)| (e.file, t))
+                .collect();
+            let Err(err) = partials::check_registry(&set) else {
+                continue;
+            };
+            let named = match &err {
+                LetterError::Partial { file, .. } => file.clone(),
+                _ => String::new(),
+            };
+            let hb = match format {
+                Format::Text => &mut r.text,
+                Format::Html => &mut r.html,
+            };
+            let mut err = Some(err);
+            for (e, _) in parsed.iter().filter(|(e, _)| e.format == format) {
+                hb.unregister_template(e.file);
+                let f = match (e.file == named).then(|| err.take()).flatten() {
+                    Some(err) => err,
+                    None => LetterError::Partial {
+                        file: e.file.to_string(),
+                        reason: format!(
+                            "not used: a {} template of this set ({named}) has a recursive or computed partial",
+                            format.key()
+                        ),
+                    },
+                };
+                failures.push((*e, f));
+            }
+        }
+        // Report in registry order.
+        failures.sort_by_key(|(e, err)| {
+            let pos = REGISTRY
+                .iter()
+                .position(|x| std::ptr::eq(x, *e))
+                .unwrap_or(usize::MAX);
+            (!matches!(err, LetterError::Partial { reason, .. } if !reason.starts_with("not used")), pos)
+        });
         (r, failures)
     }
 

@@ -673,3 +673,32 @@ fn renderer_can_be_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Renderer>();
 }
+
+/// Issue 11: a full disk while writing letters is an I/O error (exit 8), not "invalid
+/// input" (3).
+#[test]
+fn a_full_disk_is_an_io_error() {
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from_raw_os_error(28))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let ctx = sample_context(false);
+    let e = renderer()
+        .render_to(LetterKind::Individual, Format::Text, &ctx, &mut Full)
+        .expect_err("ENOSPC");
+    assert!(matches!(e, LetterError::Io(_)), "{e:?}");
+    let cli: crate::error::Error = e.into();
+    assert_eq!(cli.exit_code(), crate::error::exit::IO);
+    let e = super::write_annual_log_csv(Full, &[]).expect_err("ENOSPC");
+    let cli: crate::error::Error = e.into();
+    assert_eq!(cli.exit_code(), crate::error::exit::IO);
+    let e = super::write_annual_log_csv(Full, &[super::AnnualLogRecord::default()])
+        .expect_err("ENOSPC");
+    let cli: crate::error::Error = e.into();
+    assert_eq!(cli.exit_code(), crate::error::exit::IO);
+}

@@ -25,7 +25,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 #[cfg(test)]
 use redb::TableDefinition;
-use redb::{Builder, Database, ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{
+    Builder, Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
+    WriteTransaction,
+};
 
 use crate::audit::entry::{AuditEntry, Hash, ZERO, decode_stored};
 pub use crate::audit::subject::{Action, Subject};
@@ -76,8 +79,34 @@ impl Change {
 }
 
 pub struct Store {
-    db: Database,
+    db: Db,
     path: PathBuf,
+}
+
+/// The file opened for reading and writing, or read-only (a copy on read-only media, or a
+/// file without write permission: `audit verify` still works on it).
+enum Db {
+    ReadWrite(Database),
+    ReadOnly(ReadOnlyDatabase),
+}
+
+impl Db {
+    fn rw(&self) -> Result<&Database> {
+        match self {
+            Db::ReadWrite(db) => Ok(db),
+            Db::ReadOnly(_) => Err(Error::io(
+                "the database was opened read-only; nothing can be changed",
+                std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            )),
+        }
+    }
+
+    fn begin_read(&self) -> Result<ReadTransaction> {
+        Ok(match self {
+            Db::ReadWrite(db) => db.begin_read()?,
+            Db::ReadOnly(db) => db.begin_read()?,
+        })
+    }
 }
 
 impl Store {
@@ -114,7 +143,7 @@ impl Store {
             .create(path)
             .map_err(|e| map_open_error(e, path))?;
         Ok(Store {
-            db,
+            db: Db::ReadWrite(db),
             path: path.to_path_buf(),
         })
     }
@@ -174,7 +203,7 @@ impl Store {
         }
         let db = builder().open(path).map_err(|e| map_open_error(e, path))?;
         let store = Store {
-            db,
+            db: Db::ReadWrite(db),
             path: path.to_path_buf(),
         };
         let version = store.schema_version()?;
@@ -188,6 +217,44 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens an existing database for reading only, for a command that changes nothing
+    /// (`audit verify`) on a file it may not write; see [`Store::open_for_reading`].
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Store::open(path);
+        }
+        let db = builder()
+            .open_read_only(path)
+            .map_err(|e| map_open_error(e, path))?;
+        let store = Store {
+            db: Db::ReadOnly(db),
+            path: path.to_path_buf(),
+        };
+        let version = store.schema_version()?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::Database(format!(
+                "{} was written by a newer breachdesk (schema version {version}; this binary reads up to {SCHEMA_VERSION}); upgrade breachdesk to open it",
+                path.display()
+            )));
+        }
+        Ok(store)
+    }
+
+    /// Opens for reading and writing when the file allows it, else read-only.
+    pub fn open_for_reading(path: &Path) -> Result<Store> {
+        match Store::open(path) {
+            Err(Error::Io { source, .. })
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                Store::open_read_only(path)
+            }
+            other => other,
+        }
+    }
+
     /// Creates the tables added after schema version 1 was first written (empty tables hold
     /// no records, so this needs no audit entry).
     fn ensure_extra_tables(&self) -> Result<()> {
@@ -199,7 +266,7 @@ impl Store {
         };
         drop(tx);
         if missing {
-            let tx = self.db.begin_write()?;
+            let tx = self.db.rw()?.begin_write()?;
             extra_tables(&tx)?;
             tx.commit()?;
         }
@@ -210,17 +277,22 @@ impl Store {
         &self.path
     }
 
-    fn db(&self) -> &Database {
-        &self.db
+    /// The database for a write transaction; an error when it was opened read-only.
+    fn db(&self) -> Result<&Database> {
+        self.db.rw()
     }
 
     fn schema_version(&self) -> Result<u32> {
         let tx = self.db.begin_read()?;
-        let meta = tx.open_table(META).map_err(|_| {
-            Error::Database(format!(
-                "{} is not a breachdesk database (no meta table)",
-                self.path.display()
-            ))
+        // Only a missing table means a foreign file; a failed read is an I/O error.
+        let meta = tx.open_table(META).map_err(|e| match e {
+            redb::TableError::TableDoesNotExist(_) | redb::TableError::TableTypeMismatch { .. } => {
+                Error::Database(format!(
+                    "{} is not a breachdesk database (no meta table)",
+                    self.path.display()
+                ))
+            }
+            other => other.into(),
         })?;
         let v = meta
             .get(META_SCHEMA)?
@@ -239,7 +311,7 @@ impl Store {
         actor: &Actor,
         f: impl FnOnce(&WriteTransaction) -> Result<(T, Change)>,
     ) -> Result<T> {
-        let tx = self.db.begin_write()?;
+        let tx = self.db.rw()?.begin_write()?;
         let (out, change) = f(&tx)?;
         let digest = subject_digest_write(&tx, &change.subject)?;
         append_entry(&tx, actor, &change, digest)?;
@@ -278,6 +350,10 @@ fn map_open_error(e: redb::DatabaseError, path: &Path) -> Error {
             "{} uses an old redb file format ({v}) that this binary cannot read",
             path.display()
         )),
+        // Permissions, a device error, a full disk: an I/O failure, not a foreign file.
+        redb::DatabaseError::Storage(redb::StorageError::Io(source)) => {
+            Error::io(format!("cannot open {}", path.display()), source)
+        }
         other => Error::Database(format!(
             "cannot open {} as a breachdesk database: {other}",
             path.display()

@@ -538,7 +538,7 @@ pub fn discard_staging(store: &Store, id: &IncidentId, seq: u32) -> Result<()> {
     let end = prefix_end(id.as_str());
     let mut from = p.clone();
     loop {
-        let tx = store.db().begin_write()?;
+        let tx = store.db()?.begin_write()?;
         let done = {
             let mut rows = tx.open_table(ROSTER_ROWS)?;
             let mut doomed: Vec<String> = Vec::new();
@@ -634,7 +634,7 @@ impl<'a> Stager<'a> {
             resumed,
         };
         if !resumed {
-            let tx = store.db().begin_write()?;
+            let tx = store.db()?.begin_write()?;
             super::extra_tables(&tx)?;
             s.put_batch(&tx)?;
             tx.commit()?;
@@ -840,7 +840,7 @@ pub struct DryRun<'a> {
 
 impl<'a> DryRun<'a> {
     pub fn new(store: &Store, incident: &'a IncidentId, codec: &PhiCodec) -> Result<DryRun<'a>> {
-        let tx = store.db().begin_read()?;
+        let tx = store.db()?.begin_read()?;
         let staging = batches(&tx, incident)?
             .into_iter()
             .filter(|b| b.status == BatchStatus::Staging)

@@ -284,7 +284,7 @@ pub(super) fn merge_into<I>(
     // The current group of equal keys: its hash, first line and the first row's outcome.
     let mut group: Option<([u8; 32], u64, Outcome)> = None;
     loop {
-        let tx = store.db().begin_write()?;
+        let tx = store.db()?.begin_write()?;
         let mut n = 0usize;
         {
             let mut rows = tx.open_table(ROSTER_ROWS)?;
