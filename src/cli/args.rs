@@ -27,9 +27,9 @@ Environment:
   BREACHDESK_NOW             pins the clock (YYYY-MM-DD or RFC 3339), for tests and exercises
   NO_COLOR                   disables colour
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 not found, 5 database locked,
-6 database missing/newer, 7 passphrase, 10-17 audit damage, 20 overdue, 141 output closed
-(see README).";
+Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 not found (incident or file),
+5 database locked, 6 database missing/newer, 7 passphrase, 8 file I/O (permissions, disk
+full), 10-17 audit damage, 20 overdue, 141 output closed (see README).";
 
 /// Breach response for HIPAA covered entities and business associates: incident register,
 /// breach determination (45 CFR 164.402), notification deadlines (164.404-164.410),
@@ -266,7 +266,9 @@ pub struct FactArgs {
     /// Breach end date, YYYY-MM-DD
     #[arg(long, value_name = "DATE", value_parser = |s: &str| fact_date("--end", s))]
     pub end: Option<NaiveDate>,
-    /// Discovery date, YYYY-MM-DD (164.404(a)(2))
+    /// Discovery date, YYYY-MM-DD (164.404(a)(2)). Or record the events that bear on it
+    /// ([[discovery_events]] in a facts file, the interview, or --set discovery_events=[...])
+    /// and the engine takes the earliest that counts, warning when this date is later
     #[arg(long, value_name = "DATE", value_parser = |s: &str| fact_date("--discovered", s))]
     pub discovered: Option<NaiveDate>,
     /// How it was discovered
@@ -314,6 +316,8 @@ impl FactArgs {
             narrative: self.narrative.clone(),
             individuals: self.individuals,
             states: self.states.clone(),
+            // Events come from a facts file, the interview or --set discovery_events=[...].
+            discovery_events: Vec::new(),
             set: self.set.clone(),
         }
     }
@@ -392,9 +396,10 @@ pub struct AssessArgs {
 pub struct EvaluateArgs {
     /// Facts file (TOML; see examples/README.md), or - for standard input
     pub file: PathBuf,
-    /// Whose obligations: a covered entity's or a business associate's
-    #[arg(long, value_enum, default_value = "covered-entity")]
-    pub role: RoleArg,
+    /// Whose obligations: a covered entity's or a business associate's [default: the facts
+    /// file's `[organization] role`, else covered-entity]
+    #[arg(long, value_enum)]
+    pub role: Option<RoleArg>,
     /// Law-enforcement delay policy (164.412)
     #[arg(long, value_enum)]
     pub le_policy: Option<LePolicyArg>,
@@ -425,6 +430,12 @@ pub struct DeadlinesArgs {
     /// Use this law-enforcement delay policy instead of the organization's
     #[arg(long, value_enum)]
     pub le_policy: Option<LePolicyArg>,
+    /// Also write the deadlines as an iCalendar file (RFC 5545): one all-day event per due
+    /// date and per end of a 90-day window, with reminders a week and a day before and on
+    /// the morning; stable UIDs, so importing a later export updates the same entries (met
+    /// and no-longer-required obligations come back cancelled)
+    #[arg(long, value_name = "FILE")]
+    pub ics: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

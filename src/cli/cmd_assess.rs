@@ -16,7 +16,7 @@ use crate::desk::{
 };
 use crate::domain::Role;
 use crate::error::{Error, Result, exit};
-use crate::intake::facts::{parse_facts, read_facts_file, set_path, validate};
+use crate::intake::facts::{read_facts_file, set_path};
 use crate::rules::{self, ObligationStatus};
 
 // ---------------------------------------------------------------- assess
@@ -89,18 +89,16 @@ pub fn assess(ctx: &Ctx, a: AssessArgs) -> Result<i32> {
 pub fn evaluate(ctx: &Ctx, a: EvaluateArgs) -> Result<i32> {
     let today = a.today.unwrap_or_else(|| ctx.env.now.date_naive());
     let facts = if a.file.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| Error::io("cannot read the facts from standard input", e))?;
-        let f = parse_facts(&text, "standard input")?;
-        validate(&f, today)?;
-        f
+        // Bounded like a file: standard input may never end.
+        crate::intake::facts::read_facts_from(std::io::stdin().lock(), "standard input", today)?
     } else {
         read_facts_file(Path::new(&a.file), today)?
     };
+    // The flag wins over the facts file's [organization] role.
     let role = match a.role {
-        RoleArg::CoveredEntity => Role::CoveredEntity,
-        RoleArg::BusinessAssociate => Role::BusinessAssociate,
+        Some(RoleArg::CoveredEntity) => Role::CoveredEntity,
+        Some(RoleArg::BusinessAssociate) => Role::BusinessAssociate,
+        None => facts.organization.role.unwrap_or(Role::CoveredEntity),
     };
     let ev = desk::what_if(&WhatIf {
         facts,
@@ -113,8 +111,12 @@ pub fn evaluate(ctx: &Ctx, a: EvaluateArgs) -> Result<i32> {
         print_json(&EvaluationOut::new(&ev, None))?;
     } else {
         println!(
-            "What-if evaluation as of {} (no database used)\n",
-            today.format("%Y-%m-%d")
+            "What-if evaluation as of {} for a {} (no database used)\n",
+            today.format("%Y-%m-%d"),
+            match role {
+                Role::CoveredEntity => "covered entity",
+                Role::BusinessAssociate => "business associate",
+            }
         );
         println!("{}", rules::explain(&ev).trim_end());
     }
@@ -134,13 +136,25 @@ struct DeadlineOut<'a> {
 pub fn deadlines(ctx: &Ctx, a: DeadlinesArgs) -> Result<i32> {
     let office = ctx.open()?;
     let desk = ctx.desk(&office);
-    let board = desk.deadlines(&DeadlineQuery {
+    let query = DeadlineQuery {
         incident: a.incident,
         within: a.within,
         all: a.all,
         policy: a.le_policy.map(le_policy),
-    })?;
+    };
+    let board = desk.deadlines(&query)?;
     let today = board.today;
+    if let Some(path) = &a.ics {
+        let (text, n) = desk.deadline_calendar(&query)?;
+        crate::files::write_atomic(path, text.as_bytes(), false)?;
+        if !ctx.json {
+            eprintln!(
+                "wrote {} calendar event(s) for {n} obligation(s) to {}",
+                text.matches("BEGIN:VEVENT").count(),
+                path.display()
+            );
+        }
+    }
     if ctx.json {
         let out: Vec<DeadlineOut> = board
             .rows
@@ -202,7 +216,8 @@ pub fn deadlines(ctx: &Ctx, a: DeadlinesArgs) -> Result<i32> {
         println!(
             "Deadlines as of {} ({})\n{t}",
             today.format("%Y-%m-%d"),
-            desk.org()?.le_policy.describe()
+            // The policy the dates were computed with (`--le-policy` wins).
+            board.policy.describe()
         );
     }
     if a.fail_on_overdue && board.overdue > 0 {

@@ -101,14 +101,24 @@ struct VerifyOut<'a> {
 }
 
 fn verify_cmd(ctx: &Ctx, against: Option<&Path>, public_key: Option<[u8; 32]>) -> Result<i32> {
-    let office = ctx.open()?;
+    // Verification changes nothing: a database it cannot write is opened read-only.
+    let office = ctx.open_for_reading()?;
     let checkpoint = match against {
-        Some(path) => Some(CheckpointFile {
-            name: path.display().to_string(),
-            text: std::fs::read_to_string(path).map_err(|e| {
-                Error::io(format!("cannot read the checkpoint {}", path.display()), e)
-            })?,
-        }),
+        // A missing file is "not found" (4); one that is too large or not text is a bad
+        // checkpoint (17), as is one that does not parse.
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .map_err(|e| crate::files::read_error(path, "checkpoint", e))?;
+            let name = path.display().to_string();
+            let text = match crate::files::read_bytes_from(file, &name, crate::files::CHECKPOINT) {
+                Ok(bytes) => {
+                    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())
+                }
+                Err(Error::Invalid(why)) => Err(why),
+                Err(other) => return Err(other),
+            };
+            Some(CheckpointFile { name, text })
+        }
         None => None,
     };
     let v = ctx.desk(&office).verify(checkpoint.as_ref(), public_key)?;
@@ -174,19 +184,32 @@ fn checkpoint_cmd(ctx: &Ctx, out: &Path, key: Option<&Path>) -> Result<i32> {
     let key_path = key
         .map(Path::to_path_buf)
         .unwrap_or_else(|| default_signing_key(&ctx.db_path));
+    let mut warning = None;
     let sk = if key_path.exists() {
-        let text = std::fs::read_to_string(&key_path).map_err(|e| {
-            Error::io(
-                format!("cannot read the signing key {}", key_path.display()),
-                e,
-            )
-        })?;
-        Some(checkpoint::key_from_hex(text.trim()).ok_or_else(|| {
-            Error::Key(format!(
-                "{} is not a breachdesk signing key",
-                key_path.display()
-            ))
-        })?)
+        let read = read_signing_key(&key_path)?;
+        let recorded = desk.signing_key()?;
+        let is_recorded = read
+            .as_ref()
+            .is_some_and(|k| recorded.as_deref() == Some(k.verifying_key().as_bytes().as_slice()));
+        match read {
+            // The default key file of an `audit keygen` that stopped before recording its
+            // key (older releases could leave it empty): it signs nothing and blocks
+            // nothing; `audit keygen` finishes the job.
+            _ if !is_recorded && key.is_none() && recorded.is_none() => {
+                warning = Some(format!(
+                    "{} holds no signing key recorded in this database (left by an interrupted `audit keygen`?); the checkpoint is unsigned; run `breachdesk audit keygen` to finish recording it",
+                    key_path.display()
+                ));
+                None
+            }
+            Some(k) => Some(k),
+            None => {
+                return Err(Error::Key(format!(
+                    "{} is not a breachdesk signing key",
+                    key_path.display()
+                )));
+            }
+        }
     } else if key.is_some() {
         return Err(Error::Key(format!(
             "no signing key at {}",
@@ -198,8 +221,11 @@ fn checkpoint_cmd(ctx: &Ctx, out: &Path, key: Option<&Path>) -> Result<i32> {
     let name = key_path.display().to_string();
     let cp = desk.checkpoint(sk.as_ref().map(|k| (k, name.as_str())))?;
     let json = serde_json::to_string_pretty(&cp).map_err(|e| Error::Storage(e.to_string()))?;
-    std::fs::write(out, json + "\n")
-        .map_err(|e| Error::io(format!("cannot write {}", out.display()), e))?;
+    // Written whole under a temporary name, or not at all.
+    crate::files::write_atomic(out, (json + "\n").as_bytes(), false)?;
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
     if ctx.json {
         print_json(&cp)?;
     } else {
@@ -218,33 +244,65 @@ fn checkpoint_cmd(ctx: &Ctx, out: &Path, key: Option<&Path>) -> Result<i32> {
     Ok(0)
 }
 
+/// Reads a signing-key file: `None` when it does not hold a key (empty, truncated).
+fn read_signing_key(path: &Path) -> Result<Option<ed25519_dalek::SigningKey>> {
+    let text = crate::files::read_text(path, crate::files::KEY_FILE).map_err(|e| match e {
+        Error::Invalid(_) => Error::Key(format!(
+            "{} is not a breachdesk signing key",
+            path.display()
+        )),
+        other => other,
+    })?;
+    Ok(checkpoint::key_from_hex(text.trim()))
+}
+
+/// Creates the signing key. Atomic: the key file appears complete (written under a
+/// temporary name, synced, renamed without overwriting) before its public half is recorded
+/// in the audit trail; if recording fails, the file is removed. A crash between the two
+/// leaves a complete key file that is not recorded: running `audit keygen` again records
+/// it instead of refusing.
 fn keygen(ctx: &Ctx, out: Option<&Path>) -> Result<i32> {
     let office = ctx.open()?;
+    let desk = ctx.desk(&office);
     let path = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| default_signing_key(&ctx.db_path));
-    if path.exists() {
-        return Err(Error::invalid(format!(
-            "{} already exists; a signing key is never overwritten (move it away first)",
-            path.display()
-        )));
+    let recorded = desk.signing_key()?;
+    // An empty file at the key's path, with no key recorded, is what an interrupted keygen
+    // of an older release left: it holds nothing and is replaced.
+    if recorded.is_none() && std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+        std::fs::remove_file(&path)
+            .map_err(|e| crate::files::write_error(&path, "cannot replace the empty", e))?;
     }
-    let mut created = false;
-    let written = ctx.desk(&office).keygen(|sk| {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
+    let existing = if path.exists() {
+        match (read_signing_key(&path)?, recorded.as_deref()) {
+            (Some(k), Some(r)) if k.verifying_key().as_bytes().as_slice() == r => {
+                return Err(Error::invalid(format!(
+                    "{} is already this database's signing key; nothing to do",
+                    path.display()
+                )));
+            }
+            // Finishing an interrupted keygen: the file is complete, nothing is recorded.
+            (Some(k), None) => Some(k),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "{} already exists; a signing key is never overwritten (move it away first)",
+                    path.display()
+                )));
+            }
         }
+    } else {
+        None
+    };
+    let mut created = false;
+    let written = desk.keygen(existing, |sk| {
+        let mut f = crate::files::AtomicFile::create_new(&path, true)?;
         use std::io::Write;
-        let mut f = opts
-            .open(&path)
-            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
-        created = true;
         f.write_all(format!("{}\n", checkpoint::key_to_hex(sk)).as_bytes())
-            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+            .map_err(|e| crate::files::write_error(&path, "cannot write", e))?;
+        f.commit()?;
+        created = true;
+        Ok(())
     });
     let public = match written {
         Ok(p) => p,

@@ -59,8 +59,7 @@ fn list(ctx: &Ctx) -> Result<i32> {
 }
 
 fn read_scenario_file(path: &Path) -> Result<(Scenario, String)> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("cannot read the scenario {}", path.display()), e))?;
+    let text = crate::files::read_text(path, crate::files::SCENARIO)?;
     let s = parse_scenario(&text, &path.display().to_string())?;
     Ok((s, text))
 }
@@ -224,7 +223,7 @@ fn report(ctx: &Ctx, db: Option<&Path>, html: bool, out: Option<PathBuf>) -> Res
     let h = room.after_action_html()?;
     let out =
         out.unwrap_or_else(|| PathBuf::from(format!("{}-after-action.html", room.scenario().id)));
-    std::fs::write(&out, h).map_err(|e| Error::io(format!("cannot write {}", out.display()), e))?;
+    crate::files::write_atomic(&out, h.as_bytes(), false)?;
     if ctx.json {
         return print_json(&serde_json::json!({"out": out})).map(|_| 0);
     }
@@ -241,8 +240,7 @@ fn from_ocr(ctx: &Ctx, a: ExerciseFromOcrArgs) -> Result<i32> {
     let s = ex::seed_from_ocr(&a.file, a.row, seed)?;
     match &a.out {
         Some(p) => {
-            std::fs::write(p, &s.text)
-                .map_err(|e| Error::io(format!("cannot write {}", p.display()), e))?;
+            crate::files::write_atomic(p, s.text.as_bytes(), false)?;
             if !ctx.json {
                 println!(
                     "scenario skeleton from line {} of {} written to {} ({} record(s) read, {} reported); edit it, then `breachdesk exercise start --file {}`",

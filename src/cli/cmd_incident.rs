@@ -102,7 +102,7 @@ fn show(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
         .map(|_| 0);
     }
     print_incident(&v.incident, &v.counts);
-    print_evaluation(ctx, &v.evaluation, d, v.today);
+    print_evaluation(ctx, &v.incident.id, &v.evaluation, d, v.today);
     if !v.since.is_empty() {
         println!("Since the last recorded update (roster imports, the passing days):");
         for c in &v.since {
@@ -112,7 +112,13 @@ fn show(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
     Ok(0)
 }
 
-fn print_evaluation(ctx: &Ctx, ev: &Evaluation, d: &Derived, today: chrono::NaiveDate) {
+fn print_evaluation(
+    ctx: &Ctx,
+    id: &crate::domain::IncidentId,
+    ev: &Evaluation,
+    d: &Derived,
+    today: chrono::NaiveDate,
+) {
     let style = ctx.style();
     println!();
     match &d.assessment {
@@ -139,7 +145,7 @@ fn print_evaluation(ctx: &Ctx, ev: &Evaluation, d: &Derived, today: chrono::Naiv
         None => println!(
             "{} not yet assessed: breach presumed until assessed (164.402(2)); run `breachdesk assess {}`",
             style.bold("Determination:"),
-            ev.engine.class.key()
+            id
         ),
     }
     println!(
@@ -148,6 +154,9 @@ fn print_evaluation(ctx: &Ctx, ev: &Evaluation, d: &Derived, today: chrono::Naiv
         ev.clock.basis,
         ev.clock.cite
     );
+    for r in &ev.clock.events {
+        println!("  - {} [{}]", r.text, r.cite);
+    }
     let mut t = table(&["Obligation", "Where", "Due", "Days left", "Status", "Basis"]);
     for o in &ev.obligations {
         t.add_row(vec![

@@ -23,8 +23,14 @@ use crate::error::{Error, Result};
 use crate::letters;
 
 fn sha256_file(p: &Path) -> Result<String> {
-    let mut f = File::open(p)
-        .map_err(|e| Error::io(format!("cannot read the evidence file {}", p.display()), e))?;
+    // A pipe or a device (`/dev/zero`) would never end, or could not be hashed again later.
+    if p.exists() && !crate::files::is_regular_file(p) {
+        return Err(Error::invalid(format!(
+            "{} is not a regular file: the evidence must be a file whose SHA-256 can be checked again later",
+            p.display()
+        )));
+    }
+    let mut f = File::open(p).map_err(|e| crate::files::read_error(p, "evidence file", e))?;
     let mut h = Sha256::new();
     std::io::copy(&mut f, &mut h)
         .map_err(|e| Error::io(format!("cannot read {}", p.display()), e))?;
@@ -123,7 +129,7 @@ pub fn letters_check(ctx: &Ctx, a: LettersCheckArgs) -> Result<i32> {
         let office = ctx.open()?;
         ctx.desk(&office).template_set(None)?
     } else {
-        TemplateSet::resolve(None, a.dir.as_deref())
+        TemplateSet::resolve(None, a.dir.as_deref())?
     };
     let findings = check_templates(&set)?;
     if ctx.json {
@@ -151,22 +157,10 @@ pub fn letters_check(ctx: &Ctx, a: LettersCheckArgs) -> Result<i32> {
     })
 }
 
-/// The template files of a directory (names as in templates/), hidden files skipped.
+/// The template files of a directory (names as in templates/; hidden files and
+/// sub-directories skipped; no symbolic link followed out of it; each file bounded and UTF-8).
 fn read_template_dir(dir: &Path) -> Result<BTreeMap<String, String>> {
-    let mut set = BTreeMap::new();
-    for item in std::fs::read_dir(dir)
-        .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?
-    {
-        let item = item.map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
-        let name = item.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !item.path().is_file() {
-            continue;
-        }
-        let text = std::fs::read_to_string(item.path())
-            .map_err(|e| Error::io(format!("cannot read {}", item.path().display()), e))?;
-        set.insert(name, text);
-    }
-    Ok(set)
+    Ok(letters::read_template_dir(dir)?)
 }
 
 pub fn templates(ctx: &Ctx, c: TemplatesCommand) -> Result<i32> {
@@ -209,21 +203,17 @@ pub fn templates(ctx: &Ctx, c: TemplatesCommand) -> Result<i32> {
 pub fn annual_log(ctx: &Ctx, a: AnnualLogArgs) -> Result<i32> {
     let office = ctx.open()?;
     let records = ctx.desk(&office).annual_log(a.year)?;
-    let out: Box<dyn Write> = match &a.out {
-        Some(p) => Box::new(
-            File::create(p).map_err(|e| Error::io(format!("cannot create {}", p.display()), e))?,
-        ),
-        None => Box::new(std::io::stdout()),
-    };
-    let letter_error = |e: letters::LetterError| Error::invalid(e.to_string());
+    let mut bytes = Vec::new();
     match a.format {
-        LogFormat::Csv => letters::write_annual_log_csv(out, &records).map_err(letter_error)?,
-        LogFormat::Json => {
-            let mut out = out;
-            let s = letters::annual_log_json(&records).map_err(letter_error)?;
-            out.write_all(s.as_bytes())
-                .map_err(|e| Error::io("cannot write the annual log", e))?;
-        }
+        LogFormat::Csv => letters::write_annual_log_csv(&mut bytes, &records)?,
+        LogFormat::Json => bytes = letters::annual_log_json(&records)?.into_bytes(),
+    }
+    // Written whole under a temporary name, or not at all.
+    match &a.out {
+        Some(p) => crate::files::write_atomic(p, &bytes, false)?,
+        None => std::io::stdout()
+            .write_all(&bytes)
+            .map_err(|e| Error::io("cannot write the annual log", e))?,
     }
     if a.out.is_some() {
         let due =

@@ -19,8 +19,8 @@ pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}-dossier.html", d.incident)));
-    std::fs::write(&out, &d.html)
-        .map_err(|e| Error::io(format!("cannot write {}", out.display()), e))?;
+    // The dossier holds PHI (the narrative, the timeline): owner-only, written atomically.
+    crate::files::write_atomic(&out, d.html.as_bytes(), true)?;
     if ctx.json {
         print_json(&serde_json::json!({
             "out": out,

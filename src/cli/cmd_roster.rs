@@ -8,6 +8,7 @@ use super::args::{ImportArgs, PurgeArgs, RekeyArgs, RosterCommand};
 use super::context::Ctx;
 use super::output::{print_json, table};
 use super::progress::Bar;
+use crate::desk::Progress;
 use crate::desk::{
     DuplicateRow, ImportReport, ImportRoster, ListedRows, RUN_ROWS, RosterBatch as Batch,
     RosterTotals,
@@ -73,6 +74,55 @@ struct ImportOut<'a> {
     duplicate_rows: Listed<'a, DupRow>,
 }
 
+/// The progress bar, and the crash test's pause (`BREACHDESK_TEST_PAUSE_AT`): at the N-th
+/// report of the reading phase (`read:N`) or of committed chunks of staged rows (`write:N`)
+/// the import announces the point on standard error and waits to be killed. Without the
+/// variable it is just the bar.
+struct Pausing {
+    bar: Bar,
+    at: Option<(String, u64)>,
+    phase: std::sync::Mutex<String>,
+    seen: std::sync::atomic::AtomicU64,
+}
+
+impl Progress for Pausing {
+    fn start(&self, what: &str, total: u64, bytes: bool) {
+        if let Ok(mut p) = self.phase.lock() {
+            *p = what.to_string();
+        }
+        self.seen.store(0, std::sync::atomic::Ordering::SeqCst);
+        self.bar.start(what, total, bytes);
+    }
+
+    fn set(&self, done: u64) {
+        self.bar.set(done);
+        let Some((phase, n)) = &self.at else { return };
+        let current = self.phase.lock().map(|p| p.clone()).unwrap_or_default();
+        let wanted = match phase.as_str() {
+            "read" => "importing",
+            _ => "writing",
+        };
+        if current != wanted {
+            return;
+        }
+        let seen = self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if seen == *n {
+            eprintln!("roster import paused at progress point {phase}:{n}");
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+    }
+
+    fn add(&self, n: u64) {
+        self.bar.add(n);
+    }
+
+    fn finish(&self) {
+        self.bar.finish();
+    }
+}
+
 fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
     let office = ctx.open()?;
     let report: ImportReport = ctx.desk(&office).import_roster(
@@ -84,7 +134,12 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
             report_limit: a.report_limit,
             run_rows: ctx.env.roster_run_rows.unwrap_or(RUN_ROWS),
         },
-        &Bar::new(ctx),
+        &Pausing {
+            bar: Bar::new(ctx),
+            at: ctx.env.test_pause_at.clone(),
+            phase: std::sync::Mutex::new(String::new()),
+            seen: std::sync::atomic::AtomicU64::new(0),
+        },
     )?;
     let dups: Vec<DupRow> = report
         .duplicate_rows
@@ -326,8 +381,7 @@ fn first_line(text: &str) -> String {
 
 fn new_passphrase(ctx: &Ctx, a: &RekeyArgs) -> Result<String> {
     if let Some(f) = &a.new_key_file {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| Error::io(format!("cannot read the new key file {}", f.display()), e))?;
+        let text = crate::files::read_text(f, crate::files::KEY_FILE)?;
         let p = first_line(&text);
         if p.is_empty() {
             return Err(Error::Key(format!(

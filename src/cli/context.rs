@@ -23,6 +23,9 @@ pub struct Env {
     pub new_passphrase: Option<String>,
     /// `BREACHDESK_ROSTER_RUN_ROWS`: rows per sorted run of a roster import (tuning).
     pub roster_run_rows: Option<usize>,
+    /// `BREACHDESK_TEST_PAUSE_AT=read:N|write:N`: a roster import stops at that progress
+    /// point and waits to be killed (the crash test). It only pauses; it changes nothing.
+    pub test_pause_at: Option<(String, u64)>,
     pub now: DateTime<Utc>,
     /// The clock was pinned with BREACHDESK_NOW (an exercise's simulated clock then yields).
     pub now_pinned: bool,
@@ -56,6 +59,11 @@ impl Env {
             roster_run_rows: var("BREACHDESK_ROSTER_RUN_ROWS")
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n > 0),
+            test_pause_at: var("BREACHDESK_TEST_PAUSE_AT").and_then(|v| {
+                let (phase, n) = v.split_once(':')?;
+                let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
+                matches!(phase, "read" | "write").then(|| (phase.to_string(), n))
+            }),
             now,
             now_pinned,
             color: var("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
@@ -96,8 +104,7 @@ pub struct CliKeys {
 impl KeySource for CliKeys {
     fn passphrase(&self) -> Result<Option<String>> {
         if let Some(f) = &self.key_file {
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| Error::io(format!("cannot read the key file {}", f.display()), e))?;
+            let text = crate::files::read_text(f, crate::files::KEY_FILE)?;
             let line = text.lines().next().unwrap_or("").to_string();
             if line.is_empty() {
                 return Err(Error::Key(format!(
@@ -145,6 +152,11 @@ impl Ctx {
 
     pub fn open_at(&self, path: &Path) -> Result<Office> {
         Office::open(path, Box::new(self.keys("Database passphrase: ")))
+    }
+
+    /// Opens the database for a command that changes nothing; read-only when it must be.
+    pub fn open_for_reading(&self) -> Result<Office> {
+        Office::open_for_reading(&self.db_path, Box::new(self.keys("Database passphrase: ")))
     }
 
     /// A desk on an office, for this invocation's actor and clock.

@@ -30,9 +30,48 @@ pub fn incident(input: &mut impl BufRead, out: &mut impl Write) -> Result<FactsP
         title: ask("Short title, no patient details (e.g. \"Stolen laptop, billing\")")?,
         ..FactsPatch::default()
     };
-    a.discovered = ask("Date discovered, YYYY-MM-DD (first day anyone but the wrongdoer knew)")?
-        .map(|s| parse_date("--discovered", &s))
-        .transpose()?;
+    a.discovered = ask(
+        "Date discovered, YYYY-MM-DD (first day anyone but the wrongdoer knew; blank to derive it from the events below)",
+    )?
+    .map(|s| parse_date("--discovered", &s))
+    .transpose()?;
+    // 164.404(a)(2): the earliest event that counts starts the clock, e.g. an alert that
+    // fired and was not looked at.
+    let mut prompt = "Record an event that bears on discovery (an alert that fired, a complaint, a business associate's notice)? y/N";
+    while ask(prompt)?.is_some_and(|x| x.eq_ignore_ascii_case("y") || x.eq_ignore_ascii_case("yes"))
+    {
+        prompt = "Record another event? y/N";
+        let date = ask("  Date of the event, YYYY-MM-DD")?
+            .ok_or_else(|| Error::invalid("a discovery event needs its date (YYYY-MM-DD)"))?;
+        let date = parse_date("the event's date", &date)?;
+        let who = ask(
+            "  Who learned or could have learned: workforce_member, agent, business_associate or wrongdoer",
+        )?
+        .unwrap_or_default();
+        let who = *DiscoveryWho::ALL
+            .iter()
+            .find(|w| w.key() == who.trim())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "who learned is one of: workforce_member, agent, business_associate, wrongdoer",
+                )
+            })?;
+        let kind = ask(
+            "  learned, or should_have_known (with reasonable diligence, e.g. an ignored alert)",
+        )?
+        .unwrap_or_default();
+        let kind = *DiscoveryKind::ALL
+            .iter()
+            .find(|k| k.key() == kind.trim())
+            .ok_or_else(|| Error::invalid("the kind of event is learned or should_have_known"))?;
+        let description = ask("  What happened (no PHI)")?.unwrap_or_default();
+        a.discovery_events.push(DiscoveryEvent {
+            date,
+            who,
+            kind,
+            description,
+        });
+    }
     a.start = ask("Date the breach began, YYYY-MM-DD (blank if unknown)")?
         .map(|s| parse_date("--start", &s))
         .transpose()?;
@@ -327,8 +366,7 @@ mod incident_tests {
     use chrono::NaiveDate;
     #[test]
     fn interview_builds_fact_flags() {
-        let answers =
-            "Lost binder\n2026-05-02\n\ntheft,loss\npaper_films\n42\nCA=40,NV=2\nLeft on a bus\n";
+        let answers = "Lost binder\n2026-05-02\nn\n\ntheft,loss\npaper_films\n42\nCA=40,NV=2\nLeft on a bus\n";
         let mut out = Vec::new();
         let a = incident(&mut answers.as_bytes(), &mut out).expect("answers");
         let mut f = Facts::default();
@@ -340,11 +378,36 @@ mod incident_tests {
         assert_eq!(f.individuals.by_state.get("NV"), Some(&2));
         assert_eq!(f.breach.narrative, "Left on a bus");
         let e = incident(
-            &mut "x\n2026-05-02\n\n\n\nmany\n".as_bytes(),
+            &mut "x\n2026-05-02\n\n\n\n\nmany\n".as_bytes(),
             &mut Vec::new(),
         )
         .expect_err("not a number");
         assert!(e.to_string().contains("whole number"));
+    }
+
+    /// Issue 11: the interview records the events that bear on discovery.
+    #[test]
+    fn interview_records_discovery_events() {
+        let answers = "Phish\n\ny\n2026-04-01\nworkforce_member\nshould_have_known\nalert \"ignored\", not reviewed\ny\n2026-04-03\nwrongdoer\nlearned\n\nn\n\n\n\n\n\nnarrative\n";
+        let a = incident(&mut answers.as_bytes(), &mut Vec::new()).expect("answers");
+        let mut f = Facts::default();
+        a.apply(&mut f).expect("valid");
+        assert_eq!(f.breach.discovered, None);
+        assert_eq!(f.discovery_events.len(), 2);
+        assert_eq!(f.discovery_events[0].kind, DiscoveryKind::ShouldHaveKnown);
+        assert_eq!(
+            f.discovery_events[0].description,
+            "alert \"ignored\", not reviewed"
+        );
+        assert_eq!(f.discovery_events[1].who, DiscoveryWho::Wrongdoer);
+        let d = crate::rules::discovery::discover(&f, Role::CoveredEntity);
+        assert_eq!(d.date, NaiveDate::from_ymd_opt(2026, 4, 1));
+        let e = incident(
+            &mut "x\n\ny\n2026-04-01\njanitor\n".as_bytes(),
+            &mut Vec::new(),
+        )
+        .expect_err("unknown who");
+        assert!(e.to_string().contains("workforce_member"), "{e}");
     }
 }
 

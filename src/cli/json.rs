@@ -105,6 +105,8 @@ pub struct EvaluationOut<'a> {
     pub factors: Vec<FactorOut<'a>>,
     pub clock_start: Option<String>,
     pub clock_basis: ReasonOut<'a>,
+    /// One reason per recorded discovery event: the one used, or why another did not count.
+    pub discovery_events: Vec<ReasonOut<'a>>,
     pub law_enforcement_delay: Option<serde_json::Value>,
     pub policy: &'a str,
     pub obligations: Vec<ObligationOut<'a>>,
@@ -152,10 +154,12 @@ impl<'a> EvaluationOut<'a> {
                 .collect(),
             clock_start: ev.clock.date.map(ymd),
             clock_basis: ReasonOut { text: &ev.clock.basis, cite: &ev.clock.cite },
+            discovery_events: reasons(&ev.clock.events),
             law_enforcement_delay: ev.delay.as_ref().map(|d| {
                 serde_json::json!({
                     "start": ymd(d.start),
                     "end": ymd(d.end),
+                    "periods": d.periods.iter().map(|p| serde_json::json!({"start": ymd(p.start), "end": ymd(p.end), "statement": p.statement})).collect::<Vec<_>>(),
                     "basis": d.basis.iter().map(|r| serde_json::json!({"text": r.text, "cite": r.cite})).collect::<Vec<_>>(),
                 })
             }),

@@ -191,6 +191,42 @@ impl Desk<'_> {
         })
     }
 
+    /// `deadlines --ics`: the calendar (RFC 5545) of every dated obligation of the incidents
+    /// `deadlines` covers, open or done (done ones come back cancelled, so a re-import
+    /// clears their reminders); `within` narrows the open ones as it narrows the list.
+    pub fn deadline_calendar(&self, q: &DeadlineQuery) -> Result<(String, usize)> {
+        let org = self.org()?;
+        let today = self.today()?;
+        let r = self.reader()?;
+        let mut items = Vec::new();
+        for inc in r.incidents()? {
+            if q.incident.as_ref().is_some_and(|id| *id != inc.id)
+                || (q.incident.is_none() && !inc.status.is_open())
+            {
+                continue;
+            }
+            let d = Derived::from(r.derived(&inc.id)?);
+            let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
+            let ev = evaluate(org, &inc, &d, &counts, q.policy, today);
+            items.extend(
+                ev.obligations
+                    .iter()
+                    .filter_map(|o| {
+                        crate::ics::CalendarItem::from_obligation(
+                            inc.id.as_str(),
+                            &inc.facts.title,
+                            o,
+                        )
+                    })
+                    .filter(|item| {
+                        !item.open || q.within.is_none_or(|w| (item.due - today).num_days() <= w)
+                    }),
+            );
+        }
+        let n = items.len();
+        Ok((crate::ics::to_ics(&org.legal_name, &items, self.ctx.now), n))
+    }
+
     /// `deadlines`: every obligation of the open incidents (or of one), soonest first.
     pub fn deadlines(&self, q: &DeadlineQuery) -> Result<DeadlineBoard> {
         let org = self.org()?;

@@ -11,11 +11,12 @@ use crate::domain::IncidentId;
 use crate::error::{Error, Result};
 use crate::store::{Action, Change};
 
-/// A checkpoint file to compare the chain with: its name (for messages) and its text.
+/// A checkpoint file to compare the chain with: its name (for messages) and its content,
+/// or why it could not be read as text (too large, not UTF-8): a bad checkpoint either way.
 #[derive(Debug, Clone)]
 pub struct CheckpointFile {
     pub name: String,
-    pub text: String,
+    pub text: std::result::Result<String, String>,
 }
 
 /// `audit verify`.
@@ -79,13 +80,15 @@ impl Desk<'_> {
         let mut report = r.verify()?;
         let mut note = None;
         if let Some(cp) = against {
-            match serde_json::from_str::<Checkpoint>(&cp.text) {
-                Err(e) => report.findings.insert(
+            // The parser's messages name the field and position, never a value.
+            let parsed = cp.text.clone().and_then(|t| Checkpoint::parse(&t));
+            match parsed {
+                Err(why) => report.findings.insert(
                     0,
                     Finding {
                         seq: None,
                         damage: Damage::BadCheckpoint,
-                        message: format!("{} is not a breachdesk checkpoint: {e}", cp.name),
+                        message: format!("{} is not a breachdesk checkpoint: {why}", cp.name),
                     },
                 ),
                 Ok(c) => match c.check_signature(trusted.as_ref()) {
@@ -131,12 +134,29 @@ impl Desk<'_> {
         Ok(cp)
     }
 
-    /// `audit keygen`: a new ed25519 signing key. `keep` stores the private half (the CLI:
-    /// a 0600 file) before the public half is recorded; returns the public key.
-    pub fn keygen(&self, keep: impl FnOnce(&SigningKey) -> Result<()>) -> Result<[u8; 32]> {
-        let sk = checkpoint::generate_key().map_err(Error::Storage)?;
+    /// The public half of the recorded signing key, if any.
+    pub fn signing_key(&self) -> Result<Option<Vec<u8>>> {
+        self.reader()?.signing_key()
+    }
+
+    /// `audit keygen`: a new ed25519 signing key, or `existing` (the complete key file of an
+    /// interrupted keygen, whose public half was never recorded). `keep` stores the private
+    /// half (the CLI: a 0600 file, written atomically) before the public half is recorded;
+    /// returns the public key.
+    pub fn keygen(
+        &self,
+        existing: Option<SigningKey>,
+        keep: impl FnOnce(&SigningKey) -> Result<()>,
+    ) -> Result<[u8; 32]> {
+        let sk = match existing {
+            Some(k) => k,
+            None => {
+                let sk = checkpoint::generate_key().map_err(Error::Storage)?;
+                keep(&sk)?;
+                sk
+            }
+        };
         let public = *sk.verifying_key().as_bytes();
-        keep(&sk)?;
         self.store().write(&self.actor(), |w| {
             w.put_signing_key(&public)?;
             Ok((

@@ -407,9 +407,9 @@ pub fn render_bulk(
 
 /// Writes the CSV identifying each individual (164.410(c)(1)); returns how many.
 pub fn attachment(r: &Reader, inc: &Incident, codec: &PhiCodec, path: &Path) -> Result<u64> {
-    let f = File::create(path)
-        .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
-    let mut w = csv::Writer::from_writer(BufWriter::new(f));
+    // PHI: owner-only, and only under its name once complete.
+    let f = crate::files::AtomicFile::create(path, true)?;
+    let mut w = csv::Writer::from_writer(f);
     let header = [
         "id",
         "first_name",
@@ -427,8 +427,10 @@ pub fn attachment(r: &Reader, inc: &Incident, codec: &PhiCodec, path: &Path) -> 
         "nok_state",
         "nok_zip",
     ];
-    let csv_err =
-        |e: csv::Error| Error::Storage(format!("cannot write the identification CSV: {e}"));
+    let csv_err = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::io("cannot write the identification CSV", io),
+        other => Error::Storage(format!("cannot write the identification CSV: {other:?}")),
+    };
     w.write_record(header).map_err(csv_err)?;
     let mut n = 0u64;
     for_each_stored(r, inc, |k, v| {
@@ -461,5 +463,8 @@ pub fn attachment(r: &Reader, inc: &Incident, codec: &PhiCodec, path: &Path) -> 
     })?;
     w.flush()
         .map_err(|e| Error::io("cannot write the identification CSV", e))?;
+    w.into_inner()
+        .map_err(|e| Error::io("cannot write the identification CSV", e.into_error()))?
+        .commit()?;
     Ok(n)
 }

@@ -268,9 +268,8 @@ impl Desk<'_> {
         if let Some(delay) = &ev.delay {
             let _ = writeln!(
                 h,
-                "<p>Law-enforcement delay from {} to {}:</p>\n<ul>",
-                delay.start.format("%Y-%m-%d"),
-                delay.end.format("%Y-%m-%d")
+                "<p>Law-enforcement delay {}:</p>\n<ul>",
+                delay.describe_periods()
             );
             for r in &delay.basis {
                 let _ = writeln!(

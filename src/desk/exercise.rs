@@ -301,8 +301,8 @@ pub struct Seeded {
 /// `exercise from-ocr`: picks a record (by data row, or pseudo-randomly with a seed) and
 /// writes a scenario skeleton, checked like any scenario.
 pub fn seed_from_ocr(file: &Path, row: Option<usize>, seed: Option<u64>) -> Result<Seeded> {
-    let (records, issues) =
-        exercise::ocr::parse_all(file).map_err(|e| Error::invalid(e.to_string()))?;
+    // A missing export is "not found", an unreadable one an I/O error, its content invalid.
+    let (records, issues) = exercise::ocr::parse_all(file)?;
     if records.is_empty() {
         return Err(Error::invalid(format!(
             "{} holds no usable breach record",

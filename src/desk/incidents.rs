@@ -122,6 +122,7 @@ impl Desk<'_> {
         let mut facts = req.facts;
         req.edits.apply(&mut facts)?;
         validate(&facts, today)?;
+        crate::intake::facts::check_role(&facts, org.role)?;
         if facts.title.trim().is_empty() {
             return Err(Error::invalid(
                 "an incident needs a title (no PHI): --title \"Stolen laptop, billing\" or title = \"...\" in the facts file",
@@ -222,6 +223,7 @@ impl Desk<'_> {
                 .as_ref()
                 .is_some_and(|f| !f.breach.narrative.is_empty());
         let today = self.today()?;
+        let role = self.org()?.role;
         let plan = Plan {
             action: Action::IncidentUpdate,
             // Reading the current narrative to carry it over needs the key when it is sealed.
@@ -244,6 +246,7 @@ impl Desk<'_> {
             }
             req.edits.apply(&mut e.inc.facts)?;
             validate(&e.inc.facts, today)?;
+            crate::intake::facts::check_role(&e.inc.facts, role)?;
             if let Some(s) = req.status {
                 e.inc.status = s;
             }

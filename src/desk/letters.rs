@@ -32,8 +32,10 @@ use crate::store::{Action, Change, Subject};
 /// Letters per shard file unless the request says otherwise.
 pub const DEFAULT_SHARD: usize = 10_000;
 
+/// Template and data problems are invalid input (3); reading or writing files is an I/O
+/// error (8), e.g. a full disk while writing letters.
 fn letter_error(e: letters::LetterError) -> Error {
-    Error::invalid(e.to_string())
+    e.into()
 }
 
 fn ymd(d: NaiveDate) -> String {
@@ -41,8 +43,14 @@ fn ymd(d: NaiveDate) -> String {
 }
 
 fn sha256_file(p: &Path) -> Result<String> {
-    let mut f = File::open(p)
-        .map_err(|e| Error::io(format!("cannot read the evidence file {}", p.display()), e))?;
+    // A pipe or a device (`/dev/zero`) would never end, or could not be hashed again later.
+    if p.exists() && !crate::files::is_regular_file(p) {
+        return Err(Error::invalid(format!(
+            "{} is not a regular file: the evidence must be a file whose SHA-256 can be checked again later",
+            p.display()
+        )));
+    }
+    let mut f = File::open(p).map_err(|e| crate::files::read_error(p, "evidence file", e))?;
     let mut h = Sha256::new();
     std::io::copy(&mut f, &mut h)
         .map_err(|e| Error::io(format!("cannot read {}", p.display()), e))?;
@@ -52,7 +60,7 @@ fn sha256_file(p: &Path) -> Result<String> {
 // ---------------------------------------------------------------- contexts
 
 /// A plain-language "What Happened?" built from the facts when counsel wrote none.
-pub fn what_happened(f: &Facts) -> String {
+pub fn what_happened(f: &Facts, role: Role) -> String {
     if !f.breach.public_summary.trim().is_empty() {
         return f.breach.public_summary.trim().to_string();
     }
@@ -93,9 +101,9 @@ pub fn what_happened(f: &Facts) -> String {
         (Some(s), _) => format!(" on {}", fmt_long(s)),
         _ => String::new(),
     };
-    let found = f
-        .breach
-        .discovered
+    // The discovery date the engine established (typed, or the earliest event that counts).
+    let found = crate::rules::discovery::discover(f, role)
+        .date
         .map(|d| format!(" We discovered it on {}.", fmt_long(d)))
         .unwrap_or_default();
     format!(
@@ -111,7 +119,8 @@ pub fn base_context(org: &Organization, inc: &Incident, notice_date: NaiveDate) 
     let mut ic = IncidentContext::from_facts(
         inc.id.as_str(),
         &inc.facts,
-        &what_happened(&inc.facts),
+        org.role,
+        &what_happened(&inc.facts, org.role),
         notice_date,
     );
     if ic.what_we_are_doing.is_empty() {
@@ -277,27 +286,56 @@ impl Drop for Shards<'_> {
 /// organization's stored set, else the embedded templates.
 pub enum TemplateSet {
     Embedded,
-    Dir(PathBuf),
+    /// Read once from the directory (no symbolic link out of it, each file bounded), so what
+    /// is checked, rendered and hashed is the same text.
+    Dir(PathBuf, BTreeMap<String, String>),
     Stored(BTreeMap<String, String>),
 }
 
 impl TemplateSet {
-    /// A directory given on the command line, else the stored set, else the embedded.
-    pub fn resolve(stored: Option<BTreeMap<String, String>>, dir: Option<&Path>) -> TemplateSet {
-        match (dir, stored) {
-            (Some(d), _) => TemplateSet::Dir(d.to_path_buf()),
+    /// A directory given on the command line (read now), else the stored set, else the
+    /// embedded.
+    pub fn resolve(
+        stored: Option<BTreeMap<String, String>>,
+        dir: Option<&Path>,
+    ) -> Result<TemplateSet> {
+        Ok(match (dir, stored) {
+            (Some(d), _) => TemplateSet::Dir(
+                d.to_path_buf(),
+                letters::read_template_dir(d).map_err(letter_error)?,
+            ),
             (None, Some(m)) => TemplateSet::Stored(m),
             (None, None) => TemplateSet::Embedded,
+        })
+    }
+
+    /// The overrides, if any.
+    fn overrides(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            TemplateSet::Embedded => None,
+            TemplateSet::Dir(_, m) | TemplateSet::Stored(m) => Some(m),
         }
     }
 
+    /// The renderer, refused when an override set lacks a required element: every set is
+    /// checked wherever it is used, as `letters templates set` checks it before storing.
     pub fn renderer(&self) -> Result<Renderer> {
-        match self {
-            TemplateSet::Embedded => Renderer::new(),
-            TemplateSet::Dir(d) => Renderer::with_override_dir(d),
-            TemplateSet::Stored(m) => Renderer::with_overrides(m),
+        let Some(m) = self.overrides() else {
+            // The embedded set is checked by the test suite.
+            return Renderer::new().map_err(letter_error);
+        };
+        let findings = letters::check_overrides(m).map_err(letter_error)?;
+        if let Some(f) = findings.first() {
+            return Err(Error::invalid(format!(
+                "the template set{} is not used: {} ({}) is missing required element {}: {}; run `breachdesk letters check` on it",
+                self.describe(),
+                f.kind.key(),
+                f.format.key(),
+                f.element,
+                f.what
+            )));
         }
-        .map_err(letter_error)
+        Renderer::with_overrides(m).map_err(letter_error)
     }
 
     /// SHA-256 of the template source used for `kind`/`format`.
@@ -305,14 +343,9 @@ impl TemplateSet {
         let Some(e) = letters::entry(kind, format) else {
             return Ok(String::new());
         };
-        let src = match self {
-            TemplateSet::Dir(d) if d.join(e.file).is_file() => {
-                let p = d.join(e.file);
-                std::fs::read(&p)
-                    .map_err(|err| Error::io(format!("cannot read {}", p.display()), err))?
-            }
-            TemplateSet::Stored(m) if m.contains_key(e.file) => m[e.file].as_bytes().to_vec(),
-            _ => e.source.as_bytes().to_vec(),
+        let src = match self.overrides().and_then(|m| m.get(e.file)) {
+            Some(text) => text.as_bytes().to_vec(),
+            None => e.source.as_bytes().to_vec(),
         };
         Ok(hex(&Sha256::digest(&src)))
     }
@@ -321,7 +354,7 @@ impl TemplateSet {
     pub fn describe(&self) -> String {
         match self {
             TemplateSet::Embedded => String::new(),
-            TemplateSet::Dir(d) => format!(" (overrides from {})", d.display()),
+            TemplateSet::Dir(d, _) => format!(" (overrides from {})", d.display()),
             TemplateSet::Stored(m) => {
                 format!(" (the organization's stored set: {} file(s))", m.len())
             }
@@ -483,10 +516,9 @@ pub struct StoredTemplate {
 /// `letters check`: renders every template (of `set`) against sample data and names any
 /// missing required element (164.404(c)).
 pub fn check_templates(set: &TemplateSet) -> Result<Vec<CheckFinding>> {
-    match set {
-        TemplateSet::Stored(m) => letters::check_overrides(m),
-        TemplateSet::Dir(d) => letters::check_templates(Some(d)),
-        TemplateSet::Embedded => letters::check_templates(None),
+    match set.overrides() {
+        Some(m) => letters::check_overrides(m),
+        None => letters::check_templates(None),
     }
     .map_err(letter_error)
 }
@@ -499,10 +531,10 @@ impl Desk<'_> {
 
     /// The templates a render or check uses: `dir`, else the stored set, else the embedded.
     pub fn template_set(&self, dir: Option<&Path>) -> Result<TemplateSet> {
-        if let Some(d) = dir {
-            return Ok(TemplateSet::Dir(d.to_path_buf()));
+        if dir.is_some() {
+            return TemplateSet::resolve(None, dir);
         }
-        Ok(TemplateSet::resolve(self.stored_templates()?, None))
+        TemplateSet::resolve(self.stored_templates()?, None)
     }
 
     /// `letters templates set`: stores counsel's templates (file name → text) once
@@ -708,8 +740,11 @@ impl Desk<'_> {
                 if a.format == RenderFormat::Json {
                     let json =
                         letters::hhs_worksheet_json(&ws, inc.exercise).map_err(letter_error)?;
-                    std::fs::write(a.out.join("hhs_notice.json"), &json)
-                        .map_err(|e| Error::io("cannot write hhs_notice.json", e))?;
+                    crate::files::write_atomic(
+                        &a.out.join("hhs_notice.json"),
+                        json.as_bytes(),
+                        true,
+                    )?;
                     let m = manifest_for(
                         &inc,
                         kind,
@@ -787,8 +822,7 @@ impl Desk<'_> {
         let json =
             serde_json::to_string_pretty(&m).map_err(|e| Error::Storage(e.to_string()))? + "\n";
         let path = out.join("manifest.json");
-        std::fs::write(&path, &json)
-            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+        crate::files::write_atomic(&path, json.as_bytes(), false)?;
         let hash = hex(&Sha256::digest(json.as_bytes()));
         let id = IncidentId::parse(&m.incident)
             .ok_or_else(|| Error::Storage("bad incident id".into()))?;
@@ -822,12 +856,17 @@ impl Desk<'_> {
         let r = self.reader()?;
         let mut records = Vec::new();
         for inc in r.incidents()? {
-            if inc.exercise || inc.facts.breach.discovered.map(|d| d.year()) != Some(year) {
+            if inc.exercise {
                 continue;
             }
             let d = Derived::from(r.derived(&inc.id)?);
             let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
             let ev = evaluate(org, &inc, &d, &counts, None, today);
+            // The year of discovery as the engine established it (typed, or the earliest
+            // discovery event that counts), 164.408(c).
+            if ev.clock.date.map(|d| d.year()) != Some(year) {
+                continue;
+            }
             let annual = ev
                 .obligations
                 .iter()

@@ -79,6 +79,12 @@ impl Office {
         Ok(Office::with_store(Store::open(path)?, keys))
     }
 
+    /// For work that changes nothing (`audit verify`): read-write when the file allows it,
+    /// else read-only, so a copy on read-only media can still be verified.
+    pub fn open_for_reading(path: &Path, keys: Box<dyn KeySource>) -> Result<Office> {
+        Ok(Office::with_store(Store::open_for_reading(path)?, keys))
+    }
+
     pub(super) fn with_store(store: Store, keys: Box<dyn KeySource>) -> Office {
         Office {
             store,

@@ -119,15 +119,20 @@ pub struct RosterStats {
     pub batches: Vec<Batch>,
 }
 
+/// A missing roster is "not found" (4), an unreadable one an I/O error (8).
 fn file_error(path: &Path, e: std::io::Error) -> Error {
-    Error::invalid(format!(
-        "cannot read the roster file {}: {e}; check the path and that it is readable",
-        path.display()
-    ))
+    crate::files::read_error(path, "roster file", e)
 }
 
 fn roster_error(path: &Path, e: RosterError) -> Error {
-    Error::invalid(format!("{}: {e}", path.display()))
+    match e {
+        // A failed read is an I/O error (8), not a problem with the file's content.
+        RosterError::Io(msg) => Error::io(
+            format!("cannot read the roster file {}", path.display()),
+            std::io::Error::other(msg),
+        ),
+        other => Error::invalid(format!("{}: {other}", path.display())),
+    }
 }
 
 /// A roster CSV as the store's row source: file errors name the file.
@@ -189,6 +194,15 @@ impl Desk<'_> {
         let id = &a.id;
         self.ensure_incident(id)?;
         let codec = self.codec(true)?;
+        // The file is read twice (its SHA-256 first, to resume an interrupted import or refuse
+        // a repeated one, then its rows): a pipe or a device cannot be, and /dev/zero never
+        // ends.
+        if a.file.exists() && !crate::files::is_regular_file(&a.file) {
+            return Err(Error::invalid(format!(
+                "{} is not a regular file (a pipe, standard input or a device): a roster is read twice, for its checksum and then its rows; save it to a file first and import that",
+                a.file.display()
+            )));
+        }
         let (sha, len) = hash_file(&a.file, progress)?;
         let plan = self.reader()?.roster_plan(id, &sha)?;
         match &plan {

@@ -651,6 +651,8 @@ pub struct FactsPatch {
     pub individuals: Option<u64>,
     /// Residents per State: (two-letter code of 45 CFR 160.103, count).
     pub states: Vec<(String, u64)>,
+    /// Events bearing on discovery (164.404(a)(2)); replace the recorded ones when not empty.
+    pub discovery_events: Vec<crate::domain::DiscoveryEvent>,
     /// `path=value` assignments, applied last.
     pub set: Vec<String>,
 }
@@ -703,6 +705,9 @@ impl FactsPatch {
         }
         for (code, n) in &self.states {
             facts.individuals.by_state.insert(code.clone(), *n);
+        }
+        if !self.discovery_events.is_empty() {
+            facts.discovery_events = self.discovery_events.clone();
         }
         for s in &self.set {
             set_path(facts, s)?;

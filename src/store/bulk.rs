@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::tables::AUDIT;
 use super::{Actor, Change, Phi, Store, Writer, append_entry, extra_tables, subject_digest_write};
@@ -16,7 +16,7 @@ use crate::store::phi::PhiCodec;
 /// Writes incidents (plain, no obligations snapshot) in one transaction, with one
 /// `incident.new` entry each.
 pub fn load_incidents(store: &Store, actor: &Actor, incidents: &[Incident]) -> Result<()> {
-    let tx = store.db.begin_write()?;
+    let tx = store.db()?.begin_write()?;
     extra_tables(&tx)?;
     for inc in incidents {
         Writer::new(&tx).put_incident(inc, Phi::Seal(&PhiCodec::Plain))?;
@@ -44,7 +44,7 @@ pub fn append_notes(
     per_tx: u64,
 ) -> Result<()> {
     let digests = {
-        let tx = store.db.begin_write()?;
+        let tx = store.db()?.begin_write()?;
         let d = (1..=incidents)
             .map(|i| subject_digest_write(&tx, &Subject::Incident(IncidentId::new(year, i))))
             .collect::<Result<Vec<_>>>()?;
@@ -53,7 +53,7 @@ pub fn append_notes(
     };
     let mut written = 0u64;
     while written < n {
-        let tx = store.db.begin_write()?;
+        let tx = store.db()?.begin_write()?;
         let k = per_tx.min(n - written);
         for j in 0..k {
             let i = ((written + j) % incidents as u64) as u32 + 1;
