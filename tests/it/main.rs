@@ -8,6 +8,8 @@ mod common;
 mod compat;
 mod engine;
 mod exercise;
+mod fuzz_seeds;
+mod hostile;
 mod incident;
 mod layering;
 mod letters;

@@ -1,7 +1,6 @@
 //! Roster import, stats, purge, rekey: the real binary against temporary databases.
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use crate::common::tables::{AUDIT, ROSTER_ROWS};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
@@ -218,7 +217,8 @@ fn unusable_files_exit_3_and_write_nothing() {
     assert!(r.stderr.contains("empty"), "{}", r.stderr);
     let noid = e.write("noid.csv", "Name,City\nA,B\n");
     import(&e, s(&noid), &[]).code(3);
-    import(&e, "missing.csv", &[]).code(3);
+    // Changed (issue 11): a missing file is "not found", 4, as documented (it was 3).
+    import(&e, "missing.csv", &[]).code(4);
     let r = e.run(&["roster", "import", "2026-0099", s(&noid)]).code(4);
     assert!(r.stderr.contains("no incident"), "{}", r.stderr);
     assert_eq!(audit_entries(&e), before);
@@ -471,18 +471,6 @@ fn purge_keeps_counts_and_the_audit_proof() {
     assert!(r.stderr.contains("purged"), "{}", r.stderr);
 }
 
-/// xorshift64*: a seeded PRNG without extra crates.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
 /// A roster with a duplicate every 50 rows and a rejected row every 97; returns the CSV
 /// and its number of unique valid rows.
 fn crash_roster(rows: u64) -> (String, u64) {
@@ -508,65 +496,61 @@ fn crash_roster(rows: u64) -> (String, u64) {
     (csv, unique)
 }
 
+/// Changed (issue 11): the import used to be killed after a random sleep, and the test
+/// demanded that at least 10 of 20 kills landed mid-import and that all 20 trials took under
+/// 120 s, both of which depend on the machine's speed. Now each trial stops the import at a
+/// progress point it reports (`BREACHDESK_TEST_PAUSE_AT`, an announced pause), then kills it
+/// with SIGKILL there: every kill is mid-import, on any machine.
 #[test]
-fn kill_9_at_random_points_then_verify_and_resume_exactly() {
+fn kill_9_at_reported_progress_points_then_verify_and_resume_exactly() {
+    use std::io::BufRead;
     let (csv, unique) = crash_roster(60_000);
     let template = with_incident(Env::plain());
     let f = template.write("crash.csv", &csv);
-    let t0 = Instant::now();
-    let mut rng = Rng(0x00c0_ffee_1234_5678);
-    // Small runs and chunks so that every phase has several commits to interrupt.
-    let small = |c: &mut std::process::Command| {
-        c.env("BREACHDESK_ROSTER_RUN_ROWS", "7000");
-    };
-    let mut killed_mid = 0;
+    // Reading and sorting report progress every 4,096 rows and at the end of each run of
+    // 7,000 rows; the staged rows are committed in one chunk (write:1), before the final
+    // commit of the batch.
+    let mut points: Vec<String> = (1..=18).map(|n| format!("read:{n}")).collect();
+    points.push("write:1".into());
+    points.push("read:23".into());
     let mut resumed = 0;
-    for trial in 0..20 {
+    for point in &points {
         let e = with_incident(Env::plain());
         let mut c = e.cmd();
-        small(&mut c);
+        c.env("BREACHDESK_ROSTER_RUN_ROWS", "7000")
+            .env("BREACHDESK_TEST_PAUSE_AT", point);
         let mut child = c
             .args(["roster", "import", ID, s(&f)])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let wait = Duration::from_millis(rng.next() % 1000);
-        std::thread::sleep(wait);
-        let finished = child.try_wait().unwrap().is_some();
-        child.kill().ok();
-        child.wait().unwrap();
-        if !finished {
-            killed_mid += 1;
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut paused = false;
+        for line in stderr.lines() {
+            if line
+                .unwrap()
+                .contains(&format!("paused at progress point {point}"))
+            {
+                paused = true;
+                break;
+            }
         }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(paused, "the import ended before progress point {point}");
         e.run(&["audit", "verify"]).ok();
         let mut c = e.cmd();
-        small(&mut c);
-        let r = e.run_with(c, &["roster", "import", ID, s(&f)]);
-        assert!(
-            r.code == 0 || (r.code == 3 && r.stderr.contains("already imported")),
-            "trial {trial}: re-run failed: {r:?}"
-        );
+        c.env("BREACHDESK_ROSTER_RUN_ROWS", "7000");
+        let r = e.run_with(c, &["roster", "import", ID, s(&f)]).ok();
         if r.stdout.contains("resumed") {
             resumed += 1;
         }
         let st = stats(&e);
-        assert_eq!(st["total"], unique, "trial {trial} (killed after {wait:?})");
+        assert_eq!(st["total"], unique, "killed at {point}");
         assert_eq!(st["batches"].as_array().unwrap().len(), 1);
         e.run(&["audit", "verify"]).ok();
     }
-    assert!(
-        killed_mid >= 10,
-        "only {killed_mid} kills landed mid-import"
-    );
-    assert!(
-        resumed >= 3,
-        "only {resumed} re-runs resumed a staging batch"
-    );
-    eprintln!("crash test: {killed_mid} kills mid-import, {resumed} resumed");
-    assert!(
-        t0.elapsed() < Duration::from_secs(120),
-        "crash test took {:?}",
-        t0.elapsed()
-    );
+    // Every kill came after the staging batch was created: every re-run resumes it.
+    assert_eq!(resumed, points.len());
 }
