@@ -176,6 +176,21 @@ fn the_pure_layers_import_no_store_desk_or_front_end() {
 }
 
 #[test]
+fn the_edge_helpers_stay_at_the_edge() {
+    never(
+        "files",
+        &[
+            "domain", "laws", "rules", "audit", "intake", "letters", "exercise", "store", "desk",
+            "cli", "ics",
+        ],
+    );
+    never(
+        "ics",
+        &["store", "desk", "cli", "intake", "letters", "exercise"],
+    );
+}
+
+#[test]
 fn the_desk_does_not_know_its_front_ends() {
     never("desk", &["cli"]);
 }
