@@ -42,8 +42,20 @@ pub mod exit {
     pub const AUDIT_FORKED: i32 = 16;
     /// `audit verify --against`: the checkpoint's signature is invalid or the file is malformed.
     pub const AUDIT_BAD_CHECKPOINT: i32 = 17;
+    /// `audit verify`: an entry's time goes backwards (beyond the tolerance) from an earlier one.
+    pub const AUDIT_CLOCK_BACKWARDS: i32 = 18;
+    /// `audit verify --against`: the signing key was replaced since the checkpoint was made.
+    pub const AUDIT_KEY_REPLACED: i32 = 19;
     /// `deadlines --fail-on-overdue`: some obligation is overdue.
     pub const OVERDUE: i32 = 20;
+    /// The incident changed since it was read (another person, another process): nothing
+    /// was written.
+    pub const CONFLICT: i32 = 9;
+    /// The write reached the file but the disk did not confirm it: the change may or may not
+    /// have been saved. Check before retrying.
+    pub const UNCERTAIN: i32 = 21;
+    /// Standard output was closed early (`| head`).
+    pub const OUTPUT_CLOSED: i32 = 141;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +84,22 @@ pub enum Error {
     },
     #[error("storage error: {0}")]
     Storage(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(
+        "the outcome is uncertain: the change was written to the database file but the disk did not confirm it ({cause}), so it may or may not have been saved. \
+         Check before retrying: `breachdesk audit log` lists entry {seq} ({action} on {subject}) if it was saved, and `breachdesk audit verify` checks the file. \
+         Retrying `notice record` with the same details never counts a notice twice"
+    )]
+    Uncertain {
+        seq: u64,
+        action: String,
+        subject: String,
+        cause: String,
+    },
+    /// Standard output could not be written (closed early, or full).
+    #[error("cannot write to standard output: {0}")]
+    Output(std::io::Error),
 }
 
 impl Error {
@@ -86,6 +114,10 @@ impl Error {
             Error::Overdue(_) => exit::OVERDUE,
             Error::Io { .. } => exit::IO,
             Error::Storage(_) => exit::FAILURE,
+            Error::Conflict(_) => exit::CONFLICT,
+            Error::Uncertain { .. } => exit::UNCERTAIN,
+            Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OUTPUT_CLOSED,
+            Error::Output(_) => exit::FAILURE,
         }
     }
 

@@ -14,6 +14,8 @@ use crate::domain::IncidentId;
 /// (`store::subjects`) is keyed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SubjectKind {
+    /// The file itself: its schema version.
+    Store,
     Org,
     SigningKey,
     Incident,
@@ -22,6 +24,7 @@ pub enum SubjectKind {
 
 impl SubjectKind {
     pub const ALL: &'static [SubjectKind] = &[
+        SubjectKind::Store,
         SubjectKind::Org,
         SubjectKind::SigningKey,
         SubjectKind::Incident,
@@ -31,6 +34,7 @@ impl SubjectKind {
     /// The subject string's pattern, for documentation: `org`, `incident/<id>`.
     pub fn pattern(self) -> &'static str {
         match self {
+            SubjectKind::Store => "store",
             SubjectKind::Org => "org",
             SubjectKind::SigningKey => "keys/signing",
             SubjectKind::Incident => "incident/<id>",
@@ -42,7 +46,10 @@ impl SubjectKind {
 /// An audited subject: a set of stored records whose digest each entry carries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Subject {
-    /// The organization: its record, encryption settings, wrapped key, template set.
+    /// The file itself: its schema version (`store.init`, `store.migrate`).
+    Store,
+    /// The organization: its record, encryption settings, wrapped key, template set, clock
+    /// marker.
     Org,
     /// The checkpoint signing key's public half.
     SigningKey,
@@ -55,6 +62,7 @@ pub enum Subject {
 impl Subject {
     pub fn kind(&self) -> SubjectKind {
         match self {
+            Subject::Store => SubjectKind::Store,
             Subject::Org => SubjectKind::Org,
             Subject::SigningKey => SubjectKind::SigningKey,
             Subject::Incident(_) => SubjectKind::Incident,
@@ -66,7 +74,7 @@ impl Subject {
     pub fn incident(&self) -> Option<&IncidentId> {
         match self {
             Subject::Incident(id) | Subject::Roster(id) => Some(id),
-            Subject::Org | Subject::SigningKey => None,
+            Subject::Store | Subject::Org | Subject::SigningKey => None,
         }
     }
 
@@ -80,6 +88,7 @@ impl Subject {
     pub fn parse(s: &str) -> Option<Subject> {
         match s.split_once('/') {
             None if s == "org" => Some(Subject::Org),
+            None if s == "store" => Some(Subject::Store),
             Some(("keys", "signing")) => Some(Subject::SigningKey),
             // IDs are stored exactly as written: a parse that trims would map a damaged
             // string onto a real subject.
@@ -97,6 +106,7 @@ impl Subject {
 impl fmt::Display for Subject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Subject::Store => f.write_str("store"),
             Subject::Org => f.write_str("org"),
             Subject::SigningKey => f.write_str("keys/signing"),
             Subject::Incident(id) => write!(f, "incident/{id}"),
@@ -156,6 +166,10 @@ actions! {
     ExerciseNext = "exercise.next" on Incident,
     ExerciseDecide = "exercise.decide" on Incident,
     ExerciseNote = "exercise.note" on Incident,
+    /// A new file's first entry: its schema version.
+    StoreInit = "store.init" on Store,
+    /// A migration step of an older file (its name in the detail).
+    StoreMigrate = "store.migrate" on Store,
 }
 
 impl Action {
@@ -179,6 +193,7 @@ mod tests {
     fn subjects_encode_to_the_stored_strings_and_back() {
         let id = IncidentId::parse("2026-0001").unwrap();
         let cases = [
+            (Subject::Store, "store"),
             (Subject::Org, "org"),
             (Subject::SigningKey, "keys/signing"),
             (Subject::Incident(id.clone()), "incident/2026-0001"),
@@ -200,7 +215,8 @@ mod tests {
         }
     }
 
-    /// The action strings of release 0.1: entries already written carry them.
+    /// The action strings of release 0.1 (entries already written carry them), then those
+    /// added since.
     #[test]
     fn action_strings_are_those_release_0_1_wrote() {
         let keys: Vec<&str> = Action::ALL.iter().map(|a| a.key()).collect();
@@ -227,6 +243,8 @@ mod tests {
                 "exercise.next",
                 "exercise.decide",
                 "exercise.note",
+                "store.init",
+                "store.migrate",
             ]
         );
         for a in Action::ALL {
@@ -237,6 +255,7 @@ mod tests {
                 "org" => assert_eq!(kind, SubjectKind::Org),
                 "audit" => assert_eq!(kind, SubjectKind::SigningKey),
                 "roster" => assert_eq!(kind, SubjectKind::Roster),
+                "store" => assert_eq!(kind, SubjectKind::Store),
                 _ => assert_eq!(kind, SubjectKind::Incident),
             }
         }

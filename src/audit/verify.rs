@@ -6,10 +6,28 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
-use super::entry::{Hash, ZERO, decode_stored, hex};
+use super::entry::{AuditEntry, ClockSource, Hash, ZERO, decode_stored, hex};
 use crate::error::exit;
+
+/// How far an entry's system-clock time may fall before an earlier entry's without being
+/// reported: clocks are adjusted (NTP steps, a laptop resuming) and a file on a shared drive
+/// can be written from two machines whose clocks differ slightly. Beyond it the time went
+/// backwards: an entry was backdated, or the clock was set back.
+pub const CLOCK_TOLERANCE: TimeDelta = TimeDelta::minutes(5);
+
+/// Whether an entry at `at` by `clock` would go backwards from `prev` beyond the tolerance.
+/// Only times that are evidence are compared: those a version-2 entry records as read from
+/// the system clock. A pinned or simulated time is neither checked nor a reference, and
+/// neither is a release-0.1 entry's (that release accepted `BREACHDESK_NOW` on any database
+/// and did not record the clock, so its times prove no order).
+pub fn goes_back(prev: &AuditEntry, at: DateTime<Utc>, clock: ClockSource) -> bool {
+    clock == ClockSource::System
+        && prev.recorded.clock() == Some(ClockSource::System)
+        && at + CLOCK_TOLERANCE < prev.at
+}
 
 /// The kinds of damage verification can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,6 +41,12 @@ pub enum Damage {
     Truncated,
     Forked,
     BadCheckpoint,
+    /// A protected value stored in the clear in an encrypted database.
+    UnsealedValue,
+    /// An entry's time is earlier than an earlier entry's, beyond the tolerance.
+    ClockBackwards,
+    /// The checkpoint signing key was replaced after the checkpoint was made.
+    KeyReplaced,
 }
 
 impl Damage {
@@ -36,6 +60,11 @@ impl Damage {
             Damage::Truncated => exit::AUDIT_TRUNCATED,
             Damage::Forked => exit::AUDIT_FORKED,
             Damage::BadCheckpoint => exit::AUDIT_BAD_CHECKPOINT,
+            // Breachdesk never writes a clear value into an encrypted file: one was put there
+            // from outside, like an edited record.
+            Damage::UnsealedValue => exit::AUDIT_EDITED_RECORD,
+            Damage::ClockBackwards => exit::AUDIT_CLOCK_BACKWARDS,
+            Damage::KeyReplaced => exit::AUDIT_KEY_REPLACED,
         }
     }
 
@@ -49,6 +78,9 @@ impl Damage {
             Damage::Truncated => "truncated or rolled back",
             Damage::Forked => "forked history",
             Damage::BadCheckpoint => "bad checkpoint",
+            Damage::UnsealedValue => "unsealed value in an encrypted database",
+            Damage::ClockBackwards => "time goes backwards",
+            Damage::KeyReplaced => "signing key replaced since this checkpoint",
         }
     }
 }
@@ -102,6 +134,8 @@ pub struct ChainWalk {
     entries: u64,
     head_seq: u64,
     head_hash: Hash,
+    /// The latest time that is evidence so far, and its entry.
+    latest_time: Option<(u64, DateTime<Utc>)>,
 }
 
 impl Default for ChainWalk {
@@ -114,6 +148,7 @@ impl Default for ChainWalk {
             entries: 0,
             head_seq: 0,
             head_hash: ZERO,
+            latest_time: None,
         }
     }
 }
@@ -186,6 +221,46 @@ impl ChainWalk {
         }
         self.prev = Some(stored.stored_hash);
         self.latest.insert(e.subject.clone(), (key, e.digest));
+        self.check_time(e);
+    }
+
+    /// Times that are evidence (see [`goes_back`]) never go backwards beyond
+    /// [`CLOCK_TOLERANCE`].
+    fn check_time(&mut self, e: &AuditEntry) {
+        if e.recorded.clock() != Some(ClockSource::System) {
+            return;
+        }
+        match self.latest_time {
+            Some((seq, t)) if e.at + CLOCK_TOLERANCE < t => {
+                self.findings.push(Finding {
+                    seq: Some(e.seq),
+                    damage: Damage::ClockBackwards,
+                    message: format!(
+                        "audit entry {} ({} on {}) is stamped {}, before entry {} ({}) by more than the {}-minute tolerance: an entry was backdated or the clock was set back",
+                        e.seq,
+                        e.action,
+                        e.subject,
+                        e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                        seq,
+                        t.format("%Y-%m-%d %H:%M:%S UTC"),
+                        CLOCK_TOLERANCE.num_minutes()
+                    ),
+                });
+            }
+            Some((_, t)) if e.at <= t => {}
+            _ => self.latest_time = Some((e.seq, e.at)),
+        }
+    }
+
+    /// A protected value is stored in the clear in an encrypted database; `what` names it.
+    pub fn unsealed(&mut self, what: &str) {
+        self.findings.push(Finding {
+            seq: None,
+            damage: Damage::UnsealedValue,
+            message: format!(
+                "{what} is stored in the clear although this database is encrypted: breachdesk never writes one, so it was put there from outside"
+            ),
+        });
     }
 
     /// The latest entry of every subject seen, for the record checks.
@@ -220,7 +295,10 @@ impl ChainWalk {
     pub fn finish(self) -> Report {
         let mut findings = self.findings;
         findings.sort_by_key(|f| {
-            let record = matches!(f.damage, Damage::EditedRecord | Damage::OrphanRecord);
+            let record = matches!(
+                f.damage,
+                Damage::EditedRecord | Damage::OrphanRecord | Damage::UnsealedValue
+            );
             (record, f.seq.unwrap_or(u64::MAX), f.damage.exit_code())
         });
         Report {

@@ -41,9 +41,15 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// Who is acting, for the audit trail [env: BREACHDESK_ACTOR] [default: OS user]
+    /// The person this is done for, recorded beside the OS account that runs the command
+    /// [env: BREACHDESK_ACTOR]
     #[arg(long, global = true, value_name = "NAME")]
     pub actor: Option<String>,
+
+    /// How long to wait while another breachdesk process holds the database, e.g. 30s, 2m,
+    /// 0 (then exit 5)
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub wait: std::time::Duration,
 
     /// File holding the database passphrase (first line)
     #[arg(long, global = true, value_name = "FILE")]
@@ -148,6 +154,11 @@ pub struct InitArgs {
     /// Do not encrypt PHI at rest (exercises and demos only)
     #[arg(long)]
     pub no_encryption: bool,
+    /// A database for tests and demos: it accepts a pinned clock (BREACHDESK_NOW), and every
+    /// output says "pinned clock — not evidence". A real register (the default) takes the
+    /// system clock only and refuses BREACHDESK_NOW.
+    #[arg(long)]
+    pub pinned_clock: bool,
     #[command(flatten)]
     pub details: OrgDetails,
 }

@@ -32,7 +32,21 @@ pub fn run(ctx: &Ctx, c: AuditCommand) -> Result<i32> {
 struct EntryOut {
     seq: u64,
     at: String,
+    /// One line: `alice`, `alice for Dana Reyes`, `dana (web)`; a release-0.1 entry's name.
     actor: String,
+    /// The entry's encoding: 1 (release 0.1: one unverified name, no clock) or 2.
+    encoding: u8,
+    /// The OS account that ran the command (from the process's user id) and the id.
+    os_account: Option<String>,
+    os_uid: Option<u32>,
+    /// `cli` or `web`.
+    via: Option<&'static str>,
+    /// The user logged in to the web server.
+    authenticated_user: Option<String>,
+    /// The person the change was made for (`--actor`).
+    on_behalf_of: Option<String>,
+    /// `system`, `pinned` or `simulated` (absent in release-0.1 entries).
+    clock: Option<&'static str>,
     action: String,
     subject: String,
     detail: String,
@@ -49,10 +63,18 @@ fn log(ctx: &Ctx, incident: Option<&IncidentId>) -> Result<i32> {
         .into_iter()
         .map(|s| {
             let e = s.entry;
+            let who = e.recorded.who();
             EntryOut {
                 seq: e.seq,
                 at: e.at.to_rfc3339(),
-                actor: e.actor,
+                actor: e.recorded.describe(),
+                encoding: e.recorded.version(),
+                os_account: who.map(|w| w.os_account.clone()),
+                os_uid: who.and_then(|w| w.os_uid),
+                via: who.map(|w| w.via.key()),
+                authenticated_user: who.and_then(|w| w.user.clone()),
+                on_behalf_of: who.and_then(|w| w.on_behalf_of.clone()),
+                clock: e.recorded.clock().map(|c| c.key()),
                 action: e.action,
                 subject: e.subject,
                 detail: e.detail,
@@ -68,17 +90,31 @@ fn log(ctx: &Ctx, incident: Option<&IncidentId>) -> Result<i32> {
     let mut t = table(&[
         "Seq",
         "Time (UTC)",
-        "Actor",
+        "OS account / user",
+        "On behalf of",
         "Action",
         "Subject",
         "Detail",
         "Hash",
     ]);
     for e in &out {
+        let mut time = e.at.get(..19).unwrap_or(&e.at).replace('T', " ");
+        match e.clock {
+            Some("pinned") => time.push_str(" (pinned)"),
+            Some("simulated") => time.push_str(" (simulated)"),
+            _ => {}
+        }
+        let who = match (&e.authenticated_user, &e.os_account) {
+            (Some(u), _) => format!("{u} (web)"),
+            (None, Some(a)) => a.clone(),
+            // Release 0.1 recorded one name, as given.
+            (None, None) => format!("{} (0.1, unverified)", e.actor),
+        };
         t.add_row(vec![
             e.seq.to_string(),
-            e.at.get(..19).unwrap_or(&e.at).replace('T', " "),
-            e.actor.clone(),
+            time,
+            who,
+            e.on_behalf_of.clone().unwrap_or_default(),
             e.action.clone(),
             e.subject.clone(),
             e.detail.clone(),
@@ -101,7 +137,8 @@ struct VerifyOut<'a> {
 }
 
 fn verify_cmd(ctx: &Ctx, against: Option<&Path>, public_key: Option<[u8; 32]>) -> Result<i32> {
-    // Verification changes nothing: a database it cannot write is opened read-only.
+    // Verification changes nothing (and never migrates an older file): a database it cannot
+    // write is opened read-only.
     let office = ctx.open_for_reading()?;
     let checkpoint = match against {
         // A missing file is "not found" (4); one that is too large or not text is a bad

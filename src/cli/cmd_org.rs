@@ -73,13 +73,26 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<i32> {
         NewEncryption::Passphrase(p)
     };
     let encrypted = matches!(encryption, NewEncryption::Passphrase(_));
+    let clock = if a.pinned_clock {
+        desk::ClockMarker::Pinned
+    } else {
+        desk::ClockMarker::System
+    };
     Office::create(
         &ctx.db_path,
         &org,
         encryption,
+        clock,
         &ctx.context(),
         Box::new(desk::NoKey),
     )?;
+    if a.pinned_clock {
+        super::output::mark_not_evidence();
+        eprintln!(
+            "note: this database accepts a pinned clock (BREACHDESK_NOW): {}",
+            desk::NOT_EVIDENCE
+        );
+    }
     if ctx.json {
         print_json(&OrgOut::new(&org))?;
     } else {

@@ -7,8 +7,27 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::desk::{Context, Desk, KeySource, Office};
+use crate::desk::{ClockSource, Context, DbClock, Desk, KeySource, NOT_EVIDENCE, Office, Who};
 use crate::error::{Error, Result};
+
+/// The operating-system account running this process, from its user id (never from an
+/// environment variable, which anyone can set): the name the system gives the id, else
+/// `uid N`.
+#[cfg(unix)]
+pub fn os_account() -> (String, Option<u32>) {
+    let uid = nix::unistd::getuid();
+    let name = nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| format!("uid {uid}"));
+    (name, Some(uid.as_raw()))
+}
+
+#[cfg(not(unix))]
+pub fn os_account() -> (String, Option<u32>) {
+    ("unknown".into(), None)
+}
 
 /// Everything read from the process environment, once, in `main`.
 #[derive(Debug, Clone)]
@@ -16,8 +35,11 @@ pub struct Env {
     pub db: Option<PathBuf>,
     /// `BREACHDESK_EXERCISE_DB`: where exercises keep their own database.
     pub exercise_db: Option<PathBuf>,
+    /// `BREACHDESK_ACTOR`: the person acted for (`--actor` wins).
     pub actor: Option<String>,
-    pub os_user: Option<String>,
+    /// The account running the process, from its user id, and the id.
+    pub os_account: String,
+    pub os_uid: Option<u32>,
     pub passphrase: Option<String>,
     /// `BREACHDESK_NEW_PASSPHRASE`: the new passphrase for `rekey`.
     pub new_passphrase: Option<String>,
@@ -47,13 +69,13 @@ impl Env {
             })?,
             None => Utc::now(),
         };
+        let (os_account, os_uid) = os_account();
         Ok(Env {
             db: var("BREACHDESK_DB").map(PathBuf::from),
             exercise_db: var("BREACHDESK_EXERCISE_DB").map(PathBuf::from),
             actor: var("BREACHDESK_ACTOR"),
-            os_user: var("USER")
-                .or_else(|| var("LOGNAME"))
-                .or_else(|| var("USERNAME")),
+            os_account,
+            os_uid,
             passphrase: var("BREACHDESK_PASSPHRASE"),
             new_passphrase: var("BREACHDESK_NEW_PASSPHRASE"),
             roster_run_rows: var("BREACHDESK_ROSTER_RUN_ROWS")
@@ -87,10 +109,13 @@ pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
 /// Per-invocation context: where the database is, who acts, how to print.
 pub struct Ctx {
     pub db_path: PathBuf,
-    pub actor: String,
+    /// The person acted for (`--actor`, `BREACHDESK_ACTOR`), if named.
+    pub on_behalf_of: Option<String>,
     pub json: bool,
     pub env: Env,
     pub key_file: Option<PathBuf>,
+    /// How long to wait for a database another process holds (`--wait`).
+    pub wait: std::time::Duration,
 }
 
 /// The passphrase from --key-file, BREACHDESK_PASSPHRASE, or a prompt on a terminal.
@@ -127,12 +152,20 @@ impl KeySource for CliKeys {
 }
 
 impl Ctx {
-    /// Who acts and when.
+    /// Who acts and when: the OS account, the person acted for, the clock.
     pub fn context(&self) -> Context {
         Context {
-            actor: self.actor.clone(),
+            who: Who::cli(
+                &self.env.os_account,
+                self.env.os_uid,
+                self.on_behalf_of.clone(),
+            ),
             now: self.env.now,
-            clock_pinned: self.env.now_pinned,
+            clock: if self.env.now_pinned {
+                ClockSource::Pinned
+            } else {
+                ClockSource::System
+            },
         }
     }
 
@@ -150,13 +183,50 @@ impl Ctx {
         self.open_at(&self.db_path)
     }
 
+    /// Opens a database, waiting up to `--wait` while another breachdesk process holds it
+    /// (saying so once on standard error), then exit 5 as before. A database with a pinned
+    /// clock is named as such on standard error and in JSON output.
     pub fn open_at(&self, path: &Path) -> Result<Office> {
-        Office::open(path, Box::new(self.keys("Database passphrase: ")))
+        self.open_with(path, Office::open)
     }
 
-    /// Opens the database for a command that changes nothing; read-only when it must be.
+    fn open_with(
+        &self,
+        path: &Path,
+        open: fn(&Path, Box<dyn KeySource>, &Context) -> Result<Office>,
+    ) -> Result<Office> {
+        let ctx = self.context();
+        let start = std::time::Instant::now();
+        let mut said = false;
+        let office = loop {
+            match open(path, Box::new(self.keys("Database passphrase: ")), &ctx) {
+                Err(Error::Locked { .. }) if start.elapsed() < self.wait => {
+                    if !said {
+                        eprintln!(
+                            "the database {} is in use by another breachdesk process; waiting up to {}s (--wait)",
+                            path.display(),
+                            self.wait.as_secs_f64()
+                        );
+                        said = true;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                other => break other?,
+            }
+        };
+        if office.clock() == DbClock::Pinned {
+            super::output::mark_not_evidence();
+            eprintln!(
+                "note: {NOT_EVIDENCE} (this database was created with `init --pinned-clock`)"
+            );
+        }
+        Ok(office)
+    }
+
+    /// Opens the database for a command that changes nothing (`audit verify`): read-only
+    /// when it must be, never migrated.
     pub fn open_for_reading(&self) -> Result<Office> {
-        Office::open_for_reading(&self.db_path, Box::new(self.keys("Database passphrase: ")))
+        self.open_with(&self.db_path, Office::open_for_reading)
     }
 
     /// A desk on an office, for this invocation's actor and clock.

@@ -31,18 +31,14 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
         .clone()
         .or_else(|| env.db.clone())
         .unwrap_or_else(|| PathBuf::from("breachdesk.redb"));
-    let actor = cli
-        .actor
-        .clone()
-        .or_else(|| env.actor.clone())
-        .or_else(|| env.os_user.clone())
-        .unwrap_or_else(|| "unknown".to_string());
+    let on_behalf_of = cli.actor.clone().or_else(|| env.actor.clone());
     let ctx = Ctx {
         db_path,
-        actor,
+        on_behalf_of,
         json: cli.json,
         env,
         key_file: cli.key_file.clone(),
+        wait: cli.wait,
     };
     match cli.command {
         Command::Demo(a) => cmd_demo::run_demo(&ctx, a, &run),

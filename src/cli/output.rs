@@ -8,7 +8,16 @@ use crate::error::{Error, Result};
 /// Version of every `--json` document. Bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Prints `{"format_version": 1, ...value}` for a JSON object value.
+/// Set once a pinned-clock database is opened: every JSON document then says so.
+static NOT_EVIDENCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// This process works on a database created with a pinned clock (tests, demos).
+pub fn mark_not_evidence() {
+    NOT_EVIDENCE.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Prints `{"format_version": 1, ...value}` for a JSON object value (with
+/// `"clock": "pinned clock — not evidence"` on a pinned-clock database).
 pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
     let mut v = serde_json::to_value(value)
         .map_err(|e| Error::Storage(format!("cannot encode JSON output: {e}")))?;
@@ -16,6 +25,9 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
         serde_json::Value::Object(map) => {
             let mut m = serde_json::Map::new();
             m.insert("format_version".into(), FORMAT_VERSION.into());
+            if NOT_EVIDENCE.load(std::sync::atomic::Ordering::Relaxed) {
+                m.insert("clock".into(), crate::desk::NOT_EVIDENCE.into());
+            }
             for (k, val) in std::mem::take(map) {
                 if k != "format_version" {
                     m.insert(k, val);

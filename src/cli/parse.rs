@@ -188,6 +188,26 @@ pub fn public_key(h: &str) -> Parsed<[u8; 32]> {
         .ok_or_else(|| "--public-key must be 64 hex digits (an ed25519 public key)".to_string())
 }
 
+/// `--wait DURATION`: `10s`, `2m`, `1h`, `500ms`, or a bare number of seconds.
+pub fn duration(s: &str) -> Parsed<std::time::Duration> {
+    let bad = || {
+        "--wait takes a duration such as 10s, 2m, 500ms or 0 (a number, then ms, s, m or h)"
+            .to_string()
+    };
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let ms = match unit.trim() {
+        "ms" => n,
+        "" | "s" => n.checked_mul(1000).ok_or_else(bad)?,
+        "m" => n.checked_mul(60_000).ok_or_else(bad)?,
+        "h" => n.checked_mul(3_600_000).ok_or_else(bad)?,
+        _ => return Err(bad()),
+    };
+    Ok(std::time::Duration::from_millis(ms))
+}
+
 /// `--map "Column=field"`.
 pub fn column_map(m: &str) -> Parsed<(String, Field)> {
     let (col, field) = m.rsplit_once('=').ok_or_else(|| {
@@ -243,6 +263,17 @@ pub fn decided_notice(s: &str) -> Parsed<DecidedNotice> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(duration("0"), Ok(Duration::ZERO));
+        assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(duration("soon").is_err());
+        assert!(duration("-1s").is_err());
+    }
 
     #[test]
     fn notice_syntax() {

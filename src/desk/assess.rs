@@ -177,7 +177,7 @@ impl Desk<'_> {
                     .as_ref()
                     .map(|o| o.rationale.clone())
                     .unwrap_or_default(),
-                assessed_by: self.ctx.actor.clone(),
+                assessed_by: self.ctx.who.describe(),
                 assessed_at: now,
             };
             e.derived.assessment = Some(a.clone());

@@ -157,7 +157,7 @@ impl Desk<'_> {
             }
         };
         let public = *sk.verifying_key().as_bytes();
-        self.store().write(&self.actor(), |w| {
+        self.store().write(&self.actor()?, |w| {
             w.put_signing_key(&public)?;
             Ok((
                 (),

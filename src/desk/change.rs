@@ -81,7 +81,7 @@ impl<'o> Desk<'o> {
             Access::Read => self.codec(false)?,
             Access::Write => self.codec(true)?,
         };
-        self.store().write(&self.actor(), |w| {
+        self.store().write(&self.actor()?, |w| {
             let inc = w.incident(id, codec)?;
             let stored = w.derived(id)?;
             let mut e = Edit {

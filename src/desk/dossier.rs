@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use handlebars::html_escape as esc;
 
 use super::evaluate::status_text;
-use super::office::Desk;
-use crate::audit::entry::{Hash, hex};
+use super::office::{DbClock, Desk, NOT_EVIDENCE};
+use crate::audit::entry::{ClockSource, Hash, hex};
 use crate::domain::*;
 use crate::error::Result;
 use crate::letters::EXERCISE_WATERMARK;
@@ -72,7 +72,7 @@ impl Desk<'_> {
         drop(r);
         let (entries, all) = self.incident_audit(id, audit_entries)?;
         let skip = all - entries.len();
-        let actor = &self.ctx.actor;
+        let actor = self.ctx.who.describe();
 
         let f = &inc.facts;
         let mut h = String::with_capacity(64 * 1024);
@@ -85,6 +85,13 @@ impl Desk<'_> {
         if inc.exercise {
             let _ = writeln!(h, "<p class=\"watermark\">{EXERCISE_WATERMARK}</p>");
         }
+        if self.office.clock() == DbClock::Pinned {
+            let _ = writeln!(
+                h,
+                "<p class=\"watermark\">{} (this database was created with a pinned clock for tests or demos)</p>",
+                esc(NOT_EVIDENCE)
+            );
+        }
         let _ = writeln!(h, "<h1>{}</h1>", esc(&title));
         let _ = writeln!(
             h,
@@ -92,7 +99,7 @@ impl Desk<'_> {
             esc(&org.legal_name),
             esc(org.entity_type.label()),
             today.format("%Y-%m-%d"),
-            esc(actor),
+            esc(&actor),
             env!("CARGO_PKG_VERSION")
         );
 
@@ -370,15 +377,21 @@ impl Desk<'_> {
                 all
             );
         }
-        h.push_str("<table>\n<tr><th>Seq</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Detail</th><th>Entry hash</th></tr>\n");
+        h.push_str("<table>\n<tr><th>Seq</th><th>Time (UTC)</th><th>Who</th><th>On behalf of</th><th>Action</th><th>Detail</th><th>Entry hash</th></tr>\n");
         for s in entries.iter() {
             let e = &s.entry;
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td><td class=\"mono\">{}</td></tr>",
+                "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td><td class=\"mono\">{}</td></tr>",
                 e.seq,
                 e.at.format("%Y-%m-%d %H:%M:%S"),
-                esc(&e.actor),
+                match e.recorded.clock() {
+                    Some(ClockSource::System) | None => "",
+                    Some(ClockSource::Pinned) => " (pinned clock)",
+                    Some(ClockSource::Simulated) => " (simulated)",
+                },
+                esc(&e.recorded.accountable()),
+                esc(e.recorded.on_behalf_of().unwrap_or("—")),
                 esc(&e.action),
                 esc(&e.detail),
                 hex(&s.stored_hash)
@@ -409,6 +422,13 @@ impl Desk<'_> {
         }
         if inc.exercise {
             let _ = writeln!(h, "<p class=\"watermark\">{EXERCISE_WATERMARK}</p>");
+        }
+        if self.office.clock() == DbClock::Pinned {
+            let _ = writeln!(
+                h,
+                "<p class=\"watermark\">{} (this database was created with a pinned clock for tests or demos)</p>",
+                esc(NOT_EVIDENCE)
+            );
         }
         h.push_str("</body>\n</html>\n");
 

@@ -101,7 +101,12 @@ pub fn start_exercise(req: StartExercise, ctx: &Context) -> Result<NaiveDate> {
     let date = exercise::stage_date(s, 0);
     let state = ExerciseState::new(s, &req.text);
     let now = sim_now(date, ctx);
-    let actor = Context { now, ..ctx.clone() }.actor();
+    let actor = Context {
+        now,
+        clock: crate::store::ClockSource::Simulated,
+        ..ctx.clone()
+    }
+    .actor();
     let store = Store::create(path)?;
     // One transaction, one audited subject: the exercise incident, with the running state
     // (and so the scenario and its organization) kept beside it. No PHI: no encryption.
@@ -165,7 +170,7 @@ impl ExerciseDesk {
                 path.display()
             )));
         }
-        let office = Office::open(path, Box::new(NoKey))?;
+        let office = Office::open(path, Box::new(NoKey), &ctx)?;
         let found = office.desk(ctx.clone()).exercise_state()?;
         let Some((incident, state)) = found else {
             return Err(Error::Database(format!(

@@ -130,7 +130,7 @@ impl Desk<'_> {
         }
         let codec = self.codec(!facts.breach.narrative.is_empty())?;
         let now = self.ctx.now;
-        self.store().write(&self.actor(), |w| {
+        self.store().write(&self.actor()?, |w| {
             let id = w.next_incident_id(today.year())?;
             let inc = Incident {
                 id: id.clone(),
@@ -275,7 +275,10 @@ impl Desk<'_> {
         };
         let entry = TimelineEntry {
             at: req.at.unwrap_or(self.ctx.now),
-            author: req.author.clone().unwrap_or_else(|| self.ctx.actor.clone()),
+            author: req
+                .author
+                .clone()
+                .unwrap_or_else(|| self.ctx.who.person().to_string()),
             text: req.text.clone(),
         };
         let c = self.change_incident(&req.id, plan, |e| {

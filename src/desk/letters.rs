@@ -554,7 +554,7 @@ impl Desk<'_> {
                 findings.len(),
             )));
         }
-        self.store().write(&self.actor(), |w| {
+        self.store().write(&self.actor()?, |w| {
             let json = w.put_templates(set)?;
             let hash = hex(&Sha256::digest(&json));
             Ok((
@@ -581,7 +581,7 @@ impl Desk<'_> {
 
     /// `letters templates clear`: the embedded templates apply again.
     pub fn clear_templates(&self) -> Result<()> {
-        self.store().write(&self.actor(), |w| {
+        self.store().write(&self.actor()?, |w| {
             if !w.clear_templates()? {
                 return Err(Error::invalid("there is no stored template set to clear"));
             }

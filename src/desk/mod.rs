@@ -30,6 +30,8 @@ mod roster;
 
 /// A roster's counts and import batches, as stored (no PHI).
 pub use crate::store::roster::{Batch as RosterBatch, RUN_ROWS, RosterTotals};
+/// Who acts and by which clock (written into every audit entry).
+pub use crate::store::{ClockMarker, ClockSource, Via, Who};
 pub use assess::{
     AssessRequest, Assessed, AssessmentAnswers, DeadlineBoard, DeadlineQuery, DeadlineRow,
     Override, WhatIf, what_if,
@@ -42,8 +44,8 @@ pub use incidents::{
 };
 pub use notices::{NewNotice, NoticeRecorded};
 pub use office::{
-    Context, Desk, KeySource, NoKey, Office, Passphrase, counts_or_estimate, default_signing_key,
-    today_in,
+    Context, DbClock, Desk, KeySource, NOT_EVIDENCE, NoKey, Office, Passphrase, counts_or_estimate,
+    default_signing_key, today_in,
 };
 pub use org::{NewEncryption, NewOrg, OrgDetails, OrgUpdate, new_organization};
 pub use progress::{Progress, Silent};

@@ -13,31 +13,52 @@ use crate::error::{Error, Result};
 use crate::exercise::ExerciseState;
 use crate::store::phi::{PhiCodec, locked_error};
 use crate::store::vault::{Vault, WrappedKey};
-use crate::store::{Actor, Encryption, Reader, Store};
+use crate::store::{Actor, ClockMarker, ClockSource, Encryption, Reader, Store, Who};
 
-/// Who acts and when, for one call: read once by the front end (the CLI from its flags and
-/// environment; the server from the session and the system clock) and written into every
-/// audit entry. Issue 9 (evidence) changes who and when here, and only here.
+/// Who acts and when, for one call: read once by the front end (the CLI from the process's
+/// user id, its flags and the clock; the server from the session and the system clock) and
+/// written into every audit entry.
 #[derive(Debug, Clone)]
 pub struct Context {
-    /// The name recorded in the audit trail.
-    pub actor: String,
+    /// Who acts: the OS account, the channel (command line or web), the logged-in user, the
+    /// person acted for.
+    pub who: Who,
     /// The instant the call happens.
     pub now: DateTime<Utc>,
-    /// The clock was pinned (`BREACHDESK_NOW`): an exercise database's simulated date then
-    /// yields to it.
-    pub clock_pinned: bool,
+    /// Where `now` came from: the system clock, or pinned (`BREACHDESK_NOW`, accepted only by
+    /// a database created for it; an exercise database's simulated date then yields to it).
+    pub clock: ClockSource,
 }
 
 impl Context {
-    /// Who and when, as the store records them.
+    /// Who, when and by which clock, as the store records them.
     pub fn actor(&self) -> Actor {
         Actor {
-            name: self.actor.clone(),
+            who: self.who.clone(),
             now: self.now,
+            clock: self.clock,
         }
     }
+
+    pub fn pinned(&self) -> bool {
+        self.clock == ClockSource::Pinned
+    }
 }
+
+/// Which clock a database takes its time from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbClock {
+    /// A real register: the system clock only, so what it records is evidence.
+    Real,
+    /// Created with `init --pinned-clock` (tests, demos): `BREACHDESK_NOW` is accepted, and
+    /// every output says "pinned clock — not evidence".
+    Pinned,
+    /// An exercise database: a simulated clock by design.
+    Exercise,
+}
+
+/// What every output of a pinned-clock database says.
+pub const NOT_EVIDENCE: &str = "pinned clock — not evidence";
 
 /// Where the passphrase comes from when PHI must be read or written. Asked at most once per
 /// office; the server unlocks at start-up instead ([`Office::unlock`]).
@@ -71,30 +92,72 @@ pub struct Office {
     keys: Box<dyn KeySource>,
     /// The PHI codec once resolved (plain, unlocked or locked): the key source is asked once.
     codec: OnceLock<PhiCodec>,
+    clock: DbClock,
 }
 
 impl Office {
-    /// Opens an existing database.
-    pub fn open(path: &Path, keys: Box<dyn KeySource>) -> Result<Office> {
-        Ok(Office::with_store(Store::open(path)?, keys))
+    /// Opens an existing database for a caller: refuses a pinned clock on a real database,
+    /// then brings an older file up to this binary's schema (each step audited as done by
+    /// `ctx`).
+    pub fn open(path: &Path, keys: Box<dyn KeySource>, ctx: &Context) -> Result<Office> {
+        let office = Office::open_as_is(path, keys, ctx)?;
+        if office.store.needs_migration()? {
+            office.store.migrate(&ctx.actor())?;
+        }
+        Ok(office)
     }
 
     /// For work that changes nothing (`audit verify`): read-write when the file allows it,
-    /// else read-only, so a copy on read-only media can still be verified.
-    pub fn open_for_reading(path: &Path, keys: Box<dyn KeySource>) -> Result<Office> {
-        Ok(Office::with_store(Store::open_for_reading(path)?, keys))
+    /// else read-only, so a copy on read-only media can still be verified; never migrated
+    /// (an older file verifies as the release that wrote it left it).
+    pub fn open_for_reading(
+        path: &Path,
+        keys: Box<dyn KeySource>,
+        ctx: &Context,
+    ) -> Result<Office> {
+        let office = Office::with_store(Store::open_for_reading(path)?, keys)?;
+        office.admit(ctx)?;
+        Ok(office)
     }
 
-    pub(super) fn with_store(store: Store, keys: Box<dyn KeySource>) -> Office {
-        Office {
+    /// Opens without migrating an older file.
+    fn open_as_is(path: &Path, keys: Box<dyn KeySource>, ctx: &Context) -> Result<Office> {
+        let office = Office::with_store(Store::open(path)?, keys)?;
+        office.admit(ctx)?;
+        Ok(office)
+    }
+
+    pub(super) fn with_store(store: Store, keys: Box<dyn KeySource>) -> Result<Office> {
+        let clock = detect_clock(&store.reader()?)?;
+        Ok(Office {
             store,
             keys,
             codec: OnceLock::new(),
-        }
+            clock,
+        })
     }
 
     pub fn path(&self) -> &Path {
         self.store.path()
+    }
+
+    /// Which clock this database takes its time from.
+    pub fn clock(&self) -> DbClock {
+        self.clock
+    }
+
+    /// Refuses a caller whose clock this database does not accept: a pinned clock on a real
+    /// register (its records are evidence: the system clock only).
+    pub fn admit(&self, ctx: &Context) -> Result<()> {
+        if ctx.pinned() && self.clock == DbClock::Real {
+            return Err(Error::invalid(format!(
+                "BREACHDESK_NOW pins the clock, but {} is a real register: what it records is evidence and takes the system clock only. \
+                 Unset BREACHDESK_NOW (a pinned clock is for databases created with `breachdesk init --pinned-clock`: tests and demos; \
+                 `evaluate --today DATE` answers what-if questions without a database)",
+                self.path().display()
+            )));
+        }
+        Ok(())
     }
 
     /// A desk for one caller.
@@ -198,8 +261,11 @@ impl<'o> Desk<'o> {
         self.office.store.reader()
     }
 
-    pub(super) fn actor(&self) -> Actor {
-        self.ctx.actor()
+    /// Who acts, when and by which clock, for the store; refused when the database does not
+    /// accept the caller's clock.
+    pub(super) fn actor(&self) -> Result<Actor> {
+        self.office.admit(&self.ctx)?;
+        Ok(self.ctx.actor())
     }
 
     /// The same caller at another instant and date: an exercise step happens at its
@@ -207,6 +273,7 @@ impl<'o> Desk<'o> {
     pub(super) fn at(&self, now: DateTime<Utc>, today: NaiveDate) -> Desk<'o> {
         let d = self.office.desk(Context {
             now,
+            clock: ClockSource::Simulated,
             ..self.ctx.clone()
         });
         let _ = d.today.set(today);
@@ -246,7 +313,8 @@ impl<'o> Desk<'o> {
         if let Some(t) = self.today.get() {
             return Ok(*t);
         }
-        let sim = if self.ctx.clock_pinned {
+        self.office.admit(&self.ctx)?;
+        let sim = if self.ctx.pinned() {
             None
         } else {
             self.simulated_today()?
@@ -283,6 +351,30 @@ impl<'o> Desk<'o> {
     pub(super) fn codec(&self, required: bool) -> Result<&'o PhiCodec> {
         self.office.codec(required)
     }
+}
+
+/// The database's clock: its marker, else an exercise database's simulated clock, else (no
+/// marker: a file written before markers existed, or a real register) the system clock.
+fn detect_clock(r: &Reader) -> Result<DbClock> {
+    if r.clock_marker()? == Some(ClockMarker::Pinned) {
+        return Ok(DbClock::Pinned);
+    }
+    // A register always has its organization (`init` writes it); an exercise database never
+    // does. A damaged record must not stop the file from opening (verify names it).
+    if r.has_org()? {
+        return Ok(DbClock::Real);
+    }
+    let exercise = r
+        .first_incident()
+        .ok()
+        .flatten()
+        .and_then(|id| r.derived(&id).ok())
+        .is_some_and(|d| d.exercise.is_some());
+    Ok(if exercise {
+        DbClock::Exercise
+    } else {
+        DbClock::Real
+    })
 }
 
 /// The calendar date of `now` in an IANA time zone (UTC when the zone is unknown).

@@ -7,7 +7,7 @@ use crate::domain::vocab::EntityType;
 use crate::domain::{LePolicy, Organization, Role};
 use crate::error::{Error, Result};
 use crate::store::vault::Vault;
-use crate::store::{Action, Change, Encryption, Store, Subject};
+use crate::store::{Action, Change, ClockMarker, Encryption, Store, Subject};
 
 /// Settings of the organization that `init` and `org update` both take; `None` and empty
 /// leave a setting as it is.
@@ -131,9 +131,16 @@ impl Office {
         path: &Path,
         org: &Organization,
         encryption: NewEncryption,
+        clock: ClockMarker,
         ctx: &Context,
         keys: Box<dyn KeySource>,
     ) -> Result<Office> {
+        if ctx.pinned() && clock == ClockMarker::System {
+            return Err(Error::invalid(
+                "BREACHDESK_NOW pins the clock, but this database is being created as a real register, whose records take the system clock only. \
+                 Unset BREACHDESK_NOW, or pass --pinned-clock for a test or demo database (its outputs then say \"pinned clock — not evidence\")",
+            ));
+        }
         let stored = match encryption {
             NewEncryption::Passphrase(p) => {
                 let (_, w) = Vault::create(p.as_bytes()).map_err(|e| Error::Key(e.to_string()))?;
@@ -147,22 +154,28 @@ impl Office {
         let written = store.init(&ctx.actor(), |w| {
             w.put_encryption(&stored)?;
             w.put_org(org)?;
+            w.put_clock_marker(clock)?;
             let detail = match stored {
                 Encryption::On { .. } => "encryption=xchacha20poly1305+argon2id",
                 Encryption::Off => "encryption=off",
             };
             Ok((
                 (),
-                Change::new(Action::OrgInit, Subject::Org).detail(detail),
+                Change::new(Action::OrgInit, Subject::Org)
+                    .detail(format!("{detail} clock={}", clock.key())),
             ))
         });
-        if let Err(e) = written {
+        match written {
             // Nothing was committed: remove the empty file so `init` can be run again.
-            drop(store);
-            let _ = std::fs::remove_file(path);
-            return Err(e);
+            Err(e @ Error::Uncertain { .. }) => return Err(e),
+            Err(e) => {
+                drop(store);
+                let _ = std::fs::remove_file(path);
+                return Err(e);
+            }
+            Ok(()) => {}
         }
-        Ok(Office::with_store(store, keys))
+        Office::with_store(store, keys)
     }
 }
 
@@ -191,7 +204,7 @@ impl Desk<'_> {
             org.entity_type = entity_for(org.role, e);
         }
         apply_details(&mut org, &u.details)?;
-        self.store().write(&self.actor(), |w| {
+        self.store().write(&self.actor()?, |w| {
             w.put_org(&org)?;
             Ok(((), Change::new(Action::OrgUpdate, Subject::Org)))
         })?;
@@ -212,7 +225,7 @@ impl Desk<'_> {
             .rewrap(new.as_bytes())
             .map_err(|e| Error::Key(e.to_string()))?
             .to_bytes();
-        self.store().write(&self.actor(), |w| {
+        self.store().write(&self.actor()?, |w| {
             w.put_wrapped_key(&wrapped)?;
             Ok((
                 (),

@@ -329,7 +329,7 @@ impl Desk<'_> {
             }
             progress.finish();
             out.resumed = stager.resumed;
-            let (batch, totals) = stager.commit(&self.actor())?;
+            let (batch, totals) = stager.commit(&self.actor()?)?;
             out.batch = Some(batch.seq);
             out.rows_read = batch.rows_read;
             out.accepted = batch.accepted;
@@ -369,6 +369,6 @@ impl Desk<'_> {
     /// and the audit proof stay. Returns how many rows were deleted.
     pub fn purge_roster(&self, id: &IncidentId) -> Result<u64> {
         self.ensure_incident(id)?;
-        roster::purge(self.store(), &self.actor(), id)
+        roster::purge(self.store(), &self.actor()?, id)
     }
 }

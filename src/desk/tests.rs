@@ -20,9 +20,9 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn ctx(who: &str) -> Context {
     Context {
-        actor: who.into(),
+        who: Who::cli("tester", Some(1000), Some(who.into())),
         now: at("2026-11-22T15:00:00Z"),
-        clock_pinned: true,
+        clock: ClockSource::Pinned,
     }
 }
 
@@ -44,6 +44,7 @@ fn office(dir: &tempfile::TempDir) -> Arc<Office> {
             &path,
             &org,
             NewEncryption::Passphrase("desk test passphrase".into()),
+            ClockMarker::Pinned,
             &ctx("setup"),
             Box::new(Passphrase("desk test passphrase".into())),
         )
@@ -77,9 +78,9 @@ fn new_incident(o: &Office) -> IncidentId {
 fn every_change_is_exactly_one_audit_entry() {
     let dir = tempfile::tempdir().unwrap();
     let o = office(&dir);
-    assert_eq!(entries(&o), 1, "init");
+    assert_eq!(entries(&o), 2, "init: the file's store.init, then org.init");
     let id = new_incident(&o);
-    assert_eq!(entries(&o), 2);
+    assert_eq!(entries(&o), 3);
     let d = o.desk(ctx("pat"));
     d.add_note(&NewNote {
         id: id.clone(),
@@ -88,7 +89,7 @@ fn every_change_is_exactly_one_audit_entry() {
         author: None,
     })
     .unwrap();
-    assert_eq!(entries(&o), 3);
+    assert_eq!(entries(&o), 4);
     let mut answers = AssessmentAnswers::of(&d.incident_record(&id).unwrap().facts);
     answers.assessment.acquired.status = Some(crate::domain::AcquisitionStatus::Acquired);
     let a = d
@@ -99,7 +100,7 @@ fn every_change_is_exactly_one_audit_entry() {
         })
         .unwrap();
     assert_eq!(a.evaluation.effective_class, DeterminationClass::Breach);
-    assert_eq!(entries(&o), 4);
+    assert_eq!(entries(&o), 5);
     d.record_notice(&NewNotice {
         id: id.clone(),
         kind: ObligationKind::Individual,
@@ -110,13 +111,13 @@ fn every_change_is_exactly_one_audit_entry() {
         evidence_sha256: None,
     })
     .unwrap();
-    assert_eq!(entries(&o), 5);
+    assert_eq!(entries(&o), 6);
     // A refused change writes nothing.
     assert!(d.reopen_incident(&id).is_err());
-    assert_eq!(entries(&o), 5);
+    assert_eq!(entries(&o), 6);
     d.close_incident(&id, Disposition::BreachNotified, "done")
         .unwrap();
-    assert_eq!(entries(&o), 6);
+    assert_eq!(entries(&o), 7);
     let log = d.audit_log(Some(&id)).unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.entry.action.as_str()).collect();
     assert_eq!(
@@ -129,7 +130,10 @@ fn every_change_is_exactly_one_audit_entry() {
             "incident.close"
         ]
     );
-    assert!(log.iter().all(|e| e.entry.actor == "pat"));
+    assert!(
+        log.iter()
+            .all(|e| e.entry.recorded.on_behalf_of() == Some("pat"))
+    );
     assert!(d.verify(None, None).unwrap().report.intact());
     // PHI reads back through the unlocked key.
     let v = d.incident_view(&id).unwrap();
@@ -180,5 +184,5 @@ fn many_callers_share_one_office() {
     assert_eq!(d.incident_view(&id).unwrap().incident.timeline.len(), 10);
     let v = d.verify(None, None).unwrap();
     assert!(v.report.intact(), "{:?}", v.report.findings);
-    assert_eq!(v.report.entries, 1 + 1 + 10);
+    assert_eq!(v.report.entries, 2 + 1 + 10);
 }

@@ -73,6 +73,26 @@ impl Reader {
         Ok(Encryption::On { wrapped_key })
     }
 
+    /// Whether an organization record is stored (a register; an exercise database has none).
+    pub fn has_org(&self) -> Result<bool> {
+        Ok(self.meta(META_ORG)?.is_some())
+    }
+
+    /// The clock marker `init` wrote (`None`: a file from before markers, i.e. real).
+    pub fn clock_marker(&self) -> Result<Option<super::ClockMarker>> {
+        Ok(match self.meta(META_CLOCK)?.as_deref() {
+            None => None,
+            Some(b"pinned") => Some(super::ClockMarker::Pinned),
+            Some(b"system") => Some(super::ClockMarker::System),
+            Some(_) => {
+                return Err(Error::Database(
+                    "the database's clock marker is unreadable; run `breachdesk audit verify`"
+                        .into(),
+                ));
+            }
+        })
+    }
+
     /// Counsel's stored template set (file name → text), if any.
     pub fn templates(&self) -> Result<Option<BTreeMap<String, String>>> {
         self.meta(META_TEMPLATES)?
@@ -261,6 +281,12 @@ impl<'t> Writer<'t> {
             }
             Encryption::Off => self.put_meta(META_ENCRYPTION, b"off"),
         }
+    }
+
+    /// Records which clock the database accepts. For `init` only: a register never changes
+    /// from real to pinned.
+    pub fn put_clock_marker(&mut self, m: super::ClockMarker) -> Result<()> {
+        self.put_meta(META_CLOCK, m.key().as_bytes())
     }
 
     /// Replaces the wrapped data key (`rekey`).

@@ -30,17 +30,41 @@ use redb::{
     WriteTransaction,
 };
 
-use crate::audit::entry::{AuditEntry, Hash, ZERO, decode_stored};
+use crate::audit::entry::{AuditEntry, Hash, Recorded, ZERO, decode_stored};
+pub use crate::audit::entry::{ClockSource, Via, Who};
 pub use crate::audit::subject::{Action, Subject};
+use crate::audit::verify::{CLOCK_TOLERANCE, goes_back};
 use crate::domain::IncidentId;
 use crate::error::{Error, Result};
 use tables::*;
 
-/// Who did it and when: read once in `main` and passed down.
+/// Who did it, when, and by which clock: read once by the front end and passed down.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub name: String,
+    pub who: Who,
     pub now: DateTime<Utc>,
+    pub clock: ClockSource,
+}
+
+/// What a database says about its clock (`meta_v1.clock`, part of the audited `org`
+/// subject, written once by `init`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMarker {
+    /// A real register: every record takes the system clock. Also a file with no marker
+    /// (written before markers existed, e.g. by release 0.1).
+    System,
+    /// Created with `init --pinned-clock` for tests and demos: `BREACHDESK_NOW` is accepted
+    /// and nothing in it is evidence.
+    Pinned,
+}
+
+impl ClockMarker {
+    pub fn key(self) -> &'static str {
+        match self {
+            ClockMarker::System => "system",
+            ClockMarker::Pinned => "pinned",
+        }
+    }
 }
 
 /// What a mutating command changed, for its audit entry: a typed action on a typed subject
@@ -173,23 +197,32 @@ impl Store {
         Ok(Reader::new(self.db.begin_read()?))
     }
 
+    /// The first transaction of a file: every table, the schema version and its own
+    /// `store.init` entry (the `store` subject), then the command's change and its entry.
     fn init_write_tx<T>(
         &self,
         actor: &Actor,
         f: impl FnOnce(&WriteTransaction) -> Result<(T, Change)>,
     ) -> Result<T> {
-        self.write_tx(actor, |tx| {
-            {
-                let mut meta = tx.open_table(META)?;
-                meta.insert(META_SCHEMA, SCHEMA_VERSION.to_string().as_bytes())?;
-                tx.open_table(INCIDENTS)?;
-                tx.open_table(PHI)?;
-                tx.open_table(ASSESSMENTS)?;
-                tx.open_table(AUDIT)?;
-                extra_tables(tx)?;
-            }
-            f(tx)
-        })
+        let tx = self.db.rw()?.begin_write()?;
+        {
+            let mut meta = tx.open_table(META)?;
+            meta.insert(META_SCHEMA, SCHEMA_VERSION.to_string().as_bytes())?;
+            tx.open_table(INCIDENTS)?;
+            tx.open_table(PHI)?;
+            tx.open_table(ASSESSMENTS)?;
+            tx.open_table(AUDIT)?;
+            extra_tables(&tx)?;
+        }
+        let created = Change::new(Action::StoreInit, Subject::Store)
+            .detail(format!("schema_version={SCHEMA_VERSION}"));
+        let digest = subject_digest_write(&tx, &created.subject)?;
+        append_entry(&tx, actor, &created, digest)?;
+        let (out, change) = f(&tx)?;
+        let digest = subject_digest_write(&tx, &change.subject)?;
+        let entry = append_entry(&tx, actor, &change, digest)?;
+        commit(tx, &entry)?;
+        Ok(out)
     }
 
     /// Opens an existing database, checking its schema version.
@@ -314,9 +347,95 @@ impl Store {
         let tx = self.db.rw()?.begin_write()?;
         let (out, change) = f(&tx)?;
         let digest = subject_digest_write(&tx, &change.subject)?;
-        append_entry(&tx, actor, &change, digest)?;
-        tx.commit()?;
+        let entry = append_entry(&tx, actor, &change, digest)?;
+        commit(tx, &entry)?;
         Ok(out)
+    }
+
+    /// Whether the file is older than this binary's schema (a migration is due).
+    pub fn needs_migration(&self) -> Result<bool> {
+        Ok(self.schema_version()? < SCHEMA_VERSION)
+    }
+
+    /// Brings an older file up to [`SCHEMA_VERSION`], one step per transaction, each with its
+    /// `store.migrate` entry (and the entries of any other subject the step changed). Old
+    /// entries are never rewritten: the chain continues across the change. Returns the names
+    /// of the steps run.
+    pub fn migrate(&self, actor: &Actor) -> Result<Vec<&'static str>> {
+        let mut done = Vec::new();
+        loop {
+            let from = self.schema_version()?;
+            if from >= SCHEMA_VERSION {
+                return Ok(done);
+            }
+            let Some(step) = from.checked_sub(1).and_then(|i| MIGRATIONS.get(i as usize)) else {
+                return Err(Error::Database(format!(
+                    "{} has schema version {from}, which no release wrote",
+                    self.path.display()
+                )));
+            };
+            let to = from + 1;
+            let tx = self.db.rw()?.begin_write()?;
+            extra_tables(&tx)?;
+            let others = (step.run)(&mut Writer::new(&tx))?;
+            tx.open_table(META)?
+                .insert(META_SCHEMA, to.to_string().as_bytes())?;
+            let change = Change::new(Action::StoreMigrate, Subject::Store)
+                .detail(format!("step={} schema_version={from}->{to}", step.name));
+            let digest = subject_digest_write(&tx, &change.subject)?;
+            let mut entry = append_entry(&tx, actor, &change, digest)?;
+            for c in others {
+                let digest = subject_digest_write(&tx, &c.subject)?;
+                entry = append_entry(&tx, actor, &c, digest)?;
+            }
+            commit(tx, &entry)?;
+            done.push(step.name);
+        }
+    }
+}
+
+/// One migration step: from the schema version before it to the next. Each is
+/// self-contained (it reads only the tables it changes and assumes no particular number) and
+/// idempotent; it returns the audit changes of any subject other than `store` whose records
+/// it rewrote (so their digests stay on record).
+struct Migration {
+    name: &'static str,
+    run: fn(&mut Writer) -> Result<Vec<Change>>,
+}
+
+/// Step i takes a file from schema version i + 1 to i + 2; [`SCHEMA_VERSION`] is one more
+/// than their number.
+const MIGRATIONS: &[Migration] = &[Migration {
+    name: "audited-meta",
+    run: migrate_audited_meta,
+}];
+
+const _: () = assert!(MIGRATIONS.len() as u32 + 1 == SCHEMA_VERSION);
+
+/// Version 2: audit entries are written as `BDAUDIT2` (who: the OS account, the channel, the
+/// logged-in user, the person acted for; the clock), the schema version belongs to the
+/// audited `store` subject and every `meta_v1` key to an audited subject. Nothing stored is
+/// rewritten: the step's own `store.migrate` entry puts the schema version on record.
+fn migrate_audited_meta(_w: &mut Writer) -> Result<Vec<Change>> {
+    Ok(vec![])
+}
+
+/// Commits a write. An error before the commit leaves nothing written (the transaction is
+/// dropped, i.e. aborted); an error from the commit itself may come after the data reached
+/// the file (a failed flush), so the outcome is uncertain and the error says how to check.
+fn commit(tx: WriteTransaction, last: &AuditEntry) -> Result<()> {
+    match tx.commit() {
+        Ok(()) => Ok(()),
+        // An earlier I/O failure stopped the file before this commit wrote anything.
+        Err(redb::CommitError::Storage(redb::StorageError::PreviousIo)) => Err(Error::Storage(
+            "an earlier write to the database file failed; nothing was saved".into(),
+        )),
+        Err(e) => Err(Error::Uncertain {
+            seq: last.seq,
+            action: last.action.clone(),
+            subject: last.subject.clone(),
+            cause: e.to_string(),
+        }),
     }
 }
 
@@ -377,6 +496,16 @@ fn append_entry(
                         .into(),
                 )
             })?;
+            if goes_back(&prev.entry, actor.now, actor.clock) {
+                return Err(Error::invalid(format!(
+                    "the system clock reads {}, earlier than the last audit entry ({}, entry {}) by more than the {}-minute tolerance: \
+                     the clock was set back. Nothing was recorded; set the system clock right and run the command again",
+                    actor.now.format("%Y-%m-%d %H:%M:%S UTC"),
+                    prev.entry.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    prev.entry.seq,
+                    CLOCK_TOLERANCE.num_minutes()
+                )));
+            }
             (k.value() + 1, prev.stored_hash)
         }
         None => (1, ZERO),
@@ -384,7 +513,10 @@ fn append_entry(
     let entry = AuditEntry {
         seq,
         at: actor.now,
-        actor: actor.name.clone(),
+        recorded: Recorded::V2 {
+            who: actor.who.clone(),
+            clock: actor.clock,
+        },
         action: change.action.key().to_string(),
         subject: change.subject.encode(),
         detail: change.detail.clone(),

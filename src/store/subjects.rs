@@ -11,9 +11,10 @@ use redb::ReadableTable;
 
 use super::roster;
 use super::tables::{
-    ASSESSMENTS_NAME, INCIDENTS_NAME, MANIFESTS_NAME, META_ENCRYPTION, META_NAME, META_ORG,
-    META_SIGNING_KEY, META_TEMPLATES, META_WRAPPED_KEY, PHI_NAME, ROSTER_BATCHES_NAME,
-    ROSTER_COUNTS_NAME, ROSTER_ROWS_NAME, SubjectDigest, digest_one, digest_prefix,
+    ASSESSMENTS_NAME, INCIDENTS_NAME, MANIFESTS_NAME, META_CLOCK, META_ENCRYPTION, META_NAME,
+    META_ORG, META_SCHEMA, META_SIGNING_KEY, META_TEMPLATES, META_WRAPPED_KEY, PHI_NAME,
+    ROSTER_BATCHES_NAME, ROSTER_COUNTS_NAME, ROSTER_ROWS_NAME, SubjectDigest, digest_one,
+    digest_prefix,
 };
 use crate::audit::entry::Hash;
 use crate::audit::subject::{Subject, SubjectKind};
@@ -58,6 +59,18 @@ const fn rule(subject: SubjectKind, table: &'static str, keys: Keys, orphan: &'s
 /// The mapping, in digest order. Staging roster rows and batches (an import not yet
 /// committed, see `store::roster`) belong to no subject and are never orphans.
 pub const MAPPING: &[Rule] = &[
+    rule(
+        SubjectKind::Store,
+        META_NAME,
+        Keys::Meta(META_SCHEMA),
+        "setting",
+    ),
+    rule(
+        SubjectKind::Org,
+        META_NAME,
+        Keys::Meta(META_CLOCK),
+        "setting",
+    ),
     rule(
         SubjectKind::Org,
         META_NAME,
@@ -146,7 +159,9 @@ impl<T> Tables<T> {
 
 fn subject_string(kind: SubjectKind, id: &str) -> String {
     match kind {
-        SubjectKind::Org | SubjectKind::SigningKey => kind.pattern().to_string(),
+        SubjectKind::Store | SubjectKind::Org | SubjectKind::SigningKey => {
+            kind.pattern().to_string()
+        }
         SubjectKind::Incident => format!("incident/{id}"),
         SubjectKind::Roster => format!("roster/{id}"),
     }
@@ -202,12 +217,19 @@ where
         match r.keys {
             Keys::Meta(_) => {
                 for row in table.iter()? {
-                    let (k, _) = row?;
+                    let (k, v) = row?;
                     let key = k.value();
-                    if let Some(m) = MAPPING.iter().find(|m| {
+                    match MAPPING.iter().find(|m| {
                         m.table == r.table && matches!(m.keys, Keys::Meta(mk) if mk == key)
                     }) {
-                        push(subject_string(m.subject, ""), m.orphan);
+                        // Release 0.1 did not audit the schema version: a file still at
+                        // version 1 (not yet migrated, e.g. opened read-only) has no `store`
+                        // entry, and that is no damage.
+                        Some(_) if key == META_SCHEMA && v.value() == b"1" => {}
+                        Some(m) => push(subject_string(m.subject, ""), m.orphan),
+                        // A key no subject owns decides nothing breachdesk knows of, yet
+                        // nothing may sit in the file outside the chain.
+                        None => push(format!("{}[{key}]", r.table), "unknown setting"),
                     }
                 }
             }

@@ -9,7 +9,7 @@ use crate::audit::entry::Hash;
 use crate::error::Result;
 
 /// Schema version this binary writes and the newest it can read.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Settings and singletons: schema version, organization, wrapped key, signing public key.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_NAME);
@@ -61,6 +61,9 @@ pub const META_ORG: &str = "org";
 pub const META_ENCRYPTION: &str = "encryption";
 pub const META_WRAPPED_KEY: &str = "wrapped_key";
 pub const META_SIGNING_KEY: &str = "audit_public_key";
+/// The clock the database accepts: `system` (a real register) or `pinned` (tests, demos);
+/// absent in files written before the marker existed (they are real). Written by `init`.
+pub const META_CLOCK: &str = "clock";
 /// The organization's stored template set (JSON map of file name to text).
 pub const META_TEMPLATES: &str = "templates";
 

@@ -2,7 +2,7 @@
 //! `audit verify` must fail with the right exit code and name the damage.
 
 use crate::common::tables::{AUDIT, INCIDENTS};
-use breachdesk::audit::entry::decode_stored;
+use breachdesk::audit::entry::{Recorded, decode_stored};
 use redb::{ReadableDatabase, ReadableTable};
 
 use crate::common::*;
@@ -16,7 +16,8 @@ const TRUNCATED: i32 = 15;
 const FORKED: i32 = 16;
 const BAD_CHECKPOINT: i32 = 17;
 
-/// A database with an org and three incidents: seven entries.
+/// A database with an org and three incidents: eight entries (the file's own `store.init`,
+/// then `org.init`, three incidents, a note, an update, a close).
 fn populated() -> Env {
     let e = Env::plain();
     for t in ["Lost laptop", "Misdirected fax", "Snooping"] {
@@ -66,8 +67,8 @@ fn intact_chain_verifies_and_json_reports_head() {
     let e = populated();
     let v = e.run(&["audit", "verify", "--json"]).ok().json();
     assert_eq!(v["intact"], true);
-    assert_eq!(v["entries"], 7);
-    assert_eq!(v["head_seq"], 7);
+    assert_eq!(v["entries"], 8);
+    assert_eq!(v["head_seq"], 8);
     assert_eq!(v["head_hash"].as_str().unwrap().len(), 64);
     let log = e
         .run(&["audit", "log", "--incident", "2026-0001", "--json"])
@@ -79,8 +80,14 @@ fn intact_chain_verifies_and_json_reports_head() {
         .iter()
         .map(|x| x["seq"].as_u64().unwrap())
         .collect();
-    assert_eq!(seqs, [2, 5]);
-    assert_eq!(log["entries"][0]["actor"], "tester");
+    assert_eq!(seqs, [3, 6]);
+    // The OS account from the process's user id, and the person acted for (--actor).
+    let first = &log["entries"][0];
+    assert_eq!(first["on_behalf_of"], "tester");
+    assert_eq!(first["via"], "cli");
+    assert_eq!(first["clock"], "pinned");
+    assert!(!first["os_account"].as_str().unwrap().is_empty());
+    assert!(first["os_uid"].is_u64());
 }
 
 #[test]
@@ -97,7 +104,7 @@ fn edited_incident_field_is_an_edited_record() {
     verify_fails(
         &e,
         EDITED_RECORD,
-        &["edited record", "incident/2026-0002", "(6)"],
+        &["edited record", "incident/2026-0002", "(7)"],
     );
 }
 
@@ -106,52 +113,55 @@ fn edited_audit_entry_is_named() {
     let e = populated();
     with_db(&e, |tx| {
         let mut t = tx.open_table(AUDIT).unwrap();
-        let mut v = t.get(4).unwrap().unwrap().value().to_vec();
+        let mut v = t.get(5).unwrap().unwrap().value().to_vec();
         // Change the actor name's first byte ("tester" → "Tester"), leaving the hash stale.
         let pos = v.windows(6).position(|w| w == b"tester").unwrap();
         v[pos] = b'T';
-        t.insert(4, v.as_slice()).unwrap();
+        t.insert(5, v.as_slice()).unwrap();
     });
-    verify_fails(&e, EDITED_ENTRY, &["edited entry at entry 4"]);
+    verify_fails(&e, EDITED_ENTRY, &["edited entry at entry 5"]);
 }
 
 #[test]
 fn rehashed_edit_breaks_the_next_link() {
     let e = populated();
-    let stored = decode_stored(&entry_bytes(&e, 3)).unwrap();
+    let stored = decode_stored(&entry_bytes(&e, 4)).unwrap();
     let mut entry = stored.entry.clone();
-    entry.actor = "someone else".into();
+    let Recorded::V2 { who, .. } = &mut entry.recorded else {
+        panic!("a new entry is version 2")
+    };
+    who.on_behalf_of = Some("someone else".into());
     with_db(&e, |tx| {
         let mut t = tx.open_table(AUDIT).unwrap();
-        t.insert(3, entry.encode_stored().as_slice()).unwrap();
+        t.insert(4, entry.encode_stored().as_slice()).unwrap();
     });
-    verify_fails(&e, EDITED_ENTRY, &["at entry 3", "re-hashed"]);
+    verify_fails(&e, EDITED_ENTRY, &["at entry 4", "re-hashed"]);
 }
 
 #[test]
 fn deleted_entry_is_missing() {
     let e = populated();
     with_db(&e, |tx| {
-        tx.open_table(AUDIT).unwrap().remove(5).unwrap();
+        tx.open_table(AUDIT).unwrap().remove(6).unwrap();
     });
-    let err = verify_fails(&e, MISSING_ENTRY, &["missing entry at entry 5"]);
-    assert!(err.contains("jumps from 4 to 6"), "{err}");
+    let err = verify_fails(&e, MISSING_ENTRY, &["missing entry at entry 6"]);
+    assert!(err.contains("jumps from 5 to 7"), "{err}");
 }
 
 #[test]
 fn swapped_entries_are_reordered() {
     let e = populated();
-    let a = entry_bytes(&e, 3);
-    let b = entry_bytes(&e, 4);
+    let a = entry_bytes(&e, 4);
+    let b = entry_bytes(&e, 5);
     with_db(&e, |tx| {
         let mut t = tx.open_table(AUDIT).unwrap();
-        t.insert(3, b.as_slice()).unwrap();
-        t.insert(4, a.as_slice()).unwrap();
+        t.insert(4, b.as_slice()).unwrap();
+        t.insert(5, a.as_slice()).unwrap();
     });
     verify_fails(
         &e,
         REORDERED,
-        &["reordered entries at entry 3", "carries sequence number 4"],
+        &["reordered entries at entry 4", "carries sequence number 5"],
     );
 }
 
@@ -177,8 +187,8 @@ fn truncated_tail_is_caught_against_a_checkpoint() {
     // Remove the last two entries: the chain alone still links, the checkpoint does not.
     with_db(&e, |tx| {
         let mut t = tx.open_table(AUDIT).unwrap();
+        t.remove(8).unwrap();
         t.remove(7).unwrap();
-        t.remove(6).unwrap();
     });
     let r = e
         .run(&["audit", "verify", "--against", s(&cp)])
@@ -188,7 +198,7 @@ fn truncated_tail_is_caught_against_a_checkpoint() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("ends at entry 5"), "{}", r.stderr);
+    assert!(r.stderr.contains("ends at entry 6"), "{}", r.stderr);
 }
 
 #[test]
@@ -205,7 +215,7 @@ fn rollback_to_an_older_copy_is_caught() {
         .run(&["audit", "verify", "--against", s(&cp)])
         .code(TRUNCATED);
     assert!(
-        r.stderr.contains("ends at entry 7") && r.stderr.contains("records entry 8"),
+        r.stderr.contains("ends at entry 8") && r.stderr.contains("records entry 9"),
         "{}",
         r.stderr
     );
@@ -217,13 +227,13 @@ fn forked_history_is_caught() {
     let cp = e.path("cp.json");
     e.run(&["audit", "checkpoint", "--out", s(&cp)]).ok();
     // Rewrite the head entry consistently (re-hashed): only the checkpoint can tell.
-    let stored = decode_stored(&entry_bytes(&e, 7)).unwrap();
+    let stored = decode_stored(&entry_bytes(&e, 8)).unwrap();
     let mut entry = stored.entry.clone();
     entry.detail = "disposition=other".into();
     with_db(&e, |tx| {
         tx.open_table(AUDIT)
             .unwrap()
-            .insert(7, entry.encode_stored().as_slice())
+            .insert(8, entry.encode_stored().as_slice())
             .unwrap();
     });
     e.run(&["audit", "verify"]).ok();

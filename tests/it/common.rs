@@ -69,11 +69,13 @@ impl Env {
         }
     }
 
-    /// A database initialised for a covered entity, encrypted with [`PASS`].
+    /// A database initialised for a covered entity, encrypted with [`PASS`]. Created with
+    /// `--pinned-clock`: the tests pin the clock, which a real register refuses.
     pub fn new() -> Env {
         let e = Env::empty();
         e.run(&[
             "init",
+            "--pinned-clock",
             "--org",
             "Test Hospital",
             "--role",
@@ -94,6 +96,7 @@ impl Env {
         let e = Env::empty();
         e.run(&[
             "init",
+            "--pinned-clock",
             "--org",
             "Test Hospital",
             "--role",
@@ -124,6 +127,18 @@ impl Env {
 
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with(self.cmd(), args)
+    }
+
+    /// A command on the system clock (no `BREACHDESK_NOW`): for real registers.
+    pub fn real_cmd(&self) -> Command {
+        let mut c = self.cmd();
+        c.env_remove("BREACHDESK_NOW");
+        c
+    }
+
+    /// Runs on the system clock (see [`Env::real_cmd`]).
+    pub fn run_real(&self, args: &[&str]) -> Run {
+        self.run_with(self.real_cmd(), args)
     }
 
     pub fn run_with(&self, mut c: Command, args: &[&str]) -> Run {

@@ -15,7 +15,8 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// A copy of the release-0.1 database, the clock pinned after everything in it.
+/// A copy of the release-0.1 database. It carries no clock marker, so it is a real register:
+/// commands on it run on the system clock (`BREACHDESK_NOW` would be refused).
 fn fixture() -> Env {
     let e = Env::empty();
     std::fs::copy(fixtures().join("release-0.1.redb"), &e.db).expect("copy the fixture");
@@ -23,7 +24,7 @@ fn fixture() -> Env {
 }
 
 fn run(e: &Env, args: &[&str]) -> Run {
-    let mut c = e.cmd();
+    let mut c = e.real_cmd();
     c.env("BREACHDESK_PASSPHRASE", FIXTURE_PASS);
     e.run_with(c, args)
 }
@@ -87,13 +88,29 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
         ],
     )
     .ok();
+    // Verification writes nothing; the first other command migrates the file to schema
+    // version 2, one audited step, and the chain continues in the version-2 encoding.
     let log = run(&e, &["audit", "log", "--json"]).ok().json();
     let entries = log["entries"].as_array().unwrap();
     let actions: Vec<&str> = entries
         .iter()
         .map(|x| x["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ACTIONS);
+    assert_eq!(actions[..19], *ACTIONS);
+    assert_eq!(actions[19..], ["store.migrate"]);
+    assert_eq!(entries[19]["subject"], "store");
+    assert!(
+        entries[19]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("schema_version=1->2"),
+        "{}",
+        entries[19]["detail"]
+    );
+    assert_eq!(entries[18]["encoding"], 1);
+    assert_eq!(entries[19]["encoding"], 2);
+    assert_eq!(entries[19]["clock"], "system");
+    assert!(entries[19]["os_account"].as_str().is_some());
     let subjects: Vec<&str> = entries
         .iter()
         .map(|x| x["subject"].as_str().unwrap())
@@ -163,7 +180,7 @@ fn release_0_1_incidents_read_back_with_their_phi_and_determinations() {
     );
 
     // Without the passphrase, PHI stays sealed and the rest reads.
-    let mut c = e.cmd();
+    let mut c = e.real_cmd();
     c.env_remove("BREACHDESK_PASSPHRASE");
     let r = e.run_with(c, &["incident", "show", "2026-0001"]).ok();
     assert!(
@@ -172,7 +189,7 @@ fn release_0_1_incidents_read_back_with_their_phi_and_determinations() {
         r.stdout
     );
     // A wrong passphrase is refused.
-    let mut c = e.cmd();
+    let mut c = e.real_cmd();
     c.env("BREACHDESK_PASSPHRASE", "not the fixture passphrase");
     e.run_with(c, &["incident", "show", "2026-0001"]).code(7);
 }
@@ -189,7 +206,7 @@ fn release_0_1_deadlines_roster_and_templates_read() {
     );
     run(&e, &["deadlines"]).ok();
 
-    let mut c = e.cmd();
+    let mut c = e.real_cmd();
     c.env_remove("BREACHDESK_PASSPHRASE");
     let v = e
         .run_with(c, &["roster", "stats", "2026-0001", "--json"])
@@ -280,7 +297,7 @@ fn release_0_1_database_takes_new_entries() {
 
     let r = run(&e, &["audit", "verify"]).ok();
     assert!(
-        r.stdout.contains("audit trail intact: 25 entries"),
+        r.stdout.contains("audit trail intact: 26 entries"),
         "{}",
         r.stdout
     );
@@ -347,7 +364,7 @@ fn release_0_1_exercise_database_continues() {
     run(&e, &["exercise", "next", "--exercise-db", s(&ex)]).ok();
     let r = run(&e, &["--db", s(&ex), "audit", "verify"]).ok();
     assert!(
-        r.stdout.contains("audit trail intact: 6 entries"),
+        r.stdout.contains("audit trail intact: 7 entries"),
         "{}",
         r.stdout
     );

@@ -14,6 +14,7 @@ fn init_creates_owner_only_file_and_refuses_to_overwrite() {
     let r = e
         .run(&[
             "init",
+            "--pinned-clock",
             "--org",
             "Other",
             "--role",
@@ -40,6 +41,7 @@ fn db_path_flag_beats_environment() {
         "--db",
         s(&other),
         "init",
+        "--pinned-clock",
         "--org",
         "B",
         "--role",
@@ -70,6 +72,7 @@ fn business_associate_must_name_a_covered_entity() {
     let r = e
         .run(&[
             "init",
+            "--pinned-clock",
             "--org",
             "Billing Co",
             "--role",
@@ -81,6 +84,7 @@ fn business_associate_must_name_a_covered_entity() {
     assert!(!e.db.exists(), "nothing is left behind");
     e.run(&[
         "init",
+        "--pinned-clock",
         "--org",
         "Billing Co",
         "--role",
@@ -122,7 +126,7 @@ fn org_update_changes_fields_and_is_audited() {
         .iter()
         .map(|x| x["action"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(actions, ["org.init", "org.update"]);
+    assert_eq!(actions, ["store.init", "org.init", "org.update"]);
 }
 
 #[test]

@@ -736,6 +736,7 @@ fn business_associate_notice_identifies_each_individual() {
     let e = Env::empty();
     e.run(&[
         "init",
+        "--pinned-clock",
         "--org",
         "Billing Co",
         "--role",
