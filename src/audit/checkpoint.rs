@@ -2,22 +2,31 @@
 //! filed) and optionally signed with ed25519. `audit verify --against` compares the chain
 //! with one to catch truncation, rollback to an older copy, and forked history.
 //!
-//! The signature covers these exact bytes (UTF-8, `\n` line ends):
+//! The signature covers these exact bytes (UTF-8, `\n` line ends); format 2 (written since
+//! schema version 2) names the signing key's fingerprint, format 1 (release 0.1) does not:
 //!
 //! ```text
-//! breachdesk-checkpoint-v1
-//! seq=<decimal>
-//! head=<64 lowercase hex>
-//! time=<RFC 3339 UTC, seconds>
+//! breachdesk-checkpoint-v2                  breachdesk-checkpoint-v1
+//! seq=<decimal>                             seq=<decimal>
+//! head=<64 lowercase hex>                   head=<64 lowercase hex>
+//! time=<RFC 3339 UTC, seconds>              time=<RFC 3339 UTC, seconds>
+//! key=<SHA-256 of the public key, hex>
 //! ```
+//!
+//! A checkpoint names its key, so when the database's key was replaced after it was made,
+//! `audit verify --against` says so (and when, from the audited `audit.keygen` entry) rather
+//! than calling the checkpoint bad.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
+use sha2::{Digest, Sha256};
+
 use super::entry::{Hash, hex, parse_hex32};
 use super::verify::{Damage, Finding};
 
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this binary writes; it reads this one and format 1 (release 0.1).
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -26,10 +35,23 @@ pub struct Checkpoint {
     pub seq: u64,
     pub head_hash: String,
     pub time: String,
+    /// Format 2: the fingerprint of the key that signed it (SHA-256 of the public key, hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
     #[serde(default)]
     pub public_key: Option<String>,
     #[serde(default)]
     pub signature: Option<String>,
+}
+
+/// A signing key's fingerprint: SHA-256 of its 32 public bytes, hex.
+pub fn fingerprint(public: &[u8; 32]) -> String {
+    hex(&Sha256::digest(public))
+}
+
+/// The first 16 hex digits of a fingerprint, for messages.
+pub fn short(fp: &str) -> &str {
+    fp.get(..16).unwrap_or(fp)
 }
 
 impl Checkpoint {
@@ -39,22 +61,47 @@ impl Checkpoint {
             seq,
             head_hash: hex(head),
             time: time.to_string(),
+            key_fingerprint: None,
             public_key: None,
             signature: None,
         }
     }
 
     pub fn message(&self) -> String {
-        format!(
-            "breachdesk-checkpoint-v1\nseq={}\nhead={}\ntime={}\n",
-            self.seq, self.head_hash, self.time
-        )
+        match self.format_version {
+            1 => format!(
+                "breachdesk-checkpoint-v1\nseq={}\nhead={}\ntime={}\n",
+                self.seq, self.head_hash, self.time
+            ),
+            _ => format!(
+                "breachdesk-checkpoint-v2\nseq={}\nhead={}\ntime={}\nkey={}\n",
+                self.seq,
+                self.head_hash,
+                self.time,
+                self.key_fingerprint.as_deref().unwrap_or("none")
+            ),
+        }
     }
 
     pub fn sign(&mut self, key: &SigningKey) {
+        let public = *key.verifying_key().as_bytes();
+        if self.format_version >= 2 {
+            self.key_fingerprint = Some(fingerprint(&public));
+        }
         let sig = key.sign(self.message().as_bytes());
-        self.public_key = Some(hex(key.verifying_key().as_bytes()));
+        self.public_key = Some(hex(&public));
         self.signature = Some(hex_bytes(&sig.to_bytes()));
+    }
+
+    /// The public key the checkpoint says signed it (format 2: only when it matches the
+    /// signed fingerprint).
+    pub fn named_key(&self) -> Option<[u8; 32]> {
+        let k = self.public_key.as_deref().and_then(parse_hex32)?;
+        match (&self.key_fingerprint, self.format_version) {
+            (Some(fp), _) if *fp != fingerprint(&k) => None,
+            (None, v) if v >= 2 && self.signature.is_some() => None,
+            _ => Some(k),
+        }
     }
 
     /// Checks the signature against `trusted` (the database's recorded key, or one given on
@@ -65,10 +112,16 @@ impl Checkpoint {
             damage: Damage::BadCheckpoint,
             message,
         };
-        if self.format_version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&self.format_version) {
             return Err(bad(format!(
-                "the checkpoint's format_version is not {FORMAT_VERSION}, the only one this binary reads"
+                "the checkpoint's format_version is not one this binary reads (1 to {FORMAT_VERSION})"
             )));
+        }
+        if self.signature.is_some() && self.format_version >= 2 && self.named_key().is_none() {
+            return Err(bad(
+                "the checkpoint's public_key does not match its signed key_fingerprint: the file was altered"
+                    .into(),
+            ));
         }
         if parse_hex32(&self.head_hash).is_none() {
             return Err(bad("the checkpoint's head_hash is not 64 hex digits".into()));
@@ -154,7 +207,7 @@ impl Checkpoint {
                 }
                 (serde_json::error::Category::Data, Some(f)) if msg.starts_with("unknown field") => {
                     format!(
-                        "unknown field `{f}` (fields: format_version, seq, head_hash, time, public_key, signature)"
+                        "unknown field `{f}` (fields: format_version, seq, head_hash, time, key_fingerprint, public_key, signature)"
                     )
                 }
                 (serde_json::error::Category::Data, _) => {

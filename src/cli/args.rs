@@ -708,6 +708,10 @@ pub enum AuditCommand {
         /// Where to write the private key [default: <db>.signing-key]
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace the recorded key (an audited event; checkpoints signed with the old key
+        /// then report "signing key replaced since this checkpoint")
+        #[arg(long)]
+        replace: bool,
     },
 }
 

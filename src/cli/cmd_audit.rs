@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx, c: AuditCommand) -> Result<i32> {
         AuditCommand::Checkpoint { out, signing_key } => {
             checkpoint_cmd(ctx, &out, signing_key.as_deref())
         }
-        AuditCommand::Keygen { out } => keygen(ctx, out.as_deref()),
+        AuditCommand::Keygen { out, replace } => keygen(ctx, out.as_deref(), replace),
     }
 }
 
@@ -298,7 +298,7 @@ fn read_signing_key(path: &Path) -> Result<Option<ed25519_dalek::SigningKey>> {
 /// in the audit trail; if recording fails, the file is removed. A crash between the two
 /// leaves a complete key file that is not recorded: running `audit keygen` again records
 /// it instead of refusing.
-fn keygen(ctx: &Ctx, out: Option<&Path>) -> Result<i32> {
+fn keygen(ctx: &Ctx, out: Option<&Path>, replace: bool) -> Result<i32> {
     let office = ctx.open()?;
     let desk = ctx.desk(&office);
     let path = out
@@ -332,7 +332,7 @@ fn keygen(ctx: &Ctx, out: Option<&Path>) -> Result<i32> {
         None
     };
     let mut created = false;
-    let written = desk.keygen(existing, |sk| {
+    let written = desk.keygen(existing, replace, |sk| {
         let mut f = crate::files::AtomicFile::create_new(&path, true)?;
         use std::io::Write;
         f.write_all(format!("{}\n", checkpoint::key_to_hex(sk)).as_bytes())

@@ -91,16 +91,39 @@ impl Desk<'_> {
                         message: format!("{} is not a breachdesk checkpoint: {why}", cp.name),
                     },
                 ),
-                Ok(c) => match c.check_signature(trusted.as_ref()) {
-                    Err(f) => report.findings.insert(0, f),
-                    Ok(n) => {
-                        note = Some(format!("checkpoint seq {} of {}: {n}", c.seq, c.time));
-                        let lookup = |seq: u64| r.audit_hash_at(seq).ok().flatten();
-                        if let Some(f) = checkpoint::compare(&c, report.head_seq, lookup) {
-                            report.findings.insert(0, f);
+                Ok(c) => {
+                    let lookup = |seq: u64| r.audit_hash_at(seq).ok().flatten();
+                    let named = c.named_key();
+                    match (named, trusted, public_key) {
+                        // The checkpoint names another key than the database's: checked
+                        // against the key it names, and the replacement is the finding.
+                        (Some(named), Some(current), None) if named != current => {
+                            match c.check_signature(Some(&named)) {
+                                Err(f) => report.findings.insert(0, f),
+                                Ok(_) => {
+                                    let history = key_history(&r.audit_entries()?);
+                                    report
+                                        .findings
+                                        .insert(0, replaced(&c, &named, &current, &history));
+                                    if let Some(f) =
+                                        checkpoint::compare(&c, report.head_seq, lookup)
+                                    {
+                                        report.findings.insert(0, f);
+                                    }
+                                }
+                            }
                         }
+                        _ => match c.check_signature(trusted.as_ref()) {
+                            Err(f) => report.findings.insert(0, f),
+                            Ok(n) => {
+                                note = Some(format!("checkpoint seq {} of {}: {n}", c.seq, c.time));
+                                if let Some(f) = checkpoint::compare(&c, report.head_seq, lookup) {
+                                    report.findings.insert(0, f);
+                                }
+                            }
+                        },
                     }
-                },
+                }
             }
         }
         Ok(Verified {
@@ -139,15 +162,33 @@ impl Desk<'_> {
         self.reader()?.signing_key()
     }
 
+    /// The fingerprint of the recorded checkpoint signing key, if there is one.
+    pub fn signing_key_fingerprint(&self) -> Result<Option<String>> {
+        Ok(self
+            .signing_key()?
+            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+            .map(|k| checkpoint::fingerprint(&k)))
+    }
+
     /// `audit keygen`: a new ed25519 signing key, or `existing` (the complete key file of an
     /// interrupted keygen, whose public half was never recorded). `keep` stores the private
     /// half (the CLI: a 0600 file, written atomically) before the public half is recorded;
-    /// returns the public key.
+    /// returns the public key. Replacing a recorded key needs `replace` (it is an audited
+    /// event, and checkpoints signed with the old key then report it).
     pub fn keygen(
         &self,
         existing: Option<SigningKey>,
+        replace: bool,
         keep: impl FnOnce(&SigningKey) -> Result<()>,
     ) -> Result<[u8; 32]> {
+        let old = self.signing_key_fingerprint()?;
+        if let (Some(fp), false) = (&old, replace) {
+            return Err(Error::invalid(format!(
+                "this database already has a checkpoint signing key (fingerprint {}); replacing it is recorded in the audit trail, \
+                 and checkpoints signed with it will then report \"signing key replaced since this checkpoint\": pass --replace to do so",
+                checkpoint::short(fp)
+            )));
+        }
         let sk = match existing {
             Some(k) => k,
             None => {
@@ -157,14 +198,89 @@ impl Desk<'_> {
             }
         };
         let public = *sk.verifying_key().as_bytes();
+        let mut detail = format!(
+            "ed25519={} fingerprint={}",
+            crate::audit::entry::hex(&public),
+            checkpoint::fingerprint(&public)
+        );
+        if let Some(fp) = old {
+            detail.push_str(&format!(" replaces={fp}"));
+        }
         self.store().write(&self.actor()?, |w| {
             w.put_signing_key(&public)?;
             Ok((
                 (),
-                Change::new(Action::AuditKeygen, Subject::SigningKey)
-                    .detail(format!("ed25519={}", crate::audit::entry::hex(&public))),
+                Change::new(Action::AuditKeygen, Subject::SigningKey).detail(detail),
             ))
         })?;
         Ok(public)
+    }
+}
+
+/// A signing key as the audit trail recorded it: the `audit.keygen` entry and the key.
+struct KeyRecorded {
+    seq: u64,
+    at: chrono::DateTime<chrono::Utc>,
+    by: String,
+    key: [u8; 32],
+}
+
+/// Every signing key the chain recorded, oldest first (`ed25519=<hex>` in each
+/// `audit.keygen` entry's detail, as every release wrote it).
+fn key_history(entries: &[StoredEntry]) -> Vec<KeyRecorded> {
+    entries
+        .iter()
+        .filter(|s| s.entry.action == Action::AuditKeygen.key())
+        .filter_map(|s| {
+            let hex = s
+                .entry
+                .detail
+                .split_whitespace()
+                .find_map(|t| t.strip_prefix("ed25519="))?;
+            Some(KeyRecorded {
+                seq: s.entry.seq,
+                at: s.entry.at,
+                by: s.entry.recorded.describe(),
+                key: crate::audit::entry::parse_hex32(hex)?,
+            })
+        })
+        .collect()
+}
+
+/// The finding for a checkpoint signed with another key than the database's current one.
+fn replaced(
+    cp: &Checkpoint,
+    named: &[u8; 32],
+    current: &[u8; 32],
+    history: &[KeyRecorded],
+) -> Finding {
+    let fp = checkpoint::fingerprint(named);
+    let at_checkpoint = history.iter().rfind(|h| h.seq <= cp.seq);
+    let replacement = history.iter().find(|h| h.seq > cp.seq && h.key == *current);
+    let message = match (at_checkpoint, replacement) {
+        (Some(h), Some(r)) if h.key == *named => format!(
+            "the checkpoint of {} (entry {}) is signed with key {} (recorded at entry {}), and its signature verifies against it; \
+             the key was replaced at entry {} on {} by {}. If that replacement was yours, make a new checkpoint (`breachdesk audit checkpoint`) and keep it beside this one",
+            cp.time,
+            cp.seq,
+            checkpoint::short(&fp),
+            h.seq,
+            r.seq,
+            r.at.format("%Y-%m-%d %H:%M UTC"),
+            r.by
+        ),
+        _ => format!(
+            "the checkpoint of {} (entry {}) is signed with key {}, which this database's audit trail does not record as its key at that entry, \
+             and the key recorded now ({}) differs: the key history was rewritten, or the checkpoint belongs to another database",
+            cp.time,
+            cp.seq,
+            checkpoint::short(&fp),
+            checkpoint::short(&checkpoint::fingerprint(current))
+        ),
+    };
+    Finding {
+        seq: Some(cp.seq),
+        damage: Damage::KeyReplaced,
+        message,
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! Stored value: `0x00 ‖ plaintext` for a plain database, or the vault's sealed form
 //! (`0x01 ‖ nonce ‖ ciphertext`) with associated data binding it to table, key and field.
+//! An encrypted database never accepts a `0x00` value: it fails authentication, and
+//! `audit verify` names it.
 
 use crate::error::{Error, Result};
 
@@ -41,7 +43,9 @@ impl PhiCodec {
     /// Opens a PHI value as text; a locked codec yields [`LOCKED_TEXT`].
     pub fn open_text(&self, key: &str, stored: &[u8]) -> Result<String> {
         match (self, stored.first()) {
-            (_, Some(0)) => Ok(String::from_utf8_lossy(&stored[1..]).into_owned()),
+            // A clear value only in an unencrypted database. In an encrypted one it was put
+            // there from outside: opening it fails authentication like any altered value.
+            (PhiCodec::Plain, Some(0)) => Ok(String::from_utf8_lossy(&stored[1..]).into_owned()),
             (PhiCodec::Sealed(vault), _) => {
                 let pt = vault.open(&Self::ad(key), stored).map_err(|_| {
                     Error::Key(

@@ -71,7 +71,7 @@ pub const CHUNK_ROWS: usize = 100_000;
 pub const RUN_ROWS: usize = 50_000;
 
 /// Bytes of the stamp before the payload: batch (u32) and line (u64), big-endian.
-const STAMP_LEN: usize = 12;
+pub(super) const STAMP_LEN: usize = 12;
 
 use super::tables::ROSTER_ROWS_NAME as ROWS_NAME;
 
@@ -320,7 +320,8 @@ pub fn decode_row(codec: &PhiCodec, key: &str, value: &[u8]) -> Result<RosterRow
     };
     let payload = value.get(STAMP_LEN..).ok_or_else(damaged)?;
     let plain = match (codec, payload.first()) {
-        (_, Some(0)) => payload[1..].to_vec(),
+        // A clear row only in an unencrypted database: in an encrypted one it was planted.
+        (PhiCodec::Plain, Some(0)) => payload[1..].to_vec(),
         (PhiCodec::Sealed(v), _) => v.open(&row_ad(key), payload).map_err(|_| damaged())?,
         (PhiCodec::Locked, _) => return Err(locked_error()),
         _ => return Err(damaged()),

@@ -9,6 +9,7 @@ use super::tables::*;
 use crate::audit::subject::Subject;
 use crate::audit::verify::{ChainWalk, Report};
 use crate::error::Result;
+use crate::store::vault::SEAL_VERSION;
 
 /// Walks the chain and checks every record, in one read transaction.
 pub fn verify(tx: &ReadTransaction) -> Result<Report> {
@@ -39,5 +40,41 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
     for (subject, what) in orphans {
         walk.orphan(&subject, what);
     }
+    if t.meta
+        .get(META_ENCRYPTION)?
+        .is_some_and(|v| v.value() == b"on")
+    {
+        unsealed(&mut walk, &t.phi, &t.roster_rows)?;
+    }
     Ok(walk.finish())
+}
+
+/// In an encrypted database every protected value (narratives, notes, roster rows, staged or
+/// committed) is sealed: its first byte is the seal's version, never `0x00` (clear). A clear
+/// value was put there from outside, readable without the passphrase; a self-consistent chain
+/// would not show it, so each is named (the seal itself is checked when a value is opened).
+fn unsealed(
+    walk: &mut ChainWalk,
+    phi: &impl ReadableTable<&'static str, &'static [u8]>,
+    rows: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<()> {
+    for row in phi.iter()? {
+        let (k, v) = row?;
+        if v.value().first() != Some(&SEAL_VERSION) {
+            walk.unsealed(&format!("the protected value {PHI_NAME}[{}]", k.value()));
+        }
+    }
+    let mut named = 0usize;
+    for row in rows.iter()? {
+        let (k, v) = row?;
+        if v.value().get(super::roster::STAMP_LEN).copied() != Some(SEAL_VERSION) {
+            // Keys are keyed hashes, not identifiers: naming them reveals nothing.
+            walk.unsealed(&format!("the roster row {ROSTER_ROWS_NAME}[{}]", k.value()));
+            named += 1;
+            if named >= 100 {
+                break;
+            }
+        }
+    }
+    Ok(())
 }

@@ -313,9 +313,19 @@ fn release_0_1_database_takes_new_entries() {
     );
     assert_eq!(v["timeline"][2]["text"], "added by a later release");
     assert_eq!(v["counts"]["total"], 36);
-    // A new signing key replaces 0.1's, and a checkpoint of the extended chain verifies.
+    // A new signing key replaces 0.1's (an audited, explicit replacement), and a checkpoint
+    // of the extended chain verifies.
     let key = e.path("new.signing-key");
-    run(&e, &["audit", "keygen", "--out", s(&key)]).ok();
+    run(&e, &["audit", "keygen", "--out", s(&key)]).code(3);
+    run(&e, &["audit", "keygen", "--out", s(&key), "--replace"]).ok();
+    // 0.1's checkpoint (format 1) now reports the replacement, not a bad checkpoint.
+    let r = run(&e, &["audit", "verify", "--against", &checkpoint()]).code(19);
+    assert!(
+        r.stderr
+            .contains("signing key replaced since this checkpoint"),
+        "{}",
+        r.stderr
+    );
     let cp = e.path("new.checkpoint.json");
     run(
         &e,
@@ -330,6 +340,25 @@ fn release_0_1_database_takes_new_entries() {
     )
     .ok();
     run(&e, &["audit", "verify", "--against", s(&cp)]).ok();
+}
+
+/// A file written before clock markers existed is a real register: a pinned clock is refused,
+/// and nothing is written.
+#[test]
+fn release_0_1_database_is_a_real_register() {
+    let e = fixture();
+    let mut c = e.cmd();
+    c.env("BREACHDESK_PASSPHRASE", FIXTURE_PASS);
+    let r = e
+        .run_with(c, &["incident", "note", "2026-0001", "backdated"])
+        .code(3);
+    assert!(r.stderr.contains("real register"), "{}", r.stderr);
+    let r = run(&e, &["audit", "verify"]).ok();
+    assert!(
+        r.stdout.contains("audit trail intact: 19 entries"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

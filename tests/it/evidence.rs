@@ -1,0 +1,334 @@
+//! Evidence that stands up (issue 9): true time and names, a chain that covers everything.
+
+use breachdesk::audit::entry::{AuditEntry, ClockSource, Recorded, Who, decode_stored};
+use redb::{ReadableDatabase, ReadableTable};
+
+use crate::common::tables::{AUDIT, META};
+use crate::common::*;
+
+const EDITED_RECORD: i32 = 10;
+const ORPHAN: i32 = 14;
+const CLOCK_BACKWARDS: i32 = 18;
+const KEY_REPLACED: i32 = 19;
+
+/// A real register: created and used on the system clock.
+fn real() -> Env {
+    let e = Env::empty();
+    e.run_real(&[
+        "init",
+        "--org",
+        "Real Hospital",
+        "--role",
+        "covered-entity",
+        "--no-encryption",
+    ])
+    .ok();
+    e
+}
+
+fn os_account() -> String {
+    let out = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn a_real_register_refuses_a_pinned_clock() {
+    // Creating a real register under a pinned clock is refused, and leaves no file.
+    let e = Env::empty();
+    let r = e
+        .run(&[
+            "init",
+            "--org",
+            "X",
+            "--role",
+            "covered-entity",
+            "--no-encryption",
+        ])
+        .code(3);
+    assert!(r.stderr.contains("--pinned-clock"), "{}", r.stderr);
+    assert!(!e.db.exists());
+
+    let e = real();
+    let id = e
+        .run_real(&[
+            "incident",
+            "new",
+            "--title",
+            "Lost binder",
+            "--no-interview",
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    // Before: `BREACHDESK_NOW=1971-01-01 breachdesk incident note …` wrote an entry stamped
+    // 1971 after entries of today, and verify said "intact".
+    let mut c = e.cmd();
+    c.env("BREACHDESK_NOW", "1971-01-01");
+    let r = e
+        .run_with(c, &["incident", "note", &id, "backdated"])
+        .code(3);
+    assert!(r.stderr.contains("real register"), "{}", r.stderr);
+    assert!(r.stderr.contains("system clock"), "{}", r.stderr);
+    // Reads are refused too: "today" on a real register is the system's.
+    e.run(&["deadlines"]).code(3);
+    let log = e.run_real(&["audit", "log", "--json"]).ok().json();
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(
+        entries.len(),
+        3,
+        "store.init, org.init, incident.new: {log}"
+    );
+    assert!(entries.iter().all(|x| x["clock"] == "system"));
+    // No "not evidence" note on a real register.
+    assert!(log.get("clock").is_none());
+    // evaluate uses no database and keeps --today and the pinned clock for what-ifs.
+    let facts = e.write(
+        "f.toml",
+        "title = \"x\"\n[breach]\ndiscovered = 1970-12-01\n",
+    );
+    let mut c = e.cmd();
+    c.env("BREACHDESK_NOW", "1971-01-01");
+    let r = e.run_with(c, &["evaluate", s(&facts)]).ok();
+    assert!(r.stdout.contains("as of 1971-01-01"), "{}", r.stdout);
+}
+
+#[test]
+fn a_pinned_clock_database_says_it_is_not_evidence() {
+    let e = Env::plain();
+    let r = e.run(&["incident", "list"]).ok();
+    assert!(
+        r.stderr.contains("pinned clock — not evidence"),
+        "{}",
+        r.stderr
+    );
+    let v = e.run(&["incident", "list", "--json"]).ok().json();
+    assert_eq!(v["clock"], "pinned clock — not evidence");
+    let id = e.incident(&["--title", "x", "--discovered", "2026-10-01"]);
+    let out = e.path("d.html");
+    e.run(&["report", &id, "--html", "--out", s(&out)]).ok();
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("pinned clock — not evidence"));
+    // The marker is part of the audited organization: flipping it is an edited record.
+    let db = redb::Database::open(&e.db).unwrap();
+    let tx = db.begin_write().unwrap();
+    tx.open_table(META)
+        .unwrap()
+        .insert("clock", b"system".as_slice())
+        .unwrap();
+    tx.commit().unwrap();
+    drop(db);
+    let r = e.run_real(&["audit", "verify"]).code(EDITED_RECORD);
+    assert!(r.stderr.contains("org"), "{}", r.stderr);
+}
+
+/// An entry forced into the file with an earlier time (correctly chained and hashed, as an
+/// attacker with write access and this documentation would) is named by verify.
+#[test]
+fn a_backdated_entry_forced_into_the_file_is_named() {
+    let e = real();
+    e.run_real(&[
+        "incident",
+        "new",
+        "--title",
+        "Lost binder",
+        "--no-interview",
+    ])
+    .ok();
+    e.run_real(&["audit", "verify"]).ok();
+    let db = redb::Database::open(&e.db).unwrap();
+    let tx = db.begin_write().unwrap();
+    {
+        let mut t = tx.open_table(AUDIT).unwrap();
+        let (seq, head) = {
+            let (k, v) = t.last().unwrap().unwrap();
+            (k.value(), decode_stored(v.value()).unwrap())
+        };
+        let forged = AuditEntry {
+            seq: seq + 1,
+            at: "1971-01-01T12:00:00Z".parse().unwrap(),
+            recorded: Recorded::V2 {
+                who: Who::cli("root", Some(0), None),
+                clock: ClockSource::System,
+            },
+            action: "incident.note".into(),
+            subject: head.entry.subject.clone(),
+            detail: "note=1".into(),
+            // The subject's state is unchanged: only the time is wrong.
+            digest: head.entry.digest,
+            prev_hash: head.stored_hash,
+        };
+        t.insert(seq + 1, forged.encode_stored().as_slice())
+            .unwrap();
+    }
+    tx.commit().unwrap();
+    drop(db);
+    let r = e.run_real(&["audit", "verify"]).code(CLOCK_BACKWARDS);
+    assert!(
+        r.stderr.contains("time goes backwards at entry 4"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("1971-01-01"), "{}", r.stderr);
+    let v = e
+        .run_real(&["audit", "verify", "--json"])
+        .code(CLOCK_BACKWARDS)
+        .json();
+    assert_eq!(v["findings"][0]["damage"], "clock_backwards");
+}
+
+#[test]
+fn entries_name_the_os_account_and_the_person_acted_for() {
+    let e = Env::plain();
+    let id = e.incident(&["--title", "x", "--discovered", "2026-10-01"]);
+    let mut c = e.cmd();
+    // The OS account comes from the user id, never from the environment.
+    c.env("USER", "mallory").env("LOGNAME", "mallory");
+    e.run_with(c, &["--actor", "Dana Reyes", "incident", "note", &id, "n"])
+        .ok();
+    let log = e.run(&["audit", "log", "--json"]).ok().json();
+    let last = log["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["os_account"], os_account());
+    assert_ne!(last["os_account"], "mallory");
+    assert_eq!(last["on_behalf_of"], "Dana Reyes");
+    assert_eq!(last["via"], "cli");
+    assert_eq!(last["authenticated_user"], serde_json::Value::Null);
+    assert_eq!(last["encoding"], 2);
+    assert_eq!(
+        last["actor"],
+        format!("{} for Dana Reyes", os_account()).as_str()
+    );
+    let r = e.run(&["audit", "log"]).ok();
+    assert!(r.stdout.contains("On behalf of"), "{}", r.stdout);
+    assert!(r.stdout.contains("Dana Reyes"), "{}", r.stdout);
+    let out = e.path("d.html");
+    e.run(&["report", &id, "--html", "--out", s(&out)]).ok();
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("On behalf of"));
+    assert!(html.contains(&format!("{} (OS account, uid", os_account())));
+}
+
+#[test]
+fn a_plaintext_value_in_an_encrypted_database_is_refused_and_named() {
+    let e = Env::new();
+    let id = e.incident(&[
+        "--title",
+        "x",
+        "--discovered",
+        "2026-10-01",
+        "--narrative",
+        "sealed text",
+    ]);
+    // Before: a 0x00-tagged value planted without the passphrase was shown as if genuine.
+    let db = redb::Database::open(&e.db).unwrap();
+    let tx = db.begin_write().unwrap();
+    {
+        let phi: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("phi_v1");
+        let mut t = tx.open_table(phi).unwrap();
+        let key = format!("incident/{id}/narrative");
+        assert!(t.get(key.as_str()).unwrap().is_some());
+        t.insert(key.as_str(), b"\x00planted text".as_slice())
+            .unwrap();
+    }
+    tx.commit().unwrap();
+    drop(db);
+    let r = e.run(&["incident", "show", &id]).code(7);
+    assert!(r.stderr.contains("failed authentication"), "{}", r.stderr);
+    assert!(!r.stdout.contains("planted"));
+    let v = e
+        .run(&["audit", "verify", "--json"])
+        .code(EDITED_RECORD)
+        .json();
+    let f = v["findings"].as_array().unwrap();
+    assert!(
+        f.iter().any(|x| x["damage"] == "unsealed_value"
+            && x["message"].as_str().unwrap().contains("narrative")),
+        "{v}"
+    );
+}
+
+#[test]
+fn every_setting_belongs_to_an_audited_subject() {
+    let e = Env::plain();
+    let db = redb::Database::open(&e.db).unwrap();
+    let tx = db.begin_write().unwrap();
+    tx.open_table(META)
+        .unwrap()
+        .insert("retention_override", b"1 day".as_slice())
+        .unwrap();
+    tx.commit().unwrap();
+    drop(db);
+    let r = e.run(&["audit", "verify"]).code(ORPHAN);
+    assert!(
+        r.stderr.contains("meta_v1[retention_override]"),
+        "{}",
+        r.stderr
+    );
+
+    // The schema version is on record too.
+    let e = Env::plain();
+    let db = redb::Database::open(&e.db).unwrap();
+    let tx = db.begin_write().unwrap();
+    tx.open_table(META)
+        .unwrap()
+        .insert("schema_version", b"1".as_slice())
+        .unwrap();
+    tx.commit().unwrap();
+    drop(db);
+    let r = e.run(&["audit", "verify"]).code(EDITED_RECORD);
+    assert!(r.stderr.contains("store"), "{}", r.stderr);
+}
+
+#[test]
+fn a_replaced_signing_key_is_its_own_finding() {
+    let e = Env::plain();
+    e.incident(&["--title", "x", "--discovered", "2026-10-01"]);
+    e.run(&["audit", "keygen"]).ok();
+    let cp = e.path("cp.json");
+    e.run(&["audit", "checkpoint", "--out", s(&cp)]).ok();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cp).unwrap()).unwrap();
+    assert_eq!(v["format_version"], 2);
+    assert_eq!(v["key_fingerprint"].as_str().unwrap().len(), 64);
+    e.run(&["audit", "verify", "--against", s(&cp)]).ok();
+    // Replacing the key needs --replace and is an audited event.
+    let other = e.path("other.key");
+    e.run(&["audit", "keygen", "--out", s(&other)]).code(3);
+    e.run(&["audit", "keygen", "--out", s(&other), "--replace"])
+        .ok();
+    let r = e
+        .run(&["audit", "verify", "--against", s(&cp)])
+        .code(KEY_REPLACED);
+    assert!(
+        r.stderr
+            .contains("signing key replaced since this checkpoint"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("replaced at entry 5"), "{}", r.stderr);
+    let log = e.run(&["audit", "log", "--json"]).ok().json();
+    let last = log["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "audit.keygen");
+    assert!(last["detail"].as_str().unwrap().contains("replaces="));
+    // A checkpoint after the replacement verifies against the new key.
+    let cp2 = e.path("cp2.json");
+    e.run(&[
+        "audit",
+        "checkpoint",
+        "--out",
+        s(&cp2),
+        "--signing-key",
+        s(&other),
+    ])
+    .ok();
+    e.run(&["audit", "verify", "--against", s(&cp2)]).ok();
+    // A checkpoint whose named key was swapped for another (fingerprint no longer matching)
+    // is a bad checkpoint.
+    let mut forged = v.clone();
+    forged["public_key"] = serde_json::Value::String("11".repeat(32));
+    let p = e.write("forged.json", &forged.to_string());
+    e.run(&["audit", "verify", "--against", s(&p)]).code(17);
+}
