@@ -154,6 +154,7 @@ fn main() {
     };
     bd(&[
         "init",
+        "--pinned-clock",
         "--org",
         "Lakeside Community Hospital",
         "--role",
@@ -204,13 +205,10 @@ fn main() {
     // The context Jinja2 gets: exactly what the letters get.
     let ctx_json = dir.path().join("ctx.json");
     {
-        let office =
-            breachdesk::desk::Office::open(&db, Box::new(breachdesk::desk::NoKey)).expect("open");
-        let desk = office.desk(breachdesk::desk::Context {
-            actor: "bench".into(),
-            now: chrono::Utc::now(),
-            clock_pinned: true,
-        });
+        let ctx = common::context();
+        let office = breachdesk::desk::Office::open(&db, Box::new(breachdesk::desk::NoKey), &ctx)
+            .expect("open");
+        let desk = office.desk(ctx);
         let id = breachdesk::domain::IncidentId::parse("2026-0001").expect("id");
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
         let base = desk.letter_context(&id, date).expect("context");

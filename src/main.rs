@@ -4,8 +4,9 @@
 use clap::Parser;
 
 fn main() {
-    // A closed pipe (`breachdesk audit log | head`) ends the program quietly, as in other
-    // command-line tools, instead of reporting a panic.
+    // The front end prints through fallible writes (a closed or full standard output is an
+    // error, not a panic). This hook stays as a backstop: a closed pipe ends the program
+    // quietly wherever a write happens.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let msg = info
@@ -35,8 +36,15 @@ fn main() {
     let code =
         match breachdesk::cli::Env::from_process().and_then(|env| breachdesk::cli::run(cli, env)) {
             Ok(code) => code,
+            // Output closed early (`| head`): end quietly, as other command-line tools do.
+            Err(e @ breachdesk::error::Error::Output(_))
+                if e.exit_code() == breachdesk::error::exit::OUTPUT_CLOSED =>
+            {
+                e.exit_code()
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "error: {e}");
                 e.exit_code()
             }
         };

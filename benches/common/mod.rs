@@ -7,9 +7,19 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use breachdesk::desk::{Context, NewEncryption, NoKey, Office};
+use breachdesk::desk::{ClockMarker, ClockSource, Context, NewEncryption, NoKey, Office, Who};
 use breachdesk::domain::{Facts, Incident, IncidentId, IncidentStatus};
 use breachdesk::store::{Actor, Store};
+
+/// The benchmarks' caller: a pinned clock, on databases created for it.
+pub fn context() -> Context {
+    let a = actor();
+    Context {
+        who: a.who,
+        now: a.now,
+        clock: a.clock,
+    }
+}
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_breachdesk")
@@ -17,10 +27,11 @@ pub fn bin() -> &'static str {
 
 pub fn actor() -> Actor {
     Actor {
-        name: "bench".into(),
+        who: Who::cli("bench", None, None),
         now: chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
             .expect("valid")
             .with_timezone(&chrono::Utc),
+        clock: ClockSource::Pinned,
     }
 }
 
@@ -55,13 +66,17 @@ pub fn new_db(path: &Path) -> Store {
         time_zone: "UTC".into(),
         le_policy: Default::default(),
     };
-    let a = actor();
-    let ctx = Context {
-        actor: a.name,
-        now: a.now,
-        clock_pinned: true,
-    };
-    drop(Office::create(path, &org, NewEncryption::Off, &ctx, Box::new(NoKey)).expect("init"));
+    drop(
+        Office::create(
+            path,
+            &org,
+            NewEncryption::Off,
+            ClockMarker::Pinned,
+            &context(),
+            Box::new(NoKey),
+        )
+        .expect("init"),
+    );
     Store::open(path).expect("open")
 }
 
@@ -74,6 +89,7 @@ pub fn incident(i: u32, facts: Facts) -> Incident {
         status: IncidentStatus::Investigating,
         disposition: None,
         disposition_note: String::new(),
+        close_rationale: None,
         exercise: false,
         facts,
         timeline: vec![],

@@ -374,6 +374,13 @@ pub struct CloseArgs {
     /// Closing note (no PHI)
     #[arg(long, default_value = "")]
     pub note: String,
+    /// Close as breach_notified although obligations are unmet (needs --rationale; both are
+    /// recorded, and the deadline board keeps listing what is unmet)
+    #[arg(long, requires = "rationale")]
+    pub force: bool,
+    /// Why close with obligations unmet (kept on record)
+    #[arg(long, requires = "force", value_name = "TEXT")]
+    pub rationale: Option<String>,
 }
 
 /// Runs the 164.402 pipeline (safe harbor → exceptions → four factors) on the incident's
@@ -477,6 +484,11 @@ pub struct NoticeRecordArgs {
     /// A file proving it (mail vendor's affidavit, portal receipt): its SHA-256 is recorded
     #[arg(long, value_name = "FILE")]
     pub evidence: Option<PathBuf>,
+    /// A label for this batch (e.g. the mail vendor's job number). Recording the same notice
+    /// twice (same kind, State, date, method and count) counts it once, so a retry is safe;
+    /// two genuine batches that share all of those need different labels.
+    #[arg(long, value_name = "LABEL")]
+    pub batch: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

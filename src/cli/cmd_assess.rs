@@ -67,6 +67,7 @@ pub fn assess(ctx: &Ctx, a: AssessArgs) -> Result<i32> {
         id: a.id,
         answers: AssessmentAnswers::of(&facts),
         r#override,
+        expected: None,
     })?;
     let record = &done.assessment;
     if ctx.json {
@@ -129,6 +130,10 @@ pub fn evaluate(ctx: &Ctx, a: EvaluateArgs) -> Result<i32> {
 struct DeadlineOut<'a> {
     incident: &'a str,
     title: &'a str,
+    /// The incident's status: a closed incident's unmet duties stay on the board.
+    incident_status: &'a str,
+    /// A window still running: `keep posted until` / `keep active until` this date.
+    keep_until: Option<String>,
     #[serde(flatten)]
     obligation: ObligationOut<'a>,
 }
@@ -162,6 +167,8 @@ pub fn deadlines(ctx: &Ctx, a: DeadlinesArgs) -> Result<i32> {
             .map(|r| DeadlineOut {
                 incident: r.incident.as_str(),
                 title: &r.title,
+                incident_status: r.status.key(),
+                keep_until: r.keep_until.map(|k| k.until.format("%Y-%m-%d").to_string()),
                 obligation: ObligationOut::new(&r.obligation),
             })
             .collect();
@@ -172,7 +179,10 @@ pub fn deadlines(ctx: &Ctx, a: DeadlinesArgs) -> Result<i32> {
             "deadlines": out,
         }))?;
     } else if board.rows.is_empty() {
-        println!("no open obligations (as of {})", today.format("%Y-%m-%d"));
+        println!(
+            "no unmet obligations and no running windows (as of {})",
+            today.format("%Y-%m-%d")
+        );
     } else {
         let style = ctx.style();
         let mut t = table(&[
@@ -186,7 +196,10 @@ pub fn deadlines(ctx: &Ctx, a: DeadlinesArgs) -> Result<i32> {
         ]);
         for r in &board.rows {
             let o = &r.obligation;
-            let status = status_text(&o.status);
+            let status = match r.keep_until {
+                Some(k) => format!("{}; {}", status_text(&o.status), k.text()),
+                None => status_text(&o.status),
+            };
             let status = match o.status {
                 ObligationStatus::Late { sent: false, .. } => style.red(&status),
                 ObligationStatus::Pending if o.days_remaining.is_some_and(|d| d <= 7) => {
@@ -199,7 +212,11 @@ pub fn deadlines(ctx: &Ctx, a: DeadlinesArgs) -> Result<i32> {
                 o.days_remaining
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "-".into()),
-                r.incident.to_string(),
+                if r.status.is_open() {
+                    r.incident.to_string()
+                } else {
+                    format!("{} (closed)", r.incident)
+                },
                 o.kind.key().to_string(),
                 o.jurisdiction.clone().unwrap_or_default(),
                 status,

@@ -11,7 +11,7 @@ use super::json::{EvaluationOut, IncidentOut, IncidentSummary};
 use super::output::{date_or_dash, print_json, table};
 use crate::desk::records::Derived;
 use crate::desk::{
-    IncidentFilter, IncidentView, NewIncident, NewNote, UpdateIncident, status_text,
+    CloseIncident, IncidentFilter, IncidentView, NewIncident, NewNote, UpdateIncident, status_text,
 };
 use crate::domain::{Counts, Facts, Incident, IncidentId};
 use crate::error::Result;
@@ -101,8 +101,8 @@ fn show(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
         })
         .map(|_| 0);
     }
-    print_incident(&v.incident, &v.counts);
-    print_evaluation(ctx, &v.incident.id, &v.evaluation, d, v.today);
+    print_incident(&v.incident, &v.counts)?;
+    print_evaluation(ctx, &v.incident.id, &v.evaluation, d, v.today)?;
     if !v.since.is_empty() {
         println!("Since the last recorded update (roster imports, the passing days):");
         for c in &v.since {
@@ -118,7 +118,7 @@ fn print_evaluation(
     ev: &Evaluation,
     d: &Derived,
     today: chrono::NaiveDate,
-) {
+) -> Result<()> {
     let style = ctx.style();
     println!();
     match &d.assessment {
@@ -197,6 +197,7 @@ fn print_evaluation(
             println!("  - {c}");
         }
     }
+    Ok(())
 }
 
 /// `incident show --json`: the incident, the counts used, the evaluation and what changed.
@@ -213,7 +214,7 @@ struct ShowOut<'a> {
     changes_since_last_update: &'a [String],
 }
 
-fn print_incident(inc: &Incident, c: &Counts) {
+fn print_incident(inc: &Incident, c: &Counts) -> Result<()> {
     let f = &inc.facts;
     let b = &f.breach;
     println!("Incident {}  {}", inc.id, f.title);
@@ -224,6 +225,9 @@ fn print_incident(inc: &Incident, c: &Counts) {
             .map(|d| format!(" ({})", d.key()))
             .unwrap_or_default()
     );
+    if let Some(r) = &inc.close_rationale {
+        println!("Closed with obligations unmet (--force): {r}");
+    }
     if inc.exercise {
         println!("EXERCISE RECORD: not a real incident");
     }
@@ -300,6 +304,7 @@ fn print_incident(inc: &Incident, c: &Counts) {
             );
         }
     }
+    Ok(())
 }
 
 fn update(ctx: &Ctx, a: IncidentUpdateArgs) -> Result<i32> {
@@ -314,6 +319,7 @@ fn update(ctx: &Ctx, a: IncidentUpdateArgs) -> Result<i32> {
         replacement,
         edits: a.facts.patch(),
         status: a.status,
+        expected: None,
     })?;
     if ctx.json {
         print_json(&IncidentOut::new(&u.incident))?;
@@ -336,6 +342,7 @@ fn note(ctx: &Ctx, a: NoteArgs) -> Result<i32> {
         text: a.text,
         at: a.at,
         author: a.author,
+        expected: None,
     })?;
     if !ctx.json {
         println!("added note {n} to {}", a.id);
@@ -345,9 +352,13 @@ fn note(ctx: &Ctx, a: NoteArgs) -> Result<i32> {
 
 fn close(ctx: &Ctx, a: CloseArgs) -> Result<i32> {
     let office = ctx.open()?;
-    let inc = ctx
-        .desk(&office)
-        .close_incident(&a.id, a.disposition, &a.note)?;
+    let inc = ctx.desk(&office).close_incident(&CloseIncident {
+        id: a.id,
+        disposition: a.disposition,
+        note: a.note,
+        force: a.rationale.filter(|_| a.force),
+        expected: None,
+    })?;
     print_status(ctx, &inc)
 }
 

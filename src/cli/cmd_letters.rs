@@ -48,6 +48,8 @@ pub fn notice_record(ctx: &Ctx, a: NoticeRecordArgs) -> Result<i32> {
         method: a.method,
         count: a.count,
         evidence_sha256: None,
+        batch: a.batch,
+        expected: None,
     };
     req.check()?;
     if let Some(p) = &a.evidence {
@@ -63,12 +65,22 @@ pub fn notice_record(ctx: &Ctx, a: NoticeRecordArgs) -> Result<i32> {
     if ctx.json {
         return print_json(&serde_json::json!({
             "incident": done.incident.as_str(),
+            "already_recorded": done.already_recorded,
             "recorded": done.record,
             "status": status.as_ref().map(|s| &s.0),
             "sent_count": status.as_ref().map(|s| s.1),
             "required_count": status.as_ref().and_then(|s| s.2),
         }))
         .map(|_| 0);
+    }
+    if done.already_recorded {
+        println!(
+            "this {} notice for {} is already on record (same kind, State, date, method and count): not counted again; \
+             if it is a second batch, give it its own --batch LABEL",
+            kind.key(),
+            done.incident
+        );
+        return Ok(0);
     }
     match status {
         Some((s, sent, req)) => println!(

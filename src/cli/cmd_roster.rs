@@ -173,12 +173,12 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
     if ctx.json {
         print_json(&out)?;
     } else {
-        print_import(&out);
+        print_import(&out)?;
     }
     Ok(0)
 }
 
-fn print_import(o: &ImportOut) {
+fn print_import(o: &ImportOut) -> Result<()> {
     match (o.dry_run, o.batch) {
         (true, _) => println!(
             "Dry run of a roster import for {}: nothing was written",
@@ -270,6 +270,7 @@ fn print_import(o: &ImportOut) {
             }
         );
     }
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]

@@ -179,6 +179,8 @@ pub struct IncidentOut<'a> {
     pub status: &'a str,
     pub disposition: Option<&'a str>,
     pub disposition_note: &'a str,
+    /// Closed as breach_notified with obligations unmet (`--force`): why.
+    pub close_rationale: Option<&'a str>,
     pub exercise: bool,
     pub created: String,
     pub updated: String,
@@ -201,6 +203,7 @@ impl<'a> IncidentOut<'a> {
             status: i.status.key(),
             disposition: i.disposition.map(|d| d.key()),
             disposition_note: &i.disposition_note,
+            close_rationale: i.close_rationale.as_deref(),
             exercise: i.exercise,
             created: i.created.to_rfc3339(),
             updated: i.updated.to_rfc3339(),

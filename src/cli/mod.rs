@@ -1,6 +1,34 @@
 //! The command-line front end: clap arguments → typed request → desk → printed output.
 //! Nothing here opens a table or reads a record: the use cases are `crate::desk`.
 
+// Every line the command line prints goes through these, in place of the standard macros
+// (which panic when standard output is closed or full, after a change was committed): a
+// failed write becomes `Error::Output`, so the command ends quietly with exit 141 (closed
+// early, e.g. `| head`) or 1 (full), never a panic. Defined before the modules so that they
+// shadow the standard ones in every file of the front end.
+macro_rules! println {
+    () => {
+        $crate::cli::output::write_out(format_args!("\n"))?
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_out(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_out(format_args!($($arg)*))?
+    };
+}
+
+// Standard error is best effort: a message that cannot be shown is not a reason to fail.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod args;
 mod cmd_assess;
 mod cmd_audit;

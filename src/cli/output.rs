@@ -8,6 +8,15 @@ use crate::error::{Error, Result};
 /// Version of every `--json` document. Bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Writes to standard output; a closed or full output is an error, never a panic.
+pub fn write_out(args: std::fmt::Arguments) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(args)
+        .and_then(|_| out.flush())
+        .map_err(Error::Output)
+}
+
 /// Set once a pinned-clock database is opened: every JSON document then says so.
 static NOT_EVIDENCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

@@ -3,13 +3,13 @@
 
 use chrono::NaiveDate;
 
-use super::change::{Access, Plan};
+use super::change::{Access, Plan, Revision};
 use super::evaluate::evaluate;
 use super::office::{Desk, counts_or_estimate};
 use super::records::{Assessment, Derived};
 use crate::domain::{
     AssessmentFacts, Counts, ExceptionFacts, Facts, Incident, IncidentId, IncidentStatus, LePolicy,
-    Role, SecurityFacts,
+    NoticeMethod, ObligationKind, Role, SecurityFacts,
 };
 use crate::error::{Error, Result};
 use crate::intake::facts::validate;
@@ -70,6 +70,9 @@ pub struct AssessRequest {
     pub id: IncidentId,
     pub answers: AssessmentAnswers,
     pub r#override: Option<Override>,
+    /// The incident as the assessor saw it (an interview answered with the database
+    /// closed): a change since is a conflict.
+    pub expected: Option<Revision>,
 }
 
 /// What `assess` recorded, and the evaluation that follows from it.
@@ -98,7 +101,55 @@ pub struct DeadlineQuery {
 pub struct DeadlineRow {
     pub incident: IncidentId,
     pub title: String,
+    /// Where the incident stands (a closed incident's unmet duties stay on the board).
+    pub status: IncidentStatus,
     pub obligation: Obligation,
+    /// A window still running (164.404(d)(2)(ii)): the web posting stays up, the toll-free
+    /// line stays active, until this date.
+    pub keep_until: Option<KeepUntil>,
+}
+
+/// A notice made whose window has not ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepUntil {
+    pub until: NaiveDate,
+    /// "keep posted" (substitute notice on the web site) or "keep active" (toll-free line).
+    pub what: &'static str,
+}
+
+impl KeepUntil {
+    /// `keep posted until 2027-02-18`.
+    pub fn text(&self) -> String {
+        format!("{} until {}", self.what, self.until.format("%Y-%m-%d"))
+    }
+}
+
+/// The running window of a made substitute web posting or toll-free line (90 days from the
+/// first notice, 164.404(d)(2)(ii)(A)-(B)); `None` when none is running on `today`. Substitute
+/// notice in major print or broadcast media has no window.
+fn keep_until(o: &Obligation, inc: &Incident, today: NaiveDate) -> Option<KeepUntil> {
+    if !matches!(
+        o.status,
+        ObligationStatus::Met { .. } | ObligationStatus::Late { sent: true, .. }
+    ) {
+        return None;
+    }
+    let what = match o.kind {
+        ObligationKind::TollFreeLine => "keep active",
+        ObligationKind::SubstituteWebOrMedia
+            if inc
+                .notices
+                .iter()
+                .filter(|n| n.kind == o.kind)
+                .min_by_key(|n| n.date)
+                .is_some_and(|n| n.method == NoticeMethod::Web) =>
+        {
+            "keep posted"
+        }
+        _ => return None,
+    };
+    let until = o.window_end?;
+    (today <= until).then_some(KeepUntil { until, what })
 }
 
 /// The deadline board, soonest first.
@@ -151,6 +202,7 @@ impl Desk<'_> {
             access: Access::Keep,
             touch: true,
             refresh: true,
+            expect: req.expected,
         };
         let c = self.change_incident(&req.id, plan, |e| {
             req.answers.apply(&mut e.inc.facts);
@@ -191,18 +243,17 @@ impl Desk<'_> {
         })
     }
 
-    /// `deadlines --ics`: the calendar (RFC 5545) of every dated obligation of the incidents
-    /// `deadlines` covers, open or done (done ones come back cancelled, so a re-import
-    /// clears their reminders); `within` narrows the open ones as it narrows the list.
+    /// `deadlines --ics`: the calendar (RFC 5545) of every dated obligation of every incident
+    /// (a closed one's too: closing never hides a duty), open or done (done ones come back
+    /// cancelled, so a re-import clears their reminders); `within` narrows the open ones as it
+    /// narrows the list.
     pub fn deadline_calendar(&self, q: &DeadlineQuery) -> Result<(String, usize)> {
         let org = self.org()?;
         let today = self.today()?;
         let r = self.reader()?;
         let mut items = Vec::new();
         for inc in r.incidents()? {
-            if q.incident.as_ref().is_some_and(|id| *id != inc.id)
-                || (q.incident.is_none() && !inc.status.is_open())
-            {
+            if q.incident.as_ref().is_some_and(|id| *id != inc.id) {
                 continue;
             }
             let d = Derived::from(r.derived(&inc.id)?);
@@ -227,27 +278,29 @@ impl Desk<'_> {
         Ok((crate::ics::to_ics(&org.legal_name, &items, self.ctx.now), n))
     }
 
-    /// `deadlines`: every obligation of the open incidents (or of one), soonest first.
+    /// `deadlines`: every unmet obligation of every incident whatever its status (closing an
+    /// incident never hides a duty), and every window still running, soonest first; or
+    /// everything of one incident.
     pub fn deadlines(&self, q: &DeadlineQuery) -> Result<DeadlineBoard> {
         let org = self.org()?;
         let today = self.today()?;
         let r = self.reader()?;
         let mut rows = Vec::new();
         for inc in r.incidents()? {
-            if q.incident.as_ref().is_some_and(|id| *id != inc.id)
-                || (q.incident.is_none() && !inc.status.is_open())
-            {
+            if q.incident.as_ref().is_some_and(|id| *id != inc.id) {
                 continue;
             }
             let d = Derived::from(r.derived(&inc.id)?);
             let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
             let ev = evaluate(org, &inc, &d, &counts, q.policy, today);
             for o in ev.obligations {
-                let listed = q.all
-                    || matches!(
-                        o.status,
-                        ObligationStatus::Pending | ObligationStatus::Late { sent: false, .. }
-                    );
+                let keep = keep_until(&o, &inc, today);
+                let listed = q.all || super::incidents::unmet(&o) || keep.is_some() || {
+                    // The optional urgent notice shows while the incident is open.
+                    o.kind == ObligationKind::UrgentPhoneOptional
+                        && inc.status.is_open()
+                        && o.status == ObligationStatus::Pending
+                };
                 let within = q
                     .within
                     .is_none_or(|w| o.days_remaining.is_none_or(|d| d <= w));
@@ -255,14 +308,19 @@ impl Desk<'_> {
                     rows.push(DeadlineRow {
                         incident: inc.id.clone(),
                         title: inc.facts.title.clone(),
+                        status: inc.status,
                         obligation: o,
+                        keep_until: keep,
                     });
                 }
             }
         }
         rows.sort_by_key(|r| {
             (
-                r.obligation.due.unwrap_or(NaiveDate::MAX),
+                r.keep_until
+                    .map(|k| k.until)
+                    .or(r.obligation.due)
+                    .unwrap_or(NaiveDate::MAX),
                 r.incident.clone(),
                 r.obligation.kind,
             )

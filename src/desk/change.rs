@@ -2,14 +2,15 @@
 //! obligations → exactly one audit entry, in one write transaction. Every use case that
 //! changes an incident (update, note, assess, close, reopen, notices, letters batches,
 //! exercise steps) states what it touches in a [`Plan`] and its change in a closure.
-//! Issue 9's optimistic concurrency check ("the second editor gets a conflict") belongs
-//! in [`Desk::change_incident`], before the closure runs.
+//! A change may name the [`Revision`] of the incident its author saw (a form, an interview
+//! that ran with the database closed): when the incident changed meanwhile the change is
+//! refused with a conflict, before the closure runs.
 
 use super::evaluate::refresh;
 use super::office::{Desk, counts_or_estimate};
 use super::records::{Derived, manifest_record};
 use crate::domain::{Counts, Incident, IncidentId, Organization};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::letters::manifest::Manifest;
 use crate::store::phi::PhiCodec;
 use crate::store::records::{DerivedRecord, ManifestRecord};
@@ -35,12 +36,33 @@ pub(super) struct Plan {
     pub touch: bool,
     /// Recomputes the obligations snapshot (with what changed).
     pub refresh: bool,
+    /// The incident as its author saw it: a different one now is a conflict.
+    pub expect: Option<Revision>,
+}
+
+/// The state of an incident's stored records (its subject digest): what a person saw before
+/// deciding a change. Opaque; `Display` and [`Revision::parse`] carry it through a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revision(pub(super) crate::audit::entry::Hash);
+
+impl Revision {
+    pub fn parse(s: &str) -> Option<Revision> {
+        crate::audit::entry::parse_hex32(s).map(Revision)
+    }
+}
+
+impl std::fmt::Display for Revision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::audit::entry::hex(&self.0))
+    }
 }
 
 /// The incident being changed, inside the transaction.
 pub(super) struct Edit {
     pub inc: Incident,
     pub derived: Derived,
+    /// The counts the engine uses before the change (the roster's, else the facts').
+    pub counts: Counts,
     /// No key: the narrative and timeline texts are placeholders and stay as stored.
     pub locked: bool,
     manifest: Option<(ManifestRecord, String)>,
@@ -82,10 +104,21 @@ impl<'o> Desk<'o> {
             Access::Write => self.codec(true)?,
         };
         self.store().write(&self.actor()?, |w| {
+            if let Some(seen) = plan.expect
+                && w.incident_exists(id)?
+                && Revision(w.incident_revision(id)?) != seen
+            {
+                return Err(Error::Conflict(format!(
+                    "{id} was changed by someone else since you read it; nothing was recorded. \
+                     Look at `breachdesk incident show {id}` (and `breachdesk audit log --incident {id}`) and make your change again"
+                )));
+            }
             let inc = w.incident(id, codec)?;
             let stored = w.derived(id)?;
+            let counts = counts_or_estimate(w.roster_counts(id)?, &inc);
             let mut e = Edit {
                 inc,
+                counts,
                 derived: Derived::from(stored.clone()),
                 locked: codec.is_locked(),
                 manifest: None,

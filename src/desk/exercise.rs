@@ -118,6 +118,7 @@ pub fn start_exercise(req: StartExercise, ctx: &Context) -> Result<NaiveDate> {
             status: IncidentStatus::Investigating,
             disposition: None,
             disposition_note: String::new(),
+            close_rationale: None,
             exercise: true,
             facts,
             timeline: vec![],
@@ -216,6 +217,7 @@ impl ExerciseDesk {
             access: Access::Write,
             touch: true,
             refresh: true,
+            expect: None,
         };
         desk.change_incident(&self.incident, plan, |e| {
             e.inc.facts = facts;

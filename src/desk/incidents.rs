@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use super::change::{Access, Plan, put_new_incident};
+use super::change::{Access, Plan, Revision, put_new_incident};
 use super::evaluate::evaluate;
 use super::office::{Desk, counts_or_estimate};
 use super::records::Derived;
@@ -10,7 +10,7 @@ use crate::domain::incident::Disposition;
 use crate::domain::{Counts, Facts, Incident, IncidentId, IncidentStatus, TimelineEntry};
 use crate::error::{Error, Result};
 use crate::intake::facts::{FactsPatch, validate};
-use crate::rules::{self, Evaluation};
+use crate::rules::{self, Evaluation, Obligation, ObligationStatus};
 use crate::store::{Action, Change};
 
 /// `incident new`: facts from a file (or none) with edits applied on top.
@@ -30,6 +30,8 @@ pub struct UpdateIncident {
     pub edits: FactsPatch,
     /// Any status but closed (closing takes a disposition: [`Desk::close_incident`]).
     pub status: Option<IncidentStatus>,
+    /// The incident as its author saw it: a change since is a conflict.
+    pub expected: Option<Revision>,
 }
 
 /// `incident note`: a timeline entry (its text may contain PHI: sealed at rest).
@@ -39,8 +41,23 @@ pub struct NewNote {
     pub text: String,
     /// When it happened (default: now).
     pub at: Option<DateTime<Utc>>,
-    /// Who wrote it (default: the actor).
+    /// Who wrote it (default: the person acted for, else the accountable identity).
     pub author: Option<String>,
+    /// The incident as its author saw it: a change since is a conflict.
+    pub expected: Option<Revision>,
+}
+
+/// `incident close`.
+#[derive(Debug, Clone)]
+pub struct CloseIncident {
+    pub id: IncidentId,
+    pub disposition: Disposition,
+    /// Closing note (no PHI).
+    pub note: String,
+    /// Close as `breach_notified` although obligations are unmet: the reason, recorded with
+    /// the closing (`--force --rationale`).
+    pub force: Option<String>,
+    pub expected: Option<Revision>,
 }
 
 /// Which incidents `incident list` shows.
@@ -74,6 +91,9 @@ pub struct IncidentView {
     /// audit entry is the roster's), or the days passing (a deadline now late).
     pub since: Vec<String>,
     pub today: NaiveDate,
+    /// The incident's records as read: a change made from this view names it, so a change
+    /// by someone else in between is a conflict.
+    pub revision: Revision,
 }
 
 /// What an update did.
@@ -139,6 +159,7 @@ impl Desk<'_> {
                 status: IncidentStatus::Reported,
                 disposition: None,
                 disposition_note: String::new(),
+                close_rationale: None,
                 exercise: false,
                 facts,
                 timeline: vec![],
@@ -181,6 +202,7 @@ impl Desk<'_> {
         let codec = self.codec(false)?;
         let r = self.reader()?;
         let incident = r.incident(id, codec)?;
+        let revision = Revision(r.incident_revision(id)?);
         let derived = Derived::from(r.derived(id)?);
         let counts = counts_or_estimate(r.roster_counts(id)?, &incident);
         let evaluation = evaluate(org, &incident, &derived, &counts, None, today);
@@ -196,7 +218,16 @@ impl Desk<'_> {
             evaluation,
             since,
             today,
+            revision,
         })
+    }
+
+    /// The incident without its PHI and its revision, read together: what an interview
+    /// starts from before the database is closed while a person answers.
+    pub fn incident_for_change(&self, id: &IncidentId) -> Result<(Incident, Revision)> {
+        let r = self.reader()?;
+        let inc = r.incident(id, self.office.no_phi())?;
+        Ok((inc, Revision(r.incident_revision(id)?)))
     }
 
     /// The incident without its PHI (no key needed), e.g. the facts an assessment starts
@@ -234,6 +265,7 @@ impl Desk<'_> {
             },
             touch: true,
             refresh: true,
+            expect: req.expected,
         };
         let c = self.change_incident(&req.id, plan, |e| {
             if e.locked {
@@ -272,6 +304,7 @@ impl Desk<'_> {
             access: Access::Write,
             touch: true,
             refresh: false,
+            expect: req.expected,
         };
         let entry = TimelineEntry {
             at: req.at.unwrap_or(self.ctx.now),
@@ -289,32 +322,74 @@ impl Desk<'_> {
         Ok(c.value)
     }
 
-    /// `incident close`: a disposition and a closing note (no PHI).
-    pub fn close_incident(
-        &self,
-        id: &IncidentId,
-        disposition: Disposition,
-        note: &str,
-    ) -> Result<Incident> {
-        self.set_status(id, Action::IncidentClose, |inc| {
+    /// `incident close`: a disposition and a closing note (no PHI). Closing as
+    /// `breach_notified` says every notice was made: it is refused while an obligation is
+    /// pending or overdue, unless forced with a rationale (recorded with the closing, and the
+    /// deadline board keeps listing what is unmet).
+    pub fn close_incident(&self, req: &CloseIncident) -> Result<Incident> {
+        if req.force.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            return Err(Error::invalid(
+                "--force needs --rationale TEXT: why close as breach_notified with notices unmet (kept on record)",
+            ));
+        }
+        let org = self.org()?.clone();
+        let today = self.today()?;
+        let d = req.disposition;
+        self.set_status(&req.id, Action::IncidentClose, req.expected, |e| {
+            let inc = &e.inc;
             if inc.status == IncidentStatus::Closed {
                 return Err(Error::invalid(format!("{} is already closed", inc.id)));
             }
+            let mut detail = format!("disposition={}", d.key());
+            if d == Disposition::BreachNotified {
+                let ev = evaluate(&org, inc, &e.derived, &e.counts, None, today);
+                let unmet: Vec<&Obligation> = ev.obligations.iter().filter(|o| unmet(o)).collect();
+                match (&req.force, unmet.is_empty()) {
+                    (_, true) => {}
+                    (None, false) => {
+                        return Err(Error::invalid(format!(
+                            "{} still has {} unmet obligation(s): {}. Closing as breach_notified says every notice was made: \
+                             record them with `breachdesk notice record`, or close anyway with --force --rationale TEXT (both are recorded, \
+                             and the deadline board keeps listing them)",
+                            inc.id,
+                            unmet.len(),
+                            unmet.iter().map(|o| describe(o)).collect::<Vec<_>>().join("; ")
+                        )));
+                    }
+                    (Some(_), false) => {
+                        detail.push_str(&format!(
+                            " forced unmet={}",
+                            unmet
+                                .iter()
+                                .map(|o| match &o.jurisdiction {
+                                    Some(j) => format!("{}:{j}", o.kind.key()),
+                                    None => o.kind.key().to_string(),
+                                })
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        ));
+                    }
+                }
+            }
+            let inc = &mut e.inc;
             inc.status = IncidentStatus::Closed;
-            inc.disposition = Some(disposition);
-            inc.disposition_note = note.to_string();
-            Ok(format!("disposition={}", disposition.key()))
+            inc.disposition = Some(d);
+            inc.disposition_note = req.note.clone();
+            inc.close_rationale = req.force.clone().filter(|_| d == Disposition::BreachNotified);
+            Ok(detail)
         })
     }
 
     /// `incident reopen`: back to investigating.
     pub fn reopen_incident(&self, id: &IncidentId) -> Result<Incident> {
-        self.set_status(id, Action::IncidentReopen, |inc| {
+        self.set_status(id, Action::IncidentReopen, None, |e| {
+            let inc = &mut e.inc;
             if inc.status != IncidentStatus::Closed {
                 return Err(Error::invalid(format!("{} is not closed", inc.id)));
             }
             inc.status = IncidentStatus::Investigating;
             inc.disposition = None;
+            inc.close_rationale = None;
             Ok("status=investigating".into())
         })
     }
@@ -324,16 +399,41 @@ impl Desk<'_> {
         &self,
         id: &IncidentId,
         action: Action,
-        f: impl FnOnce(&mut Incident) -> Result<String>,
+        expected: Option<Revision>,
+        f: impl FnOnce(&mut super::change::Edit) -> Result<String>,
     ) -> Result<Incident> {
         let plan = Plan {
             action,
             access: Access::Keep,
             touch: true,
             refresh: true,
+            expect: expected,
         };
         Ok(self
-            .change_incident(id, plan, |e| Ok(((), f(&mut e.inc)?)))?
+            .change_incident(id, plan, |e| Ok(((), f(e)?)))?
             .incident)
+    }
+}
+
+/// An obligation still owed: pending or overdue (the optional urgent telephone notice of
+/// 164.404(d)(3) never is).
+pub fn unmet(o: &Obligation) -> bool {
+    o.kind != crate::domain::ObligationKind::UrgentPhoneOptional
+        && matches!(
+            o.status,
+            ObligationStatus::Pending | ObligationStatus::Late { sent: false, .. }
+        )
+}
+
+/// `media:CA (due 2026-11-29)`, `individual (OVERDUE by 3 day(s))`.
+fn describe(o: &Obligation) -> String {
+    let what = match &o.jurisdiction {
+        Some(j) => format!("{}:{j}", o.kind.key()),
+        None => o.kind.key().to_string(),
+    };
+    match (&o.status, o.due) {
+        (ObligationStatus::Late { days, .. }, _) => format!("{what} (OVERDUE by {days} day(s))"),
+        (_, Some(due)) => format!("{what} (due {})", due.format("%Y-%m-%d")),
+        _ => what,
     }
 }

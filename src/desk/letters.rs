@@ -831,6 +831,7 @@ impl Desk<'_> {
             access: Access::Keep,
             touch: false,
             refresh: false,
+            expect: None,
         };
         self.change_incident(&id, plan, |e| {
             e.add_manifest(&m, &hash);

@@ -34,13 +34,15 @@ pub use crate::store::roster::{Batch as RosterBatch, RUN_ROWS, RosterTotals};
 pub use crate::store::{ClockMarker, ClockSource, Via, Who};
 pub use assess::{
     AssessRequest, Assessed, AssessmentAnswers, DeadlineBoard, DeadlineQuery, DeadlineRow,
-    Override, WhatIf, what_if,
+    KeepUntil, Override, WhatIf, what_if,
 };
 pub use audit::{CheckpointFile, Verified};
+pub use change::Revision;
 pub use dossier::Dossier;
 pub use evaluate::status_text;
 pub use incidents::{
-    IncidentFilter, IncidentView, Listed, NewIncident, NewNote, UpdateIncident, Updated,
+    CloseIncident, IncidentFilter, IncidentView, Listed, NewIncident, NewNote, UpdateIncident,
+    Updated, unmet,
 };
 pub use notices::{NewNotice, NoticeRecorded};
 pub use office::{

@@ -7,7 +7,9 @@
 
 use chrono::NaiveDate;
 
-use super::change::{Access, Plan};
+use sha2::{Digest, Sha256};
+
+use super::change::{Access, Plan, Revision};
 use crate::domain::{IncidentId, IncidentStatus, NoticeMethod, NoticeRecord, ObligationKind};
 use crate::error::{Error, Result};
 use crate::rules::Obligation;
@@ -27,6 +29,10 @@ pub struct NewNotice {
     pub count: u64,
     /// SHA-256 of the proof (a mail vendor's affidavit, a portal receipt), if given.
     pub evidence_sha256: Option<String>,
+    /// A label for this batch when another shares its kind, State, date, method and count.
+    pub batch: Option<String>,
+    /// The incident as its author saw it: a change since is a conflict.
+    pub expected: Option<Revision>,
 }
 
 impl NewNotice {
@@ -48,6 +54,9 @@ pub struct NoticeRecorded {
     pub record: NoticeRecord,
     /// The obligation the notice counts toward (`None`: the engine lists none such).
     pub obligation: Option<Obligation>,
+    /// The same notice was already on record (a retry): nothing was written, nothing counted
+    /// twice.
+    pub already_recorded: bool,
 }
 
 impl Desk<'_> {
@@ -68,18 +77,38 @@ impl Desk<'_> {
             method: req.method,
             count: req.count,
             evidence_sha256: req.evidence_sha256.clone(),
+            batch: req.batch.clone().filter(|b| !b.trim().is_empty()),
         };
+        // A retry (after an uncertain outcome, or simply run twice) finds the notice already
+        // on record: nothing is written and nothing counted twice.
+        let view = self.incident_view(&req.id)?;
+        if view.incident.notices.iter().any(|n| n.same_notice(&record)) {
+            let obligation = find(view.evaluation.obligations, &record);
+            return Ok(NoticeRecorded {
+                incident: req.id.clone(),
+                record,
+                obligation,
+                already_recorded: true,
+            });
+        }
         let plan = Plan {
             action: Action::NoticeRecord,
             access: Access::Keep,
             touch: true,
             refresh: true,
+            expect: req.expected,
         };
         let c = self.change_incident(&req.id, plan, |e| {
             if e.inc.facts.breach.discovered.is_some_and(|d| req.date < d) {
                 return Err(Error::invalid(
                     "--date is before the discovery date: check the date",
                 ));
+            }
+            if e.inc.notices.iter().any(|n| n.same_notice(&record)) {
+                return Err(Error::Conflict(format!(
+                    "the same notice was recorded for {} by someone else a moment ago; it is not counted twice",
+                    req.id
+                )));
             }
             e.inc.notices.push(record.clone());
             if e.inc.status != IncidentStatus::Closed {
@@ -98,17 +127,26 @@ impl Desk<'_> {
             if let Some(h) = &record.evidence_sha256 {
                 detail.push_str(&format!(" evidence_sha256={h}"));
             }
+            if let Some(b) = &record.batch {
+                detail.push_str(&format!(" batch_sha256={}", crate::audit::entry::hex(&Sha256::digest(b))));
+            }
             Ok(((), detail))
         })?;
         // The refreshed snapshot is the evaluation as of today.
-        let obligation = c.derived.obligations.into_iter().find(|o| {
-            o.kind == req.kind
-                && (req.kind != ObligationKind::Media || o.jurisdiction == record.jurisdiction)
-        });
+        let obligation = find(c.derived.obligations, &record);
         Ok(NoticeRecorded {
             incident: c.incident.id,
             record,
             obligation,
+            already_recorded: false,
         })
     }
+}
+
+/// The obligation a notice counts toward.
+fn find(obligations: Vec<Obligation>, record: &NoticeRecord) -> Option<Obligation> {
+    obligations.into_iter().find(|o| {
+        o.kind == record.kind
+            && (record.kind != ObligationKind::Media || o.jurisdiction == record.jurisdiction)
+    })
 }

@@ -150,7 +150,19 @@ impl Office {
             }
             NewEncryption::Off => Encryption::Off,
         };
-        let store = Store::create(path)?;
+        Office::init_on(Store::create(path)?, org, stored, clock, ctx, keys)
+    }
+
+    /// Writes a new database's first transaction on `store` (see [`Office::create`]).
+    pub(super) fn init_on(
+        store: Store,
+        org: &Organization,
+        stored: Encryption,
+        clock: ClockMarker,
+        ctx: &Context,
+        keys: Box<dyn KeySource>,
+    ) -> Result<Office> {
+        let path = store.path().to_path_buf();
         let written = store.init(&ctx.actor(), |w| {
             w.put_encryption(&stored)?;
             w.put_org(org)?;
@@ -170,7 +182,7 @@ impl Office {
             Err(e @ Error::Uncertain { .. }) => return Err(e),
             Err(e) => {
                 drop(store);
-                let _ = std::fs::remove_file(path);
+                let _ = std::fs::remove_file(&path);
                 return Err(e);
             }
             Ok(()) => {}

@@ -87,6 +87,7 @@ fn every_change_is_exactly_one_audit_entry() {
         text: "police report filed".into(),
         at: None,
         author: None,
+        expected: None,
     })
     .unwrap();
     assert_eq!(entries(&o), 4);
@@ -97,6 +98,7 @@ fn every_change_is_exactly_one_audit_entry() {
             id: id.clone(),
             answers,
             r#override: None,
+            expected: None,
         })
         .unwrap();
     assert_eq!(a.evaluation.effective_class, DeterminationClass::Breach);
@@ -109,15 +111,45 @@ fn every_change_is_exactly_one_audit_entry() {
         method: NoticeMethod::Mail,
         count: 700,
         evidence_sha256: None,
+        batch: None,
+        expected: None,
     })
     .unwrap();
     assert_eq!(entries(&o), 6);
     // A refused change writes nothing.
     assert!(d.reopen_incident(&id).is_err());
     assert_eq!(entries(&o), 6);
-    d.close_incident(&id, Disposition::BreachNotified, "done")
+    // 700 in Illinois: HHS and the media are still owed, so "breach_notified" is refused...
+    let close = CloseIncident {
+        id: id.clone(),
+        disposition: Disposition::BreachNotified,
+        note: "done".into(),
+        force: None,
+        expected: None,
+    };
+    let e = d.close_incident(&close).unwrap_err();
+    assert!(e.to_string().contains("hhs_immediate"), "{e}");
+    assert_eq!(entries(&o), 6);
+    // ... unless forced with a rationale, which is recorded.
+    let closed = d
+        .close_incident(&CloseIncident {
+            force: Some("HHS and media notices are tracked by counsel".into()),
+            ..close
+        })
         .unwrap();
+    assert_eq!(
+        closed.close_rationale.as_deref(),
+        Some("HHS and media notices are tracked by counsel")
+    );
     assert_eq!(entries(&o), 7);
+    // The board still lists what is unmet.
+    let board = d.deadlines(&DeadlineQuery::default()).unwrap();
+    assert!(
+        board
+            .rows
+            .iter()
+            .any(|r| r.obligation.kind == ObligationKind::HhsImmediate)
+    );
     let log = d.audit_log(Some(&id)).unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.entry.action.as_str()).collect();
     assert_eq!(
@@ -160,6 +192,7 @@ fn many_callers_share_one_office() {
                             text: format!("note {n} of writer {w}"),
                             at: None,
                             author: None,
+                            expected: None,
                         })
                         .unwrap();
                 }
@@ -185,4 +218,114 @@ fn many_callers_share_one_office() {
     let v = d.verify(None, None).unwrap();
     assert!(v.report.intact(), "{:?}", v.report.findings);
     assert_eq!(v.report.entries, 2 + 1 + 10);
+}
+
+/// Before: when the commit's flush failed (EIO) the command said "storage error" although the
+/// change was saved, and a retried `notice record` counted the notice twice.
+#[test]
+fn a_failed_flush_is_an_uncertain_outcome_and_a_retry_counts_the_notice_once() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flaky.redb");
+    let org = new_organization(&NewOrg {
+        legal_name: "Flaky Disk Clinic".into(),
+        role: Role::CoveredEntity,
+        entity_type: EntityType::HealthcareProvider,
+        details: OrgDetails::default(),
+    })
+    .unwrap();
+    let (store, fail_next_sync) = crate::store::flaky::create(&path).unwrap();
+    let office = Office::init_on(
+        store,
+        &org,
+        crate::store::Encryption::Off,
+        ClockMarker::Pinned,
+        &ctx("setup"),
+        Box::new(NoKey),
+    )
+    .unwrap();
+    let id = new_incident(&office);
+    let notice = NewNotice {
+        id: id.clone(),
+        kind: ObligationKind::Individual,
+        jurisdiction: None,
+        date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        method: NoticeMethod::Mail,
+        count: 700,
+        evidence_sha256: None,
+        batch: None,
+        expected: None,
+    };
+    fail_next_sync.store(true, Ordering::SeqCst);
+    let e = office
+        .desk(ctx("pat"))
+        .record_notice(&notice)
+        .expect_err("the flush failed");
+    assert!(matches!(e, crate::error::Error::Uncertain { .. }), "{e:?}");
+    assert_eq!(e.exit_code(), crate::error::exit::UNCERTAIN);
+    let msg = e.to_string();
+    assert!(msg.contains("may or may not have been saved"), "{msg}");
+    assert!(msg.contains("breachdesk audit log"), "{msg}");
+    assert!(msg.contains("entry 4 (notice.record on incident/"), "{msg}");
+    drop(office);
+
+    // The user retries, as the message says is safe.
+    let office = Office::open(&path, Box::new(NoKey), &ctx("pat")).unwrap();
+    let d = office.desk(ctx("pat"));
+    d.record_notice(&notice).unwrap();
+    let done = d.record_notice(&notice).unwrap();
+    assert!(done.already_recorded, "running it again counts nothing");
+    let v = d.incident_view(&id).unwrap();
+    assert_eq!(v.incident.notices.len(), 1, "one notice, counted once");
+    let individual = v
+        .evaluation
+        .obligations
+        .iter()
+        .find(|o| o.kind == ObligationKind::Individual)
+        .unwrap();
+    assert_eq!(individual.sent_count, 700);
+    let report = d.verify(None, None).unwrap().report;
+    assert!(report.intact(), "{:?}", report.findings);
+    // A second genuine batch with the same details is told apart by its label.
+    let second = NewNotice {
+        batch: Some("vendor job 2".into()),
+        ..notice
+    };
+    assert!(!d.record_notice(&second).unwrap().already_recorded);
+}
+
+/// A change made from what a person saw is refused when someone else changed the incident
+/// in between (the web's second editor, an interview answered with the database closed).
+#[test]
+fn a_change_from_a_stale_view_is_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = office(&dir);
+    let id = new_incident(&o);
+    let seen = o.desk(ctx("pat")).incident_view(&id).unwrap().revision;
+    o.desk(ctx("lee"))
+        .add_note(&NewNote {
+            id: id.clone(),
+            text: "lee was here first".into(),
+            at: None,
+            author: None,
+            expected: Some(seen),
+        })
+        .unwrap();
+    let before = entries(&o);
+    let e = o
+        .desk(ctx("pat"))
+        .add_note(&NewNote {
+            id: id.clone(),
+            text: "pat, from the stale page".into(),
+            at: None,
+            author: None,
+            expected: Some(seen),
+        })
+        .unwrap_err();
+    assert_eq!(e.exit_code(), crate::error::exit::CONFLICT);
+    assert!(e.to_string().contains("changed by someone else"), "{e}");
+    assert_eq!(entries(&o), before, "nothing written");
+    let now = o.desk(ctx("pat")).incident_view(&id).unwrap().revision;
+    assert_ne!(now, seen);
+    assert_eq!(Revision::parse(&now.to_string()), Some(now));
 }

@@ -143,6 +143,9 @@ pub struct Incident {
     pub disposition: Option<Disposition>,
     #[serde(default)]
     pub disposition_note: String,
+    /// Closed as `breach_notified` with obligations unmet (`--force`): why, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_rationale: Option<String>,
     /// A tabletop-exercise record, never a real incident.
     #[serde(default)]
     pub exercise: bool,

@@ -190,4 +190,21 @@ pub struct NoticeRecord {
     pub count: u64,
     /// SHA-256 of an evidence file, if one was given.
     pub evidence_sha256: Option<String>,
+    /// A label telling apart batches that share kind, State, date, method and count (a mail
+    /// vendor's job number), if one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
+}
+
+impl NoticeRecord {
+    /// The same notice: kind, State, date, method, count and batch label all equal. Recording
+    /// it again (a retry after an uncertain outcome) must not count it twice.
+    pub fn same_notice(&self, other: &NoticeRecord) -> bool {
+        self.kind == other.kind
+            && self.jurisdiction == other.jurisdiction
+            && self.date == other.date
+            && self.method == other.method
+            && self.count == other.count
+            && self.batch == other.batch
+    }
 }

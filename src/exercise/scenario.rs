@@ -208,6 +208,7 @@ impl InjectNotice {
             method: self.method,
             count: self.count,
             evidence_sha256: None,
+            batch: None,
         }
     }
 }

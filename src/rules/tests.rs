@@ -232,6 +232,7 @@ impl S {
             method: NoticeMethod::Mail,
             count,
             evidence_sha256: None,
+            batch: None,
         });
         self
     }

@@ -11,7 +11,7 @@ use super::phi::PhiCodec;
 use super::records::{DerivedRecord, ManifestRecord, StoredManifest};
 use super::roster::{self, Batch, BatchStatus, Plan, RosterTotals};
 use super::tables::*;
-use super::{derived, incidents, manifests};
+use super::{derived, incidents, manifests, subjects};
 use crate::audit::entry::{Hash, StoredEntry, decode_stored};
 use crate::audit::verify::Report;
 use crate::domain::{Counts, Incident, IncidentId, Organization};
@@ -238,6 +238,12 @@ impl Reader {
             .map(|s| s.stored_hash))
     }
 
+    /// The digest of an incident's stored records now (its revision).
+    pub fn incident_revision(&self, id: &IncidentId) -> Result<Hash> {
+        let t = super::open_subject_tables!(self.tx);
+        subjects::digest(&crate::audit::subject::Subject::Incident(id.clone()), &t)
+    }
+
     /// `audit verify`: every link and every record, in this snapshot.
     pub fn verify(&self) -> Result<Report> {
         super::verify::verify(&self.tx)
@@ -317,6 +323,17 @@ impl<'t> Writer<'t> {
 
     pub fn incident(&self, id: &IncidentId, codec: &PhiCodec) -> Result<Incident> {
         incidents::get_write(self.tx, id, codec)
+    }
+
+    pub fn incident_exists(&self, id: &IncidentId) -> Result<bool> {
+        Ok(self.tx.open_table(INCIDENTS)?.get(id.as_str())?.is_some())
+    }
+
+    /// The digest of an incident's stored records inside this write (its revision).
+    pub fn incident_revision(&self, id: &IncidentId) -> Result<Hash> {
+        super::extra_tables(self.tx)?;
+        let t = super::open_subject_tables!(self.tx);
+        subjects::digest(&crate::audit::subject::Subject::Incident(id.clone()), &t)
     }
 
     pub fn put_incident(&mut self, inc: &Incident, phi: Phi) -> Result<()> {

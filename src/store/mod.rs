@@ -576,3 +576,96 @@ pub(crate) fn dump_table(path: &Path, table: &str) -> Vec<(String, Vec<u8>)> {
 pub(crate) fn release_0_1_fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-0.1.redb")
 }
+
+/// A disk whose flush fails on demand (tests): the data reach the file, the confirmation
+/// does not, as with EIO from `fsync`.
+#[cfg(test)]
+pub(crate) mod flaky {
+    use std::ops::Bound;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use redb::StorageBackend;
+    use redb::backends::FileBackend;
+
+    use super::{Path, Result, Store, builder, map_open_error};
+
+    #[derive(Debug)]
+    pub struct FlakyDisk {
+        inner: FileBackend,
+        /// The next `sync_data` fails (once).
+        pub fail_next_sync: Arc<AtomicBool>,
+    }
+
+    type Io<T> = std::result::Result<T, std::io::Error>;
+    type Lock<T> = std::result::Result<T, redb::BackendError>;
+
+    impl StorageBackend for FlakyDisk {
+        fn len(&self) -> Io<u64> {
+            self.inner.len()
+        }
+        fn read(&self, offset: u64, out: &mut [u8]) -> Io<()> {
+            self.inner.read(offset, out)
+        }
+        fn set_len(&self, len: u64) -> Io<()> {
+            self.inner.set_len(len)
+        }
+        fn sync_data(&self) -> Io<()> {
+            if self.fail_next_sync.swap(false, Ordering::SeqCst) {
+                return Err(std::io::Error::other(
+                    "injected: the disk did not confirm the write",
+                ));
+            }
+            self.inner.sync_data()
+        }
+        fn write(&self, offset: u64, data: &[u8]) -> Io<()> {
+            self.inner.write(offset, data)
+        }
+        fn close(&self) -> Io<()> {
+            self.inner.close()
+        }
+        fn try_lock_range(&self, a: Bound<u64>, b: Bound<u64>) -> Lock<bool> {
+            self.inner.try_lock_range(a, b)
+        }
+        fn try_lock_shared_range(&self, a: Bound<u64>, b: Bound<u64>) -> Lock<bool> {
+            self.inner.try_lock_shared_range(a, b)
+        }
+        fn lock_range(&self, a: Bound<u64>, b: Bound<u64>) -> Lock<()> {
+            self.inner.lock_range(a, b)
+        }
+        fn lock_shared_range(&self, a: Bound<u64>, b: Bound<u64>) -> Lock<()> {
+            self.inner.lock_shared_range(a, b)
+        }
+        fn unlock_range(&self, a: Bound<u64>, b: Bound<u64>) -> Lock<()> {
+            self.inner.unlock_range(a, b)
+        }
+        fn query_lock_range(&self, a: Bound<u64>, b: Bound<u64>) -> Lock<bool> {
+            self.inner.query_lock_range(a, b)
+        }
+    }
+
+    /// A new database file on a flaky disk, and the switch that fails its next flush.
+    pub fn create(path: &Path) -> Result<(Store, Arc<AtomicBool>)> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| crate::error::Error::io("cannot create the test file", e))?;
+        let fail = Arc::new(AtomicBool::new(false));
+        let disk = FlakyDisk {
+            inner: FileBackend::new(file).map_err(|e| map_open_error(e, path))?,
+            fail_next_sync: Arc::clone(&fail),
+        };
+        let db = builder()
+            .create_with_backend(disk)
+            .map_err(|e| map_open_error(e, path))?;
+        Ok((
+            Store {
+                db,
+                path: path.to_path_buf(),
+            },
+            fail,
+        ))
+    }
+}

@@ -336,17 +336,24 @@ fn deadlines_lists_open_obligations_and_flags_overdue() {
         .ok();
     let v = e.run(&["deadlines", "--json"]).ok().json();
     let rows = v["deadlines"].as_array().unwrap();
-    assert!(rows.iter().all(|r| r["incident"] != closed.as_str()));
+    // Closing never hides a duty (issue 9): the closed incident, never assessed (a breach is
+    // presumed, 164.402(2)), keeps its unmet obligations on the board, marked closed.
+    let of_closed: Vec<_> = rows
+        .iter()
+        .filter(|r| r["incident"] == closed.as_str())
+        .collect();
+    assert!(!of_closed.is_empty());
+    assert!(of_closed.iter().all(|r| r["incident_status"] == "closed"));
     assert_eq!(rows[0]["incident"], "2026-0001");
     assert_eq!(rows[0]["status"], "late");
-    assert_eq!(v["overdue"], 1);
+    assert_eq!(v["overdue"], 2);
     assert!(
         rows.iter()
             .any(|r| r["kind"] == "media" && r["jurisdiction"] == "FL" && r["due"] == "2027-01-19")
     );
     e.run(&["deadlines", "--fail-on-overdue"]).code(20);
     let v = e.run(&["deadlines", "--within", "0", "--json"]).ok().json();
-    assert_eq!(v["deadlines"].as_array().unwrap().len(), 1);
+    assert_eq!(v["deadlines"].as_array().unwrap().len(), 2);
 }
 
 /// Issue 11: discovery derived from `[[discovery_events]]`, 164.404(a)(2): an ignored alert

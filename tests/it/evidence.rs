@@ -1,7 +1,7 @@
 //! Evidence that stands up (issue 9): true time and names, a chain that covers everything.
 
 use breachdesk::audit::entry::{AuditEntry, ClockSource, Recorded, Who, decode_stored};
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use crate::common::tables::{AUDIT, META};
 use crate::common::*;
@@ -331,4 +331,164 @@ fn a_replaced_signing_key_is_its_own_finding() {
     forged["public_key"] = serde_json::Value::String("11".repeat(32));
     let p = e.write("forged.json", &forged.to_string());
     e.run(&["audit", "verify", "--against", s(&p)]).code(17);
+}
+
+/// Before: `incident close --disposition breach_notified` was accepted with notices pending,
+/// and those duties vanished from `deadlines` and `deadlines --fail-on-overdue`.
+#[test]
+fn closing_with_notices_pending_is_refused_and_the_board_keeps_them() {
+    let e = Env::plain();
+    let id = e.incident(&[
+        "--title",
+        "Stolen laptop",
+        "--discovered",
+        "2026-09-01",
+        "--individuals",
+        "40",
+        "--state",
+        "WI=40",
+        "--set",
+        "individuals.unreachable=20",
+    ]);
+    let r = e
+        .run(&["incident", "close", &id, "--disposition", "breach_notified"])
+        .code(3);
+    assert!(r.stderr.contains("unmet obligation"), "{}", r.stderr);
+    assert!(r.stderr.contains("individual"), "{}", r.stderr);
+    // --force needs a rationale (and the reverse).
+    e.run(&[
+        "incident",
+        "close",
+        &id,
+        "--disposition",
+        "breach_notified",
+        "--force",
+    ])
+    .code(2);
+    for (kind, method, count) in [
+        ("individual", "mail", "20"),
+        ("substitute_web_or_media", "web", "1"),
+        ("toll_free_line", "phone", "1"),
+    ] {
+        e.run(&[
+            "notice",
+            "record",
+            &id,
+            "--kind",
+            kind,
+            "--date",
+            "2026-11-01",
+            "--method",
+            method,
+            "--count",
+            count,
+        ])
+        .ok();
+    }
+    // The annual log to HHS (fewer than 500) is still owed: refused again, then forced.
+    let r = e
+        .run(&["incident", "close", &id, "--disposition", "breach_notified"])
+        .code(3);
+    assert!(r.stderr.contains("hhs_annual"), "{}", r.stderr);
+    e.run(&[
+        "incident",
+        "close",
+        &id,
+        "--disposition",
+        "breach_notified",
+        "--force",
+        "--rationale",
+        "the annual log goes with the 2026 batch",
+    ])
+    .ok();
+    let v = e.run(&["incident", "show", &id, "--json"]).ok().json();
+    assert_eq!(v["status"], "closed");
+    assert_eq!(
+        v["close_rationale"],
+        "the annual log goes with the 2026 batch"
+    );
+    let log = e.run(&["audit", "log", "--json"]).ok().json();
+    let last = log["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "incident.close");
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains("forced unmet=hhs_annual"),
+        "{last}"
+    );
+    // The board lists the unmet duty of the closed incident, and the windows still running.
+    let v = e.run(&["deadlines", "--json"]).ok().json();
+    let rows = v["deadlines"].as_array().unwrap();
+    let kinds: Vec<&str> = rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"hhs_annual"), "{v}");
+    assert!(rows.iter().all(|r| r["incident_status"] == "closed"));
+    let posting = rows
+        .iter()
+        .find(|r| r["kind"] == "substitute_web_or_media")
+        .expect("the web posting stays on the board");
+    assert_eq!(posting["keep_until"], "2027-01-30");
+    let line = rows.iter().find(|r| r["kind"] == "toll_free_line").unwrap();
+    assert_eq!(line["keep_until"], "2027-01-30");
+    let r = e.run(&["deadlines"]).ok();
+    assert!(
+        r.stdout.contains("keep posted until 2027-01-30"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("keep active until 2027-01-30"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("(closed)"), "{}", r.stdout);
+    // After the windows end they leave the board.
+    let mut c = e.cmd();
+    c.env("BREACHDESK_NOW", "2027-01-31T12:00:00Z");
+    let v = e.run_with(c, &["deadlines", "--json"]).ok().json();
+    let kinds: Vec<&str> = v["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["hhs_annual"]);
+}
+
+/// Before: a write error on standard output after the commit panicked (exit 101).
+#[test]
+fn output_after_a_commit_never_panics() {
+    let e = Env::plain();
+    let id = e.incident(&["--title", "x", "--discovered", "2026-10-01"]);
+    // A full output device.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut c = e.cmd();
+    c.stdout(full);
+    let out = c
+        .args(["incident", "note", &id, "written before the output fails"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot write to standard output"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // The change itself was committed.
+    let v = e.run(&["incident", "show", &id, "--json"]).ok().json();
+    assert_eq!(v["timeline"].as_array().unwrap().len(), 1);
+    // A closed output (the reader went away): quiet, exit 141.
+    let mut c = e.cmd();
+    c.stdout(std::process::Stdio::piped());
+    let mut child = c.args(["audit", "log"]).spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .trim()
+            .lines()
+            .all(|l| l.starts_with("note:"))
+    );
 }
