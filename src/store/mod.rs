@@ -588,7 +588,7 @@ pub(crate) mod flaky {
     use redb::StorageBackend;
     use redb::backends::FileBackend;
 
-    use super::{Path, Result, Store, builder, map_open_error};
+    use super::{Db, Path, Result, Store, builder, map_open_error};
 
     #[derive(Debug)]
     pub struct FlakyDisk {
@@ -662,7 +662,7 @@ pub(crate) mod flaky {
             .map_err(|e| map_open_error(e, path))?;
         Ok((
             Store {
-                db,
+                db: Db::ReadWrite(db),
                 path: path.to_path_buf(),
             },
             fail,
