@@ -247,6 +247,9 @@ pub struct IncidentNewArgs {
     /// Never start the interactive interview
     #[arg(long)]
     pub no_interview: bool,
+    /// Run the interview even when standard input is not a terminal (answers from a pipe)
+    #[arg(long, conflicts_with_all = ["no_interview", "from"])]
+    pub interview: bool,
     #[command(flatten)]
     pub facts: FactArgs,
 }
@@ -406,6 +409,9 @@ pub struct AssessArgs {
     /// Never start the interview
     #[arg(long)]
     pub no_interview: bool,
+    /// Run the interview even when standard input is not a terminal (answers from a pipe)
+    #[arg(long, conflicts_with_all = ["no_interview", "from"])]
+    pub interview: bool,
 }
 
 /// Stateless what-if over a facts file (or - for standard input): determination, reasons

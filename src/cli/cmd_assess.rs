@@ -17,7 +17,7 @@ use crate::desk::{
 use crate::domain::Role;
 use crate::error::{Error, Result, exit};
 use crate::intake::facts::{read_facts_file, set_path};
-use crate::rules::{self, ObligationStatus};
+use crate::rules::{self, DeterminationClass, ObligationStatus};
 
 // ---------------------------------------------------------------- assess
 
@@ -26,14 +26,19 @@ pub fn assess(ctx: &Ctx, a: AssessArgs) -> Result<i32> {
         Some(c) => Some(Override::new(c, a.rationale.as_deref().unwrap_or(""))?),
         None => None,
     };
-    let office = ctx.open()?;
-    let desk = ctx.desk(&office);
-    let today = desk.today()?;
+    // What the answers start from, and the incident's revision; the database is then closed
+    // while a person answers, and the assessment is refused if the incident changed meanwhile.
+    let (inc, revision, today) = {
+        let office = ctx.open()?;
+        let desk = ctx.desk(&office);
+        let (inc, revision) = desk.incident_for_change(&a.id)?;
+        (inc, revision, desk.today()?)
+    };
     let answers_file = match &a.from {
         Some(p) => Some(read_facts_file(p, today)?),
         None => None,
     };
-    let mut facts = desk.incident_record(&a.id)?.facts;
+    let mut facts = inc.facts;
     if let Some(f) = answers_file {
         // Assessment answers: the safe-harbor, exception and factor sections.
         facts.security = f.security;
@@ -51,23 +56,35 @@ pub fn assess(ctx: &Ctx, a: AssessArgs) -> Result<i32> {
         }
         set_path(&mut facts, s)?;
     }
-    let interactive = a.from.is_none()
-        && a.set.is_empty()
-        && r#override.is_none()
-        && !a.no_interview
-        && ctx.env.stdin_tty;
+    let interactive = a.interview
+        || (a.from.is_none()
+            && a.set.is_empty()
+            && r#override.is_none()
+            && !a.no_interview
+            && ctx.env.stdin_tty);
     if interactive {
-        interview::assessment(
-            &mut facts,
-            &mut std::io::stdin().lock(),
-            &mut std::io::stderr(),
-        )?;
+        let (mut input, mut err) = (std::io::stdin().lock(), std::io::stderr());
+        interview::assessment(&mut facts, &mut input, &mut err)?;
+        // A result of "not a breach" needs a reason per factor and a confirmation.
+        let class = r#override
+            .as_ref()
+            .map(|o| o.class)
+            .unwrap_or_else(|| rules::determine(&facts).class);
+        if class != DeterminationClass::Breach
+            && !interview::confirm_not_breach(&mut facts, class, &mut input, &mut err)?
+        {
+            return Err(Error::invalid(
+                "not confirmed: nothing was recorded (run `breachdesk assess` again when ready)",
+            ));
+        }
     }
+    let office = ctx.open()?;
+    let desk = ctx.desk(&office);
     let done = desk.assess(&AssessRequest {
         id: a.id,
         answers: AssessmentAnswers::of(&facts),
         r#override,
-        expected: None,
+        expected: Some(revision),
     })?;
     let record = &done.assessment;
     if ctx.json {

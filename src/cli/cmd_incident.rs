@@ -31,17 +31,24 @@ pub fn run(ctx: &Ctx, c: IncidentCommand) -> Result<i32> {
 }
 
 fn new(ctx: &Ctx, a: IncidentNewArgs) -> Result<i32> {
+    let mut edits = a.facts.patch();
+    let interview = a.interview
+        || (a.from.is_none() && edits.is_empty() && !a.no_interview && ctx.env.stdin_tty);
+    let (facts, today) = {
+        let office = ctx.open()?;
+        let today = ctx.desk(&office).today()?;
+        let facts = match &a.from {
+            Some(p) => read_facts_file(p, today)?,
+            None => Facts::default(),
+        };
+        (facts, today)
+        // The database is closed here: nobody waits while a person answers.
+    };
+    if interview {
+        edits = interview::incident(&mut std::io::stdin().lock(), &mut std::io::stderr(), today)?;
+    }
     let office = ctx.open()?;
     let desk = ctx.desk(&office);
-    let today = desk.today()?;
-    let facts = match &a.from {
-        Some(p) => read_facts_file(p, today)?,
-        None => Facts::default(),
-    };
-    let mut edits = a.facts.patch();
-    if a.from.is_none() && edits.is_empty() && !a.no_interview && ctx.env.stdin_tty {
-        edits = interview::incident(&mut std::io::stdin().lock(), &mut std::io::stderr())?;
-    }
     let inc = desk.new_incident(NewIncident { facts, edits })?;
     if ctx.json {
         print_json(&IncidentOut::new(&inc))?;

@@ -87,7 +87,7 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<i32> {
         Box::new(desk::NoKey),
     )?;
     if a.pinned_clock {
-        super::output::mark_not_evidence();
+        let _ = super::output::mark_not_evidence();
         eprintln!(
             "note: this database accepts a pinned clock (BREACHDESK_NOW): {}",
             desk::NOT_EVIDENCE

@@ -214,8 +214,7 @@ impl Ctx {
                 other => break other?,
             }
         };
-        if office.clock() == DbClock::Pinned {
-            super::output::mark_not_evidence();
+        if office.clock() == DbClock::Pinned && super::output::mark_not_evidence() {
             eprintln!(
                 "note: {NOT_EVIDENCE} (this database was created with `init --pinned-clock`)"
             );

@@ -20,9 +20,10 @@ pub fn write_out(args: std::fmt::Arguments) -> Result<()> {
 /// Set once a pinned-clock database is opened: every JSON document then says so.
 static NOT_EVIDENCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// This process works on a database created with a pinned clock (tests, demos).
-pub fn mark_not_evidence() {
-    NOT_EVIDENCE.store(true, std::sync::atomic::Ordering::Relaxed);
+/// This process works on a database created with a pinned clock (tests, demos). `true` the
+/// first time (the note is said once).
+pub fn mark_not_evidence() -> bool {
+    !NOT_EVIDENCE.swap(true, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Prints `{"format_version": 1, ...value}` for a JSON object value (with

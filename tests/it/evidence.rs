@@ -480,7 +480,8 @@ fn output_after_a_commit_never_panics() {
     assert_eq!(v["timeline"].as_array().unwrap().len(), 1);
     // A closed output (the reader went away): quiet, exit 141.
     let mut c = e.cmd();
-    c.stdout(std::process::Stdio::piped());
+    c.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = c.args(["audit", "log"]).spawn().unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
@@ -490,5 +491,164 @@ fn output_after_a_commit_never_panics() {
             .trim()
             .lines()
             .all(|l| l.starts_with("note:"))
+    );
+}
+
+/// Answers to the `assess` interview that end in "breach" (no confirmation asked).
+const BREACH_ANSWERS: &str = "n\nn\n\
+    y\nn\ny\nn\nlooked without a job need\n\
+    n\nn\n\
+    y\nn\ny\nn\nnames and diagnoses\n\
+    3\nco-worker\n\
+    4\nviewed in the EHR log\n\
+    5\nno mitigation possible\n";
+
+/// Starts `assess ID --interview` with its answers to come, and waits until it asks the
+/// first question (by then it has read the incident and closed the database).
+fn interview_waiting(e: &Env, id: &str) -> std::process::Child {
+    use std::io::Read;
+    let mut c = e.cmd();
+    c.stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .args(["assess", id, "--interview"]);
+    let mut child = c.spawn().unwrap();
+    let err = child.stderr.as_mut().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains("1/6") {
+        assert_eq!(err.read(&mut byte).unwrap(), 1, "the interview ended early");
+        seen.push(byte[0]);
+    }
+    child
+}
+
+fn answer(mut child: std::process::Child, answers: &str) -> Run {
+    use std::io::Write;
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(answers.as_bytes())
+        .unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Before: an `assess` interview left open at its first question locked everyone out of the
+/// whole file, even from reading the deadline board.
+#[test]
+fn one_process_in_an_interview_another_reading_the_board_both_succeed() {
+    let e = Env::plain();
+    let id = e.incident(&["--title", "Snooping", "--discovered", "2026-10-01"]);
+    let child = interview_waiting(&e, &id);
+    // No waiting: the database is not held while a person answers.
+    let v = e.run(&["--wait", "0", "deadlines", "--json"]).ok().json();
+    assert!(!v["deadlines"].as_array().unwrap().is_empty());
+    let r = answer(child, BREACH_ANSWERS).ok();
+    assert!(r.stdout.contains("breach"), "{}", r.stdout);
+    let v = e.run(&["incident", "show", &id, "--json"]).ok().json();
+    assert_eq!(v["assessed"], true);
+}
+
+/// The interview re-checks that the incident did not change while it was answered.
+#[test]
+fn an_interview_overtaken_by_another_change_records_nothing() {
+    let e = Env::plain();
+    let id = e.incident(&["--title", "Snooping", "--discovered", "2026-10-01"]);
+    let child = interview_waiting(&e, &id);
+    e.run(&["incident", "update", &id, "--individuals", "3"])
+        .ok();
+    let r = answer(child, BREACH_ANSWERS).code(9);
+    assert!(r.stderr.contains("changed by someone else"), "{}", r.stderr);
+    let v = e.run(&["incident", "show", &id, "--json"]).ok().json();
+    assert_eq!(v["assessed"], false, "nothing was recorded");
+}
+
+#[test]
+fn incident_interview_from_a_pipe() {
+    let e = Env::plain();
+    let answers = "Lost binder\nemployee report\nward clerk\n2026-13-01\n2026-11-02\nn\n?\n3\n8\n5,1\n12\nWI=12\nn\n\n";
+    let mut c = e.cmd();
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .args(["incident", "new", "--interview"]);
+    let child = c.spawn().unwrap();
+    let r = answer(child, answers).ok();
+    let id = r.stdout.trim().to_string();
+    assert!(r.stderr.contains("is not a date"), "{}", r.stderr);
+    let v = e.run(&["incident", "show", &id, "--json"]).ok().json();
+    assert_eq!(v["facts"]["breach"]["discovered"], "2026-11-02");
+    assert_eq!(v["facts"]["breach"]["discovery_method"], "employee report");
+    assert_eq!(v["facts"]["breach"]["phi"][0], "name");
+    assert_eq!(v["facts"]["individuals"]["estimated_total"], 12);
+}
+
+/// A not-a-breach result asks for a reason per factor and a confirmation; without it nothing
+/// is recorded.
+#[test]
+fn not_a_breach_from_the_interview_needs_reasons_and_a_confirmation() {
+    let e = Env::plain();
+    let id = e.incident(&["--title", "Misdirected fax", "--discovered", "2026-10-01"]);
+    // Not secured, no exceptions; names only; another covered entity; viewed; attested
+    // destruction: low probability by route R2.
+    let answers = "n\nn\nn\nn\nn\n\
+        y\nn\nn\nn\nn\n\
+        1\n\n\
+        4\n\n\
+        1\n\n";
+    let mut c = e.cmd();
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .args(["assess", &id, "--interview"]);
+    let r = answer(
+        c.spawn().unwrap(),
+        &format!("{answers}the clinic is a covered entity\nfax log shows it was read\nsigned attestation\nno\n"),
+    )
+    .code(3);
+    assert!(r.stderr.contains("needs the reason"), "{}", r.stderr);
+    assert!(r.stderr.contains("not confirmed"), "{}", r.stderr);
+    let v = e.run(&["incident", "show", &id, "--json"]).ok().json();
+    assert_eq!(v["assessed"], false);
+    let mut c = e.cmd();
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .args(["assess", &id, "--interview", "--json"]);
+    let r = answer(
+        c.spawn().unwrap(),
+        &format!("{answers}names only, no clinical detail beyond one line\nthe clinic is a covered entity\nfax log shows it was read\nsigned attestation\nyes\n"),
+    )
+    .ok();
+    assert_eq!(r.json()["determination"], "not_breach_low_probability");
+}
+
+/// A command finding the database busy waits up to --wait with a message, then exits 5.
+#[test]
+fn a_busy_database_is_waited_for() {
+    let e = Env::plain();
+    let held = redb::Database::open(&e.db).unwrap();
+    let r = e.run(&["--wait", "300ms", "incident", "list"]).code(5);
+    assert!(r.stderr.contains("waiting up to 0.3s"), "{}", r.stderr);
+    let mut c = e.cmd();
+    c.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .args(["--wait", "20s", "incident", "list"]);
+    let child = c.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("in use by another breachdesk process; waiting up to 20s"),
+        "{err}"
     );
 }
