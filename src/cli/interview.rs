@@ -584,14 +584,14 @@ pub fn confirm_not_breach(
             )?;
         }
     }
-    Ok(io.ask(
+    io.ask(
         "Record this determination that NO notification is owed? Type yes to record it, no to stop",
         |a| match a.to_ascii_lowercase().as_str() {
             "yes" => Ok(true),
             "no" | "n" => Ok(false),
             _ => Err("type yes or no".into()),
         },
-    )?)
+    )
 }
 
 /// Asks the room's answer on a terminal.
