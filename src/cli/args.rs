@@ -20,16 +20,20 @@ use crate::rules::DeterminationClass;
 const AFTER_HELP: &str = "\
 Environment:
   BREACHDESK_DB              database path (else ./breachdesk.redb)
-  BREACHDESK_ACTOR           who is acting, recorded in the audit trail (else the OS user)
+  BREACHDESK_ACTOR           the person acted for, recorded beside the OS account (--actor)
   BREACHDESK_PASSPHRASE      passphrase of an encrypted database (else --key-file or a prompt)
   BREACHDESK_NEW_PASSPHRASE  the new passphrase for `rekey`
   BREACHDESK_EXERCISE_DB     the exercise database (default ./breachdesk-exercise.redb)
-  BREACHDESK_NOW             pins the clock (YYYY-MM-DD or RFC 3339), for tests and exercises
+  BREACHDESK_NOW             pins the clock (YYYY-MM-DD or RFC 3339): only databases made with
+                             `init --pinned-clock` (tests, demos) and exercises accept it
   NO_COLOR                   disables colour
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 not found (incident or file),
-5 database locked, 6 database missing/newer, 7 passphrase, 8 file I/O (permissions, disk
-full), 10-17 audit damage, 20 overdue, 141 output closed (see README).";
+5 database locked (after --wait), 6 database missing/newer, 7 passphrase, 8 file I/O
+(permissions, disk full), 9 conflict (the incident changed meanwhile), 10-17 audit damage,
+18 audit time going backwards, 19 signing key replaced since the checkpoint, 20 overdue,
+21 outcome uncertain (disk did not confirm; check `audit log`), 141 output closed (see
+README).";
 
 /// Breach response for HIPAA covered entities and business associates: incident register,
 /// breach determination (45 CFR 164.402), notification deadlines (164.404-164.410),
@@ -82,7 +86,7 @@ pub enum Command {
     Assess(AssessArgs),
     /// What-if: determination and deadlines for a facts file, no database needed
     Evaluate(EvaluateArgs),
-    /// Every notification obligation of the open incidents, soonest first
+    /// Every unmet notification obligation (closed incidents too) and running windows, soonest first
     Deadlines(DeadlinesArgs),
     /// Notices sent: record each batch (date, method, count) to mark obligations met or late
     #[command(subcommand)]
@@ -435,8 +439,9 @@ pub struct EvaluateArgs {
     pub override_class: Option<DeterminationClass>,
 }
 
-/// Lists pending and overdue obligations of every open incident, soonest first, with days
-/// remaining and the section that sets each date.
+/// Lists pending and overdue obligations of every incident, open or closed (closing never
+/// hides a duty), and substitute web postings and toll-free lines still inside their 90-day
+/// window, soonest first, with days remaining and the section that sets each date.
 #[derive(Debug, Args)]
 pub struct DeadlinesArgs {
     /// Only this incident (open or closed)
