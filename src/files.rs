@@ -46,6 +46,12 @@ pub const TEMPLATE: Limit = Limit {
     bytes: MIB,
     what: "template",
 };
+/// A State-law rules file of counsel's (`laws set`, `evaluate --laws`): the largest
+/// built-in one is about 20 KiB.
+pub const LAWS_FILE: Limit = Limit {
+    bytes: MIB,
+    what: "rules file",
+};
 /// An audit checkpoint (a few hundred bytes).
 pub const CHECKPOINT: Limit = Limit {
     bytes: 64 * 1024,

@@ -70,12 +70,29 @@ impl CalendarItem {
                 format!("{note}; {p}")
             };
         }
+        // A State can owe two regulator notices: the recipient is part of what is due (and
+        // of the UID). A rule not verified against statute text says so in the event.
+        let kind = match &o.recipient {
+            Some(r) => format!("{}:{r}", o.kind.key()),
+            None => o.kind.key().to_string(),
+        };
+        let description = match o.verified {
+            Some(false) => format!(
+                "{} (UNVERIFIED: the State rule was not checked against statute text; counsel should confirm it)",
+                o.kind.describe()
+            ),
+            Some(true) => format!(
+                "{} (State rule verified against statute text)",
+                o.kind.describe()
+            ),
+            None => o.kind.describe().to_string(),
+        };
         Some(CalendarItem {
             incident: incident.to_string(),
             title: title.to_string(),
-            kind: o.kind.key().to_string(),
+            kind,
             jurisdiction: o.jurisdiction.clone(),
-            description: o.kind.describe().to_string(),
+            description,
             due,
             original_due: o.original_due,
             window_end: o.window_end,

@@ -65,6 +65,7 @@ pub fn new_db(path: &Path) -> Store {
         postal_address: String::new(),
         time_zone: "UTC".into(),
         le_policy: Default::default(),
+        business_days: Default::default(),
     };
     drop(
         Office::create(

@@ -20,6 +20,7 @@ pub enum SubjectKind {
     SigningKey,
     Incident,
     Roster,
+    Laws,
 }
 
 impl SubjectKind {
@@ -29,6 +30,7 @@ impl SubjectKind {
         SubjectKind::SigningKey,
         SubjectKind::Incident,
         SubjectKind::Roster,
+        SubjectKind::Laws,
     ];
 
     /// The subject string's pattern, for documentation: `org`, `incident/<id>`.
@@ -39,6 +41,7 @@ impl SubjectKind {
             SubjectKind::SigningKey => "keys/signing",
             SubjectKind::Incident => "incident/<id>",
             SubjectKind::Roster => "roster/<id>",
+            SubjectKind::Laws => "laws",
         }
     }
 }
@@ -57,6 +60,8 @@ pub enum Subject {
     Incident(IncidentId),
     /// An incident's roster: committed rows, batches and counts.
     Roster(IncidentId),
+    /// Counsel's State-law rules files, every version set or cleared.
+    Laws,
 }
 
 impl Subject {
@@ -67,6 +72,7 @@ impl Subject {
             Subject::SigningKey => SubjectKind::SigningKey,
             Subject::Incident(_) => SubjectKind::Incident,
             Subject::Roster(_) => SubjectKind::Roster,
+            Subject::Laws => SubjectKind::Laws,
         }
     }
 
@@ -74,7 +80,7 @@ impl Subject {
     pub fn incident(&self) -> Option<&IncidentId> {
         match self {
             Subject::Incident(id) | Subject::Roster(id) => Some(id),
-            Subject::Store | Subject::Org | Subject::SigningKey => None,
+            Subject::Store | Subject::Org | Subject::SigningKey | Subject::Laws => None,
         }
     }
 
@@ -89,6 +95,7 @@ impl Subject {
         match s.split_once('/') {
             None if s == "org" => Some(Subject::Org),
             None if s == "store" => Some(Subject::Store),
+            None if s == "laws" => Some(Subject::Laws),
             Some(("keys", "signing")) => Some(Subject::SigningKey),
             // IDs are stored exactly as written: a parse that trims would map a damaged
             // string onto a real subject.
@@ -111,6 +118,7 @@ impl fmt::Display for Subject {
             Subject::SigningKey => f.write_str("keys/signing"),
             Subject::Incident(id) => write!(f, "incident/{id}"),
             Subject::Roster(id) => write!(f, "roster/{id}"),
+            Subject::Laws => f.write_str("laws"),
         }
     }
 }
@@ -170,6 +178,10 @@ actions! {
     StoreInit = "store.init" on Store,
     /// A migration step of an older file (its name in the detail).
     StoreMigrate = "store.migrate" on Store,
+    /// `laws set`: counsel's rules file for a jurisdiction (a new version).
+    LawsSet = "laws.set" on Laws,
+    /// `laws clear`: counsel's file removed, the built-in one applies again.
+    LawsClear = "laws.clear" on Laws,
 }
 
 impl Action {
@@ -198,6 +210,7 @@ mod tests {
             (Subject::SigningKey, "keys/signing"),
             (Subject::Incident(id.clone()), "incident/2026-0001"),
             (Subject::Roster(id), "roster/2026-0001"),
+            (Subject::Laws, "laws"),
         ];
         for (s, text) in cases {
             assert_eq!(s.encode(), text);
@@ -210,6 +223,7 @@ mod tests {
             "incident/ 2026-0001",
             "roster/x",
             "keys/other",
+            "laws/TX",
         ] {
             assert_eq!(Subject::parse(bad), None, "{bad}");
         }
@@ -245,6 +259,8 @@ mod tests {
                 "exercise.note",
                 "store.init",
                 "store.migrate",
+                "laws.set",
+                "laws.clear",
             ]
         );
         for a in Action::ALL {
@@ -256,6 +272,7 @@ mod tests {
                 "audit" => assert_eq!(kind, SubjectKind::SigningKey),
                 "roster" => assert_eq!(kind, SubjectKind::Roster),
                 "store" => assert_eq!(kind, SubjectKind::Store),
+                "laws" => assert_eq!(kind, SubjectKind::Laws),
                 _ => assert_eq!(kind, SubjectKind::Incident),
             }
         }

@@ -82,7 +82,8 @@ pub enum Command {
     /// Rosters of affected individuals: import a CSV, counts per State, purge
     #[command(subcommand)]
     Roster(RosterCommand),
-    /// Record the breach determination for an incident (164.402): interview or answers
+    /// Record the breach determination for an incident (164.402): interview or answers;
+    /// --replay re-runs a recorded one exactly as it was made
     Assess(AssessArgs),
     /// What-if: determination and deadlines for a facts file, no database needed
     Evaluate(EvaluateArgs),
@@ -97,6 +98,9 @@ pub enum Command {
     /// Reports to the Secretary of HHS
     #[command(subcommand)]
     Hhs(HhsCommand),
+    /// State breach-notification laws: the rules data in force, counsel's overrides
+    #[command(subcommand)]
+    Laws(LawsCommand),
     /// The incident dossier: one self-contained HTML file for the file or a regulator
     Report(ReportArgs),
     /// Tabletop exercises on the real engine, with a simulated clock, in their own database
@@ -134,6 +138,16 @@ pub enum EntityTypeArg {
     Provider,
     HealthPlan,
     Clearinghouse,
+}
+
+/// How business days are counted for State deadlines given in business days (a policy
+/// choice: the statutes do not define the term)
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BusinessDaysArg {
+    /// Monday to Friday, holidays included (default: the earliest date any reading allows)
+    WeekendsOnly,
+    /// Monday to Friday except federal holidays as observed (5 U.S.C. 6103)
+    FederalHolidays,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -196,6 +210,9 @@ pub struct OrgDetails {
     /// How a law-enforcement delay moves deadlines (164.412; policy choice)
     #[arg(long, value_enum)]
     pub le_policy: Option<LePolicyArg>,
+    /// How business days are counted for State deadlines (policy choice)
+    #[arg(long, value_enum)]
+    pub business_days: Option<BusinessDaysArg>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -416,6 +433,17 @@ pub struct AssessArgs {
     /// Run the interview even when standard input is not a terminal (answers from a pipe)
     #[arg(long, conflicts_with_all = ["no_interview", "from"])]
     pub interview: bool,
+    /// Re-run a recorded determination exactly as it was made (its inputs and rules data),
+    /// and show what today's rules and today's facts would say differently: the latest, or
+    /// number N (`report --html` lists them). Records nothing
+    #[arg(
+        long,
+        value_name = "N",
+        num_args = 0..=1,
+        default_missing_value = "0",
+        conflicts_with_all = ["from", "set", "override_class", "rationale", "no_interview", "interview"]
+    )]
+    pub replay: Option<u32>,
 }
 
 /// Stateless what-if over a facts file (or - for standard input): determination, reasons
@@ -431,6 +459,13 @@ pub struct EvaluateArgs {
     /// Law-enforcement delay policy (164.412)
     #[arg(long, value_enum)]
     pub le_policy: Option<LePolicyArg>,
+    /// Business-day policy for State deadlines [default: weekends-only]
+    #[arg(long, value_enum)]
+    pub business_days: Option<BusinessDaysArg>,
+    /// A State-law rules file of counsel's to apply instead of the built-in one of its
+    /// jurisdiction (repeatable; same schema as `laws set`) [default: the built-in rules]
+    #[arg(long = "laws", value_name = "FILE")]
+    pub laws: Vec<PathBuf>,
     /// Evaluate as of this date, YYYY-MM-DD [default: today, or BREACHDESK_NOW]
     #[arg(long, value_name = "DATE", value_parser = |s: &str| date("--today", s))]
     pub today: Option<NaiveDate>,
@@ -459,6 +494,9 @@ pub struct DeadlinesArgs {
     /// Use this law-enforcement delay policy instead of the organization's
     #[arg(long, value_enum)]
     pub le_policy: Option<LePolicyArg>,
+    /// Use this business-day policy for State deadlines instead of the organization's
+    #[arg(long, value_enum)]
+    pub business_days: Option<BusinessDaysArg>,
     /// Also write the deadlines as an iCalendar file (RFC 5545): one all-day event per due
     /// date and per end of a 90-day window, with reminders a week and a day before and on
     /// the morning; stable UIDs, so importing a later export updates the same entries (met
@@ -477,12 +515,17 @@ pub enum NoticeCommand {
 pub struct NoticeRecordArgs {
     #[arg(value_parser = incident_id)]
     pub id: IncidentId,
-    /// individual, next_of_kin, substitute_informal, substitute_web_or_media, toll_free_line, urgent_phone_optional, media, hhs_immediate, hhs_annual, ba_to_ce
+    /// individual, next_of_kin, substitute_informal, substitute_web_or_media, toll_free_line, urgent_phone_optional, media, hhs_immediate, hhs_annual, ba_to_ce, state_individual, state_regulator, state_cra
     #[arg(long, value_parser = obligation_kind)]
     pub kind: ObligationKind,
-    /// For media notice: the State (e.g. CA) or "ST:Jurisdiction"
+    /// For media notice: the State (e.g. CA) or "ST:Jurisdiction"; for a State-law notice
+    /// (state_*), the State
     #[arg(long, value_name = "ST", value_parser = jurisdiction)]
     pub jurisdiction: Option<String>,
+    /// For a State regulator notice: the regulator's id in the State's rules (e.g. ag;
+    /// required where the State names more than one, see `laws show ST`)
+    #[arg(long, value_name = "ID", value_parser = recipient)]
+    pub recipient: Option<String>,
     /// The date the notices went out, YYYY-MM-DD
     #[arg(long, value_name = "DATE", value_parser = |s: &str| date("--date", s))]
     pub date: NaiveDate,
@@ -580,6 +623,51 @@ pub struct AnnualLogArgs {
     /// Write to a file instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// State breach-notification laws as cited, versioned rules data: the built-in files (one
+/// per jurisdiction, each rule verified against statute text or marked unverified with its
+/// source) and counsel's overrides stored in the database. Read commands use the database
+/// when one exists at --db / BREACHDESK_DB (else the built-in data, and say so).
+#[derive(Debug, Subcommand)]
+pub enum LawsCommand {
+    /// Every jurisdiction: the law's current version, deadlines, regulators, HIPAA
+    /// treatment, built-in or counsel's, and how many rules are verified
+    List {
+        /// Print the Markdown table README.md carries
+        #[arg(long)]
+        markdown: bool,
+        /// Only the rules verified against statute text, per jurisdiction, with where they
+        /// were read (the table of src/laws/README.md with --markdown)
+        #[arg(long)]
+        verified: bool,
+        /// The built-in data only, even when a database holds counsel's files
+        #[arg(long)]
+        builtin: bool,
+    },
+    /// One jurisdiction: the file in force, every version, every rule with its citation and
+    /// verification status, and counsel's history
+    Show {
+        #[arg(value_parser = law_jurisdiction)]
+        jurisdiction: String,
+        /// The built-in file only
+        #[arg(long)]
+        builtin: bool,
+    },
+    /// Counsel's files against the built-in ones: what changes, and the text diff
+    Diff {
+        #[arg(value_parser = law_jurisdiction)]
+        jurisdiction: Option<String>,
+    },
+    /// Store counsel's rules file for its jurisdiction (same schema as the built-in files,
+    /// src/laws/README.md); it replaces the built-in file in every evaluation from now on.
+    /// Audited; earlier versions are kept for replays
+    Set { file: PathBuf },
+    /// Remove counsel's file for a jurisdiction: the built-in file applies again (audited)
+    Clear {
+        #[arg(value_parser = law_jurisdiction)]
+        jurisdiction: String,
+    },
 }
 
 #[derive(Debug, Args)]

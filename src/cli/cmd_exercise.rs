@@ -210,6 +210,9 @@ fn score(ctx: &Ctx, db: Option<&Path>) -> Result<i32> {
         "EXERCISE — {} ({})\n{t}\nScore: {} of {} ({:.0}%)",
         s.title, s.id, sc.correct, sc.total, sc.percent
     );
+    for n in &sc.notes {
+        println!("Note: {n}");
+    }
     Ok(0)
 }
 

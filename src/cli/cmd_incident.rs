@@ -8,7 +8,9 @@ use super::args::{
 use super::context::Ctx;
 use super::interview;
 use super::json::{EvaluationOut, IncidentOut, IncidentSummary};
-use super::output::{date_or_dash, print_json, table};
+use super::output::{
+    basis_cell, date_or_dash, kind_cell, print_json, table, unverified_footnote, where_cell,
+};
 use crate::desk::records::Derived;
 use crate::desk::{
     CloseIncident, IncidentFilter, IncidentView, NewIncident, NewNote, UpdateIncident, status_text,
@@ -167,24 +169,59 @@ fn print_evaluation(
     let mut t = table(&["Obligation", "Where", "Due", "Days left", "Status", "Basis"]);
     for o in &ev.obligations {
         t.add_row(vec![
-            o.kind.key().to_string(),
-            o.jurisdiction.clone().unwrap_or_default(),
+            kind_cell(o),
+            where_cell(o),
             date_or_dash(o.due),
             o.days_remaining
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "-".into()),
             status_text(&o.status),
-            format!(
-                "{}{}",
-                o.cite,
-                o.policy
-                    .as_ref()
-                    .map(|p| format!("; {p}"))
-                    .unwrap_or_default()
-            ),
+            basis_cell(o),
         ]);
     }
     println!("Obligations as of {}:\n{t}", today.format("%Y-%m-%d"));
+    if let Some(f) = unverified_footnote(ev.obligations.iter()) {
+        println!("{f}");
+    }
+    if let Some(l) = &ev.laws {
+        println!(
+            "State laws (rules data {}; {}):",
+            crate::rules::explain::short(&l.digest),
+            l.business_days.describe()
+        );
+        if l.jurisdictions.is_empty() {
+            println!("  no residents of any State are recorded");
+        }
+        for j in &l.jurisdictions {
+            println!(
+                "  {} ({} resident(s)): {}{} [{}; {} of {} rules verified]{}",
+                j.jurisdiction,
+                j.residents,
+                j.citation,
+                j.effective
+                    .map(|e| format!(", version from {e}"))
+                    .unwrap_or_default(),
+                if j.origin.is_empty() {
+                    "no rules data"
+                } else {
+                    j.origin.as_str()
+                },
+                j.verified,
+                j.rules,
+                if j.applies {
+                    String::new()
+                } else {
+                    format!(": nothing owed: {}", j.reason)
+                }
+            );
+            for m in &j.monitoring {
+                println!("      credit monitoring: {m}");
+            }
+            if !j.content.is_empty() {
+                println!("      notice content required: {}", j.content.join("; "));
+            }
+        }
+    }
     println!(
         "Keep this documentation until {} [{}]",
         ev.retention_until.format("%Y-%m-%d"),

@@ -44,6 +44,7 @@ pub fn notice_record(ctx: &Ctx, a: NoticeRecordArgs) -> Result<i32> {
         id: a.id,
         kind: a.kind,
         jurisdiction: a.jurisdiction,
+        recipient: a.recipient,
         date: a.date,
         method: a.method,
         count: a.count,

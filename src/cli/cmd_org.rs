@@ -2,13 +2,15 @@
 
 use serde::Serialize;
 
-use super::args::{EntityTypeArg, InitArgs, LePolicyArg, OrgCommand, OrgDetails, RoleArg};
+use super::args::{
+    BusinessDaysArg, EntityTypeArg, InitArgs, LePolicyArg, OrgCommand, OrgDetails, RoleArg,
+};
 use super::context::Ctx;
 use super::output::print_json;
 use crate::desk::KeySource;
 use crate::desk::{self, NewEncryption, NewOrg, Office, OrgUpdate};
 use crate::domain::vocab::EntityType;
-use crate::domain::{LePolicy, Organization, Role};
+use crate::domain::{BusinessDays, LePolicy, Organization, Role};
 use crate::error::{Error, Result};
 
 fn role(r: RoleArg) -> Role {
@@ -33,6 +35,13 @@ pub fn le_policy(p: LePolicyArg) -> LePolicy {
     }
 }
 
+pub fn business_days(b: BusinessDaysArg) -> BusinessDays {
+    match b {
+        BusinessDaysArg::WeekendsOnly => BusinessDays::WeekendsOnly,
+        BusinessDaysArg::FederalHolidays => BusinessDays::FederalHolidays,
+    }
+}
+
 fn details(d: &OrgDetails) -> desk::OrgDetails {
     desk::OrgDetails {
         serves: d.serves.clone(),
@@ -44,6 +53,7 @@ fn details(d: &OrgDetails) -> desk::OrgDetails {
         postal_address: d.postal_address.clone(),
         time_zone: d.time_zone.clone(),
         le_policy: d.le_policy.map(le_policy),
+        business_days: d.business_days.map(business_days),
     }
 }
 
@@ -121,6 +131,7 @@ struct OrgOut<'a> {
     postal_address: &'a str,
     time_zone: &'a str,
     le_policy: &'a str,
+    business_days: &'a str,
 }
 
 impl<'a> OrgOut<'a> {
@@ -138,6 +149,7 @@ impl<'a> OrgOut<'a> {
             postal_address: &o.postal_address,
             time_zone: &o.time_zone,
             le_policy: o.le_policy.key(),
+            business_days: o.business_days.key(),
         }
     }
 }
@@ -173,6 +185,10 @@ pub fn run(ctx: &Ctx, c: OrgCommand) -> Result<i32> {
         (
             "Law-enforcement delay policy",
             org.le_policy.describe().to_string(),
+        ),
+        (
+            "Business days (State laws)",
+            org.business_days.describe().to_string(),
         ),
     ];
     for (k, v) in rows {

@@ -43,6 +43,18 @@ pub struct ObligationOut<'a> {
     pub required_count: Option<u64>,
     pub sent_count: u64,
     pub note: &'a str,
+    /// State-law duties: the regulator's (or a conditional rule's) id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<&'a str>,
+    /// State-law duties: whether the rule was verified against statute text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+    /// State-law duties: the effective date of the law version used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective: Option<String>,
+    /// State-law duties: where the rule was verified, or its source when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'a str>,
 }
 
 impl<'a> ObligationOut<'a> {
@@ -70,6 +82,99 @@ impl<'a> ObligationOut<'a> {
             required_count: o.required_count,
             sent_count: o.sent_count,
             note: &o.note,
+            recipient: o.recipient.as_deref(),
+            verified: o.verified,
+            effective: o.effective.map(ymd),
+            source: o.source.as_deref(),
+        }
+    }
+}
+
+/// The State laws an evaluation considered (`laws` in the evaluation's JSON).
+#[derive(Serialize)]
+pub struct LawsUsedOut<'a> {
+    pub digest: &'a str,
+    pub builtin_digest: &'a str,
+    pub counsel_digest: Option<&'a str>,
+    pub business_days: &'a str,
+    pub jurisdictions: Vec<JurisdictionOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JurisdictionOut<'a> {
+    pub jurisdiction: &'a str,
+    pub residents: u64,
+    pub effective: Option<String>,
+    pub citation: &'a str,
+    pub origin: &'a str,
+    pub sha256: &'a str,
+    pub applies: bool,
+    pub reason: &'a str,
+    pub monitoring: &'a [String],
+    pub content: &'a [String],
+    pub rules: usize,
+    pub verified: usize,
+}
+
+impl<'a> LawsUsedOut<'a> {
+    pub fn new(l: &'a rules::state::LawsUsed) -> LawsUsedOut<'a> {
+        LawsUsedOut {
+            digest: &l.digest,
+            builtin_digest: &l.builtin_digest,
+            counsel_digest: l.counsel_digest.as_deref(),
+            business_days: l.business_days.key(),
+            jurisdictions: l
+                .jurisdictions
+                .iter()
+                .map(|j| JurisdictionOut {
+                    jurisdiction: &j.jurisdiction,
+                    residents: j.residents,
+                    effective: j.effective.map(ymd),
+                    citation: &j.citation,
+                    origin: &j.origin,
+                    sha256: &j.sha256,
+                    applies: j.applies,
+                    reason: &j.reason,
+                    monitoring: &j.monitoring,
+                    content: &j.content,
+                    rules: j.rules,
+                    verified: j.verified,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A recorded determination: what it used (`assess --json`, `assess --replay --json`).
+#[derive(Serialize)]
+pub struct RecordedOut<'a> {
+    pub number: u32,
+    pub recorded_at: String,
+    pub recorded_by: &'a str,
+    pub engine_version: &'a str,
+    pub laws_digest: &'a str,
+    pub builtin_digest: &'a str,
+    pub counsel_digest: Option<&'a str>,
+    pub counsel_files: Vec<serde_json::Value>,
+    pub inputs_sha256: &'a str,
+}
+
+impl<'a> RecordedOut<'a> {
+    pub fn new(r: &'a crate::desk::Recorded) -> RecordedOut<'a> {
+        RecordedOut {
+            number: r.number,
+            recorded_at: r.recorded_at.to_rfc3339(),
+            recorded_by: &r.recorded_by,
+            engine_version: &r.engine_version,
+            laws_digest: &r.laws_digest,
+            builtin_digest: &r.builtin_digest,
+            counsel_digest: r.counsel_digest.as_deref(),
+            counsel_files: r
+                .counsel_files
+                .iter()
+                .map(|(j, s)| serde_json::json!({"jurisdiction": j, "sha256": s}))
+                .collect(),
+            inputs_sha256: &r.inputs_sha256,
         }
     }
 }
@@ -113,6 +218,10 @@ pub struct EvaluationOut<'a> {
     pub retention_until: String,
     pub retention_cite: &'a str,
     pub notes: Vec<ReasonOut<'a>>,
+    /// The State laws considered: digests of the rules data, the business-day policy, and
+    /// per State with residents the law version used and whether it applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub laws: Option<LawsUsedOut<'a>>,
 }
 
 impl<'a> EvaluationOut<'a> {
@@ -168,6 +277,7 @@ impl<'a> EvaluationOut<'a> {
             retention_until: ymd(ev.retention_until),
             retention_cite: &ev.retention_cite,
             notes: reasons(&ev.notes),
+            laws: ev.laws.as_ref().map(LawsUsedOut::new),
         }
     }
 }

@@ -35,6 +35,7 @@ mod cmd_audit;
 mod cmd_demo;
 mod cmd_exercise;
 mod cmd_incident;
+mod cmd_laws;
 mod cmd_letters;
 mod cmd_org;
 mod cmd_report;
@@ -81,6 +82,7 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
         Command::Letters(args::LettersCommand::Render(a)) => cmd_letters::letters_render(&ctx, a),
         Command::Letters(args::LettersCommand::Templates(c)) => cmd_letters::templates(&ctx, c),
         Command::Hhs(args::HhsCommand::AnnualLog(a)) => cmd_letters::annual_log(&ctx, a),
+        Command::Laws(c) => cmd_laws::run(&ctx, c),
         Command::Report(a) => cmd_report::report(&ctx, a),
         Command::Exercise(c) => cmd_exercise::run(&ctx, c),
         Command::Audit(c) => cmd_audit::run(&ctx, c),

@@ -97,3 +97,46 @@ pub fn date_or_dash(d: Option<chrono::NaiveDate>) -> String {
     d.map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| "-".into())
 }
+
+/// The "Obligation" cell: its kind, marked when it rests on an unverified State rule.
+pub fn kind_cell(o: &crate::rules::Obligation) -> String {
+    if crate::rules::explain::unverified(o) {
+        format!(
+            "{} {}",
+            o.kind.key(),
+            crate::rules::explain::UNVERIFIED_MARK
+        )
+    } else {
+        o.kind.key().to_string()
+    }
+}
+
+/// The "Where" cell: the State or jurisdiction, and a State regulator's id.
+pub fn where_cell(o: &crate::rules::Obligation) -> String {
+    match (&o.jurisdiction, &o.recipient) {
+        (Some(j), Some(r)) => format!("{j} {r}"),
+        (Some(j), None) => j.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The "Basis" cell: the citation, and every policy that set the date.
+pub fn basis_cell(o: &crate::rules::Obligation) -> String {
+    format!(
+        "{}{}",
+        o.cite,
+        o.policy
+            .as_ref()
+            .map(|p| format!("; {p}"))
+            .unwrap_or_default()
+    )
+}
+
+/// The footnote of the unverified marker, when any of `obligations` carries it.
+pub fn unverified_footnote<'a>(
+    mut obligations: impl Iterator<Item = &'a crate::rules::Obligation>,
+) -> Option<&'static str> {
+    obligations
+        .any(crate::rules::explain::unverified)
+        .then_some(crate::rules::explain::UNVERIFIED_FOOTNOTE)
+}

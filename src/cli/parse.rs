@@ -286,3 +286,34 @@ mod tests {
         assert!(decided_notice("individual=2026-13-01").is_err());
     }
 }
+
+/// A jurisdiction with rules data (`laws show TX`): a two-letter code, any case.
+pub fn law_jurisdiction(s: &str) -> Parsed<String> {
+    let code = s.trim().to_ascii_uppercase();
+    if crate::laws::JURISDICTIONS.contains(&code.as_str())
+        || crate::laws::COUNSEL_ONLY.contains(&code.as_str())
+    {
+        Ok(code)
+    } else {
+        Err(format!(
+            "not a jurisdiction with State-law rules; give a two-letter code: {}, {}",
+            crate::laws::JURISDICTIONS.join(", "),
+            crate::laws::COUNSEL_ONLY.join(", ")
+        ))
+    }
+}
+
+/// A regulator's (or a conditional rule's) id in a State's rules: lowercase letters, digits
+/// and `_`, as the rules files write them.
+pub fn recipient(s: &str) -> Parsed<String> {
+    let t = s.trim();
+    if !t.is_empty()
+        && t.len() <= 64
+        && t.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        Ok(t.to_string())
+    } else {
+        Err("--recipient is a regulator's id in the State's rules, e.g. ag (see `breachdesk laws show ST`)".into())
+    }
+}

@@ -4,17 +4,19 @@
 use chrono::NaiveDate;
 
 use super::change::{Access, Plan, Revision};
-use super::evaluate::evaluate;
+use super::evaluate::{Policies, evaluate};
 use super::office::{Desk, counts_or_estimate};
 use super::records::{Assessment, Derived};
 use crate::domain::{
-    AssessmentFacts, Counts, ExceptionFacts, Facts, Incident, IncidentId, IncidentStatus, LePolicy,
-    NoticeMethod, ObligationKind, Role, SecurityFacts,
+    AssessmentFacts, BusinessDays, Counts, ExceptionFacts, Facts, Incident, IncidentId,
+    IncidentStatus, LePolicy, NoticeMethod, ObligationKind, Role, SecurityFacts,
 };
 use crate::error::{Error, Result};
 use crate::intake::facts::validate;
+use crate::laws::LawSet;
 use crate::rules::{self, DeterminationClass, Evaluation, Obligation, ObligationStatus};
 use crate::store::Action;
+use crate::store::records::DeterminationLogRecord;
 
 /// The answers an assessment records: the safe-harbor, exception and four-factor sections
 /// of the facts (from an interview, a facts file, `--set`, or a form).
@@ -81,6 +83,45 @@ pub struct Assessed {
     pub incident: Incident,
     pub assessment: Assessment,
     pub evaluation: Evaluation,
+    /// The replayable record: its number, engine version, rules digests, inputs hash.
+    pub recorded: Recorded,
+}
+
+/// How a recorded determination names what it used (for printing and the web).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// 1 for the incident's first recorded determination.
+    pub number: u32,
+    pub engine_version: String,
+    pub laws_digest: String,
+    pub builtin_digest: String,
+    pub counsel_digest: Option<String>,
+    /// `(jurisdiction, sha256)` of counsel's files in force.
+    pub counsel_files: Vec<(String, String)>,
+    pub inputs_sha256: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    pub recorded_by: String,
+}
+
+impl From<&DeterminationLogRecord> for Recorded {
+    fn from(r: &DeterminationLogRecord) -> Recorded {
+        Recorded {
+            number: r.seq,
+            engine_version: r.engine_version.clone(),
+            laws_digest: r.laws.digest.clone(),
+            builtin_digest: r.laws.builtin_digest.clone(),
+            counsel_digest: r.laws.counsel_digest.clone(),
+            counsel_files: r
+                .laws
+                .counsel
+                .iter()
+                .map(|f| (f.jurisdiction.clone(), f.sha256.clone()))
+                .collect(),
+            inputs_sha256: r.inputs_sha256.clone(),
+            recorded_at: r.recorded_at,
+            recorded_by: r.recorded_by.clone(),
+        }
+    }
 }
 
 /// Which obligations `deadlines` lists.
@@ -92,8 +133,8 @@ pub struct DeadlineQuery {
     pub within: Option<i64>,
     /// Also met and not-required obligations.
     pub all: bool,
-    /// A law-enforcement delay policy instead of the organization's (what-if).
-    pub policy: Option<LePolicy>,
+    /// Policies instead of the organization's (what-if).
+    pub policies: Policies,
 }
 
 /// One row of the deadline board.
@@ -156,8 +197,9 @@ fn keep_until(o: &Obligation, inc: &Incident, today: NaiveDate) -> Option<KeepUn
 #[derive(Debug, Clone)]
 pub struct DeadlineBoard {
     pub today: NaiveDate,
-    /// The policy the dates were computed with.
+    /// The policies the dates were computed with.
     pub policy: LePolicy,
+    pub business_days: BusinessDays,
     pub rows: Vec<DeadlineRow>,
     /// Obligations past due and not sent.
     pub overdue: usize,
@@ -169,12 +211,14 @@ pub struct WhatIf {
     pub facts: Facts,
     pub role: Role,
     pub policy: Option<LePolicy>,
+    pub business_days: Option<BusinessDays>,
     pub override_class: Option<DeterminationClass>,
     pub today: NaiveDate,
 }
 
-/// The engine on facts alone: the estimates as counts, no notices sent.
-pub fn what_if(w: &WhatIf) -> Evaluation {
+/// The engine on facts alone: the estimates as counts, no notices sent, the State laws of
+/// `laws` (the built-in ones, or with counsel's draft files: `evaluate --laws FILE`).
+pub fn what_if(w: &WhatIf, laws: &LawSet) -> Evaluation {
     let counts = Counts::from_facts(&w.facts.individuals);
     let input = rules::EngineInput {
         facts: &w.facts,
@@ -185,7 +229,14 @@ pub fn what_if(w: &WhatIf) -> Evaluation {
         override_class: w.override_class,
         last_in_effect: w.today,
     };
-    rules::evaluate(&input, w.today)
+    rules::evaluate_with_laws(
+        &input,
+        rules::StateOptions {
+            laws,
+            business_days: w.business_days.unwrap_or_default(),
+        },
+        w.today,
+    )
 }
 
 impl Desk<'_> {
@@ -203,6 +254,7 @@ impl Desk<'_> {
             touch: true,
             refresh: true,
             expect: req.expected,
+            record: true,
         };
         let c = self.change_incident(&req.id, plan, |e| {
             req.answers.apply(&mut e.inc.facts);
@@ -235,11 +287,27 @@ impl Desk<'_> {
             e.derived.assessment = Some(a.clone());
             Ok((a, detail))
         })?;
-        let evaluation = evaluate(self.org()?, &c.incident, &c.derived, &c.counts, None, today);
+        let recorded = c
+            .recorded
+            .as_ref()
+            .map(Recorded::from)
+            .ok_or_else(|| Error::Storage("the determination was not recorded".into()))?;
+        // The evaluation as recorded (the same inputs and rules, in the same transaction).
+        let laws = super::laws::law_set(&self.reader()?.counsel_laws()?)?;
+        let evaluation = evaluate(
+            self.org()?,
+            &laws,
+            &c.incident,
+            &c.derived,
+            &c.counts,
+            Policies::default(),
+            today,
+        );
         Ok(Assessed {
             incident: c.incident,
             assessment: c.value,
             evaluation,
+            recorded,
         })
     }
 
@@ -249,6 +317,7 @@ impl Desk<'_> {
     /// narrows the list.
     pub fn deadline_calendar(&self, q: &DeadlineQuery) -> Result<(String, usize)> {
         let org = self.org()?;
+        let laws = self.laws()?;
         let today = self.today()?;
         let r = self.reader()?;
         let mut items = Vec::new();
@@ -258,7 +327,7 @@ impl Desk<'_> {
             }
             let d = Derived::from(r.derived(&inc.id)?);
             let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
-            let ev = evaluate(org, &inc, &d, &counts, q.policy, today);
+            let ev = evaluate(org, laws, &inc, &d, &counts, q.policies, today);
             items.extend(
                 ev.obligations
                     .iter()
@@ -283,6 +352,7 @@ impl Desk<'_> {
     /// everything of one incident.
     pub fn deadlines(&self, q: &DeadlineQuery) -> Result<DeadlineBoard> {
         let org = self.org()?;
+        let laws = self.laws()?;
         let today = self.today()?;
         let r = self.reader()?;
         let mut rows = Vec::new();
@@ -292,7 +362,7 @@ impl Desk<'_> {
             }
             let d = Derived::from(r.derived(&inc.id)?);
             let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
-            let ev = evaluate(org, &inc, &d, &counts, q.policy, today);
+            let ev = evaluate(org, laws, &inc, &d, &counts, q.policies, today);
             for o in ev.obligations {
                 let keep = keep_until(&o, &inc, today);
                 let listed = q.all || super::incidents::unmet(&o) || keep.is_some() || {
@@ -336,7 +406,8 @@ impl Desk<'_> {
             .count();
         Ok(DeadlineBoard {
             today,
-            policy: q.policy.unwrap_or(org.le_policy),
+            policy: q.policies.le_for(org),
+            business_days: q.policies.business_days_for(org),
             rows,
             overdue,
         })

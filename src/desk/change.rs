@@ -6,14 +6,16 @@
 //! that ran with the database closed): when the incident changed meanwhile the change is
 //! refused with a conflict, before the closure runs.
 
-use super::evaluate::refresh;
+use super::evaluate::{Policies, inputs, record, refresh, run};
+use super::laws::law_set;
 use super::office::{Desk, counts_or_estimate};
 use super::records::{Derived, manifest_record};
 use crate::domain::{Counts, Incident, IncidentId, Organization};
 use crate::error::{Error, Result};
 use crate::letters::manifest::Manifest;
+use crate::rules::explain::short;
 use crate::store::phi::PhiCodec;
-use crate::store::records::{DerivedRecord, ManifestRecord};
+use crate::store::records::{DerivedRecord, DeterminationLogRecord, ManifestRecord};
 use crate::store::{Action, Change, Phi, Writer};
 
 /// What a change does with the incident's sealed values (narrative, timeline texts).
@@ -38,6 +40,9 @@ pub(super) struct Plan {
     pub refresh: bool,
     /// The incident as its author saw it: a different one now is a conflict.
     pub expect: Option<Revision>,
+    /// Records the evaluation as a replayable determination (`assess`): the engine version,
+    /// the rules data in force with copies of the files used, the inputs and their hash.
+    pub record: bool,
 }
 
 /// The state of an incident's stored records (its subject digest): what a person saw before
@@ -84,6 +89,8 @@ pub(super) struct Changed<T> {
     pub counts: Counts,
     /// How the obligations moved (empty when they did not, or were not recomputed).
     pub moved: Vec<String>,
+    /// The determination recorded, when the plan records one.
+    pub recorded: Option<DeterminationLogRecord>,
 }
 
 impl<'o> Desk<'o> {
@@ -113,6 +120,9 @@ impl<'o> Desk<'o> {
                      Look at `breachdesk incident show {id}` (and `breachdesk audit log --incident {id}`) and make your change again"
                 )));
             }
+            // The laws in force as this transaction sees them: what a recorded determination
+            // names is what the engine used.
+            let laws = law_set(&w.counsel_laws()?)?;
             let inc = w.incident(id, codec)?;
             let stored = w.derived(id)?;
             let counts = counts_or_estimate(w.roster_counts(id)?, &inc);
@@ -123,7 +133,7 @@ impl<'o> Desk<'o> {
                 locked: codec.is_locked(),
                 manifest: None,
             };
-            let (value, detail) = f(&mut e)?;
+            let (value, mut detail) = f(&mut e)?;
             if plan.touch {
                 e.inc.updated = now;
                 let phi = if e.locked {
@@ -134,11 +144,28 @@ impl<'o> Desk<'o> {
                 w.put_incident(&e.inc, phi)?;
             }
             let counts = counts_or_estimate(w.roster_counts(id)?, &e.inc);
-            let moved = if plan.refresh {
-                refresh(&org, &e.inc, &mut e.derived, &counts, today, now)
-            } else {
-                vec![]
-            };
+            let mut moved = vec![];
+            let mut recorded = None;
+            if plan.refresh || plan.record {
+                let i = inputs(
+                    &org,
+                    &e.inc,
+                    &e.derived,
+                    &counts,
+                    Policies::default(),
+                    today,
+                );
+                let ev = run(&i, &laws);
+                if plan.refresh {
+                    moved = refresh(&mut e.derived, &ev, now);
+                }
+                if plan.record {
+                    let (mut rec, texts) = record(i, &laws, &ev, &self.ctx.who.describe(), now);
+                    w.add_determination(id, &mut rec, &texts)?;
+                    detail.push_str(&record_detail(&rec));
+                    recorded = Some(rec);
+                }
+            }
             let record = DerivedRecord::from(&e.derived);
             if record != stored {
                 w.put_derived(id, &record)?;
@@ -153,6 +180,7 @@ impl<'o> Desk<'o> {
                     derived: e.derived,
                     counts,
                     moved,
+                    recorded,
                 },
                 Change::incident(plan.action, id).detail(detail),
             ))
@@ -172,6 +200,30 @@ pub(super) fn put_new_incident(
 ) -> Result<()> {
     w.put_incident(inc, Phi::Seal(codec))?;
     let counts = counts_or_estimate(w.roster_counts(&inc.id)?, inc);
-    refresh(org, inc, &mut derived, &counts, today, inc.updated);
+    let laws = law_set(&w.counsel_laws()?)?;
+    let ev = super::evaluate::evaluate(
+        org,
+        &laws,
+        inc,
+        &derived,
+        &counts,
+        Policies::default(),
+        today,
+    );
+    refresh(&mut derived, &ev, inc.updated);
     w.put_derived(&inc.id, &DerivedRecord::from(&derived))
+}
+
+/// What the audit entry of a recorded determination says about it: its number, the engine
+/// version, the digests of the rules data in force and the hash of the inputs.
+fn record_detail(r: &DeterminationLogRecord) -> String {
+    format!(
+        " determination={} engine_version={} laws_digest={} builtin_digest={} counsel_digest={} inputs_sha256={}",
+        r.seq,
+        r.engine_version,
+        r.laws.digest,
+        short(&r.laws.builtin_digest),
+        r.laws.counsel_digest.as_deref().unwrap_or("none"),
+        r.inputs_sha256
+    )
 }

@@ -5,12 +5,15 @@ use std::fmt::Write as _;
 
 use handlebars::html_escape as esc;
 
+use super::assess::Recorded;
 use super::evaluate::status_text;
 use super::office::{DbClock, Desk, NOT_EVIDENCE};
 use crate::audit::entry::{ClockSource, Hash, hex};
 use crate::domain::*;
 use crate::error::Result;
 use crate::letters::EXERCISE_WATERMARK;
+use crate::rules::Evaluation;
+use crate::rules::explain::{UNVERIFIED_FOOTNOTE, UNVERIFIED_MARK, short, unverified};
 
 const CSS: &str = "@page { size: letter; margin: 0.7in; }
 body { font-family: Georgia, 'Times New Roman', serif; font-size: 11pt; line-height: 1.35; color: #000; max-width: 7.5in; margin: 0 auto; }
@@ -68,6 +71,7 @@ impl Desk<'_> {
         );
         let r = self.reader()?;
         let batches = r.manifests(id)?;
+        let recorded: Vec<Recorded> = r.determinations(id)?.iter().map(Recorded::from).collect();
         let report = r.verify()?;
         drop(r);
         let (entries, all) = self.incident_audit(id, audit_entries)?;
@@ -266,11 +270,16 @@ impl Desk<'_> {
         h.push_str("<h2>Obligations and deadlines</h2>\n");
         let _ = writeln!(
             h,
-            "<p class=\"small\">Day 0: {} — {} [{}]. Calendar days, no weekend or holiday roll-forward. {}.</p>",
+            "<p class=\"small\">Day 0: {} — {} [{}]. HIPAA: calendar days, no weekend or holiday roll-forward. {}. State deadlines in business days: {}.</p>",
             d(ev.clock.date),
             esc(&ev.clock.basis),
             esc(&ev.clock.cite),
-            esc(ev.policy.describe())
+            esc(ev.policy.describe()),
+            esc(ev
+                .laws
+                .as_ref()
+                .map(|l| l.business_days.describe())
+                .unwrap_or(org.business_days.describe()))
         );
         if let Some(delay) = &ev.delay {
             let _ = writeln!(
@@ -298,11 +307,23 @@ impl Desk<'_> {
         }
         h.push_str("<table>\n<tr><th>Obligation</th><th>Where</th><th>Due</th><th>Status</th><th>Sent</th><th>Basis</th></tr>\n");
         for o in &ev.obligations {
+            let mark = if unverified(o) {
+                format!(" <b>{UNVERIFIED_MARK}</b>")
+            } else if o.verified == Some(true) {
+                " (verified)".to_string()
+            } else {
+                String::new()
+            };
+            let place = match (&o.jurisdiction, &o.recipient) {
+                (Some(j), Some(r)) => format!("{j} ({r})"),
+                (Some(j), None) => j.clone(),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}{}</td><td>{}{}</td></tr>",
+                "<tr><td>{}{mark}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}{}</td><td>{}{}</td></tr>",
                 esc(o.kind.describe()),
-                esc(o.jurisdiction.as_deref().unwrap_or("")),
+                esc(&place),
                 d(o.due),
                 o.original_due
                     .map(|x| format!(" (was {})", x.format("%Y-%m-%d")))
@@ -320,6 +341,10 @@ impl Desk<'_> {
             );
         }
         h.push_str("</table>\n");
+        if ev.obligations.iter().any(unverified) {
+            let _ = writeln!(h, "<p class=\"small\">{}</p>", esc(UNVERIFIED_FOOTNOTE));
+        }
+        state_section(&mut h, ev, &recorded);
         let _ = writeln!(
             h,
             "<p class=\"small\">Retain this documentation until {} [{}].</p>",
@@ -440,4 +465,85 @@ impl Desk<'_> {
             head_hash: report.head_hash,
         })
     }
+}
+
+/// The State laws the evaluation considered, and the recorded determinations with what they
+/// used (engine version, rules digests, inputs hash): what `assess --replay` re-runs.
+fn state_section(h: &mut String, ev: &Evaluation, recorded: &[Recorded]) {
+    h.push_str("<h2>State breach-notification laws</h2>\n");
+    let Some(laws) = &ev.laws else {
+        h.push_str("<p>Not evaluated.</p>\n");
+        return;
+    };
+    let _ = writeln!(
+        h,
+        "<p class=\"small\">Rules data in force: <span class=\"mono\">{}</span> (built-in <span class=\"mono\">{}</span>{}). Decision support for counsel: each State rule names its citation and whether it was verified against statute text.</p>",
+        esc(&laws.digest),
+        esc(short(&laws.builtin_digest)),
+        laws.counsel_digest
+            .as_deref()
+            .map(|c| format!(", counsel's <span class=\"mono\">{}</span>", esc(short(c))))
+            .unwrap_or_default()
+    );
+    if laws.jurisdictions.is_empty() {
+        h.push_str("<p>No residents of any State are recorded.</p>\n");
+    } else {
+        h.push_str("<table>\n<tr><th>State</th><th>Residents</th><th>Law (version)</th><th>Rules data</th><th>Verified rules</th><th>Applies</th></tr>\n");
+        for j in &laws.jurisdictions {
+            let mut applies = if j.applies {
+                "yes: duties listed above".to_string()
+            } else {
+                format!("no: {}", j.reason)
+            };
+            for m in &j.monitoring {
+                applies.push_str(&format!("; credit monitoring: {m}"));
+            }
+            if !j.content.is_empty() {
+                applies.push_str(&format!("; notice content: {}", j.content.join("; ")));
+            }
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{} of {}</td><td class=\"small\">{}</td></tr>",
+                esc(&j.jurisdiction),
+                j.residents,
+                esc(&j.citation),
+                j.effective
+                    .map(|e| format!(" (from {e})"))
+                    .unwrap_or_default(),
+                esc(&j.origin),
+                j.verified,
+                j.rules,
+                esc(&applies)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    if recorded.is_empty() {
+        h.push_str("<p class=\"small\">No replayable determination is recorded (`breachdesk assess` records one).</p>\n");
+        return;
+    }
+    h.push_str("<p>Recorded determinations (each replayable with <code>breachdesk assess ID --replay N</code>):</p>\n<table>\n<tr><th>#</th><th>When (UTC), by</th><th>Engine</th><th>Rules data digest</th><th>Counsel's files</th><th>Inputs SHA-256</th></tr>\n");
+    for r in recorded {
+        let counsel: Vec<String> = r
+            .counsel_files
+            .iter()
+            .map(|(j, s)| format!("{j} {}", short(s)))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
+            r.number,
+            r.recorded_at.format("%Y-%m-%d %H:%M"),
+            esc(&r.recorded_by),
+            esc(&r.engine_version),
+            esc(&r.laws_digest),
+            esc(&if counsel.is_empty() {
+                "none".to_string()
+            } else {
+                counsel.join(", ")
+            }),
+            esc(&r.inputs_sha256)
+        );
+    }
+    h.push_str("</table>\n");
 }

@@ -218,6 +218,7 @@ impl ExerciseDesk {
             touch: true,
             refresh: true,
             expect: None,
+            record: false,
         };
         desk.change_incident(&self.incident, plan, |e| {
             e.inc.facts = facts;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::change::{Access, Plan, Revision, put_new_incident};
-use super::evaluate::evaluate;
+use super::evaluate::{Policies, evaluate};
 use super::office::{Desk, counts_or_estimate};
 use super::records::Derived;
 use crate::domain::incident::Disposition;
@@ -205,7 +205,15 @@ impl Desk<'_> {
         let revision = Revision(r.incident_revision(id)?);
         let derived = Derived::from(r.derived(id)?);
         let counts = counts_or_estimate(r.roster_counts(id)?, &incident);
-        let evaluation = evaluate(org, &incident, &derived, &counts, None, today);
+        let evaluation = evaluate(
+            org,
+            self.laws()?,
+            &incident,
+            &derived,
+            &counts,
+            Policies::default(),
+            today,
+        );
         let since = if derived.obligations.is_empty() {
             vec![]
         } else {
@@ -266,6 +274,7 @@ impl Desk<'_> {
             touch: true,
             refresh: true,
             expect: req.expected,
+            record: false,
         };
         let c = self.change_incident(&req.id, plan, |e| {
             if e.locked {
@@ -305,6 +314,7 @@ impl Desk<'_> {
             touch: true,
             refresh: false,
             expect: req.expected,
+            record: false,
         };
         let entry = TimelineEntry {
             at: req.at.unwrap_or(self.ctx.now),
@@ -334,6 +344,7 @@ impl Desk<'_> {
         }
         let org = self.org()?.clone();
         let today = self.today()?;
+        let laws = self.laws()?;
         let d = req.disposition;
         self.set_status(&req.id, Action::IncidentClose, req.expected, |e| {
             let inc = &e.inc;
@@ -342,7 +353,15 @@ impl Desk<'_> {
             }
             let mut detail = format!("disposition={}", d.key());
             if d == Disposition::BreachNotified {
-                let ev = evaluate(&org, inc, &e.derived, &e.counts, None, today);
+                let ev = evaluate(
+                    &org,
+                    laws,
+                    inc,
+                    &e.derived,
+                    &e.counts,
+                    Policies::default(),
+                    today,
+                );
                 let unmet: Vec<&Obligation> = ev.obligations.iter().filter(|o| unmet(o)).collect();
                 match (&req.force, unmet.is_empty()) {
                     (_, true) => {}
@@ -408,6 +427,7 @@ impl Desk<'_> {
             touch: true,
             refresh: true,
             expect: expected,
+            record: false,
         };
         Ok(self
             .change_incident(id, plan, |e| Ok(((), f(e)?)))?

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::bulk::{self, BulkSpec};
 use super::change::{Access, Plan};
-use super::evaluate::evaluate;
+use super::evaluate::{Policies, evaluate};
 use super::office::{Desk, counts_or_estimate};
 use super::progress::Progress;
 use super::records::Derived;
@@ -626,7 +626,15 @@ impl Desk<'_> {
         let inc = r.incident(id, self.office.no_phi())?;
         let d = Derived::from(r.derived(id)?);
         let counts = counts_or_estimate(r.roster_counts(id)?, &inc);
-        let ev = evaluate(org, &inc, &d, &counts, None, today);
+        let ev = evaluate(
+            org,
+            self.laws()?,
+            &inc,
+            &d,
+            &counts,
+            Policies::default(),
+            today,
+        );
         if ev.effective_class != DeterminationClass::Breach && !a.force {
             return Err(Error::invalid(format!(
                 "{} is not a breach on record ({}): notices are not required; run `breachdesk assess`, or pass --force to draft anyway",
@@ -832,6 +840,7 @@ impl Desk<'_> {
             touch: false,
             refresh: false,
             expect: None,
+            record: false,
         };
         self.change_incident(&id, plan, |e| {
             e.add_manifest(&m, &hash);
@@ -862,7 +871,15 @@ impl Desk<'_> {
             }
             let d = Derived::from(r.derived(&inc.id)?);
             let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
-            let ev = evaluate(org, &inc, &d, &counts, None, today);
+            let ev = evaluate(
+                org,
+                self.laws()?,
+                &inc,
+                &d,
+                &counts,
+                Policies::default(),
+                today,
+            );
             // The year of discovery as the engine established it (typed, or the earliest
             // discovery event that counts), 164.408(c).
             if ev.clock.date.map(|d| d.year()) != Some(year) {

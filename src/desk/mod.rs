@@ -20,12 +20,14 @@ mod dossier;
 mod evaluate;
 pub mod exercise;
 mod incidents;
+mod laws;
 pub mod letters;
 mod notices;
 mod office;
 mod org;
 mod progress;
 pub mod records;
+mod replay;
 mod roster;
 
 /// A roster's counts and import batches, as stored (no PHI).
@@ -34,15 +36,20 @@ pub use crate::store::roster::{Batch as RosterBatch, RUN_ROWS, RosterTotals};
 pub use crate::store::{ClockMarker, ClockSource, Via, Who};
 pub use assess::{
     AssessRequest, Assessed, AssessmentAnswers, DeadlineBoard, DeadlineQuery, DeadlineRow,
-    KeepUntil, Override, WhatIf, what_if,
+    KeepUntil, Override, Recorded, WhatIf, what_if,
 };
 pub use audit::{CheckpointFile, Verified};
 pub use change::Revision;
 pub use dossier::Dossier;
+pub use evaluate::Policies;
 pub use evaluate::status_text;
 pub use incidents::{
     CloseIncident, IncidentFilter, IncidentView, Listed, NewIncident, NewNote, UpdateIncident,
     Updated, unmet,
+};
+pub use laws::{
+    CounselVersion, LawDiff, LawShow, LawsChanged, LawsFile, LawsList, VersionView,
+    check as check_laws, diff as laws_diff, law_set, list as laws_list, show as laws_show,
 };
 pub use notices::{NewNotice, NoticeRecorded};
 pub use office::{
@@ -51,6 +58,7 @@ pub use office::{
 };
 pub use org::{NewEncryption, NewOrg, OrgDetails, OrgUpdate, new_organization};
 pub use progress::{Progress, Silent};
+pub use replay::{FileReplay, Replay, ReplayRequest};
 pub use roster::Listed as ListedRows;
 pub use roster::{DuplicateRow, ImportReport, ImportRoster, RosterStats};
 

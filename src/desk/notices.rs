@@ -22,8 +22,12 @@ use super::office::Desk;
 pub struct NewNotice {
     pub id: IncidentId,
     pub kind: ObligationKind,
-    /// A State code, or `ST:Jurisdiction` (required for media notice, 164.406).
+    /// A State code, or `ST:Jurisdiction` (required for media notice, 164.406, and for every
+    /// State-law notice).
     pub jurisdiction: Option<String>,
+    /// A State-law notice: the regulator's id in the State's rules (`ag`), or the id of a
+    /// conditional rule (`laws show ST` lists them).
+    pub recipient: Option<String>,
     pub date: NaiveDate,
     pub method: NoticeMethod,
     pub count: u64,
@@ -36,14 +40,87 @@ pub struct NewNotice {
 }
 
 impl NewNotice {
-    /// Checks what needs no database: media notice names its State.
+    /// Checks what needs no database: media notice and State-law notices name their State;
+    /// only State-law notices have a recipient.
     pub fn check(&self) -> Result<()> {
         if self.jurisdiction.is_none() && self.kind == ObligationKind::Media {
             return Err(Error::invalid(
                 "media notice is per State (164.406): add --jurisdiction ST for the State it went to",
             ));
         }
+        if self.kind.is_state() {
+            match self.jurisdiction.as_deref() {
+                Some(j) if j.len() == 2 => {}
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "a {} notice is owed under one State's law: add --jurisdiction ST (a two-letter code)",
+                        self.kind.key()
+                    )));
+                }
+            }
+        } else if self.recipient.is_some() {
+            return Err(Error::invalid(
+                "--recipient names a State regulator (or a conditional State rule) and goes with --kind state_regulator or state_individual",
+            ));
+        }
         Ok(())
+    }
+
+    /// Checks the recipient against the State's rules in force: a regulator notice names
+    /// one of the State's regulators (it must, when the State has more than one).
+    fn check_recipient(&self, laws: &crate::laws::LawSet) -> Result<()> {
+        let Some(code) = self
+            .jurisdiction
+            .as_deref()
+            .filter(|_| self.kind.is_state())
+        else {
+            return Ok(());
+        };
+        let Some(law) = laws.get(code) else {
+            return Ok(());
+        };
+        let mut ids: Vec<&str> = Vec::new();
+        for v in &law.file.version {
+            let vs: Vec<&str> = match self.kind {
+                ObligationKind::StateRegulator => {
+                    v.regulator.iter().map(|r| r.id.as_str()).collect()
+                }
+                ObligationKind::StateIndividual => v
+                    .individual
+                    .iter()
+                    .filter(|r| !r.id.is_empty())
+                    .map(|r| r.id.as_str())
+                    .collect(),
+                _ => vec![],
+            };
+            for id in vs {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        match &self.recipient {
+            Some(r) if !ids.contains(&r.as_str()) => Err(Error::invalid(format!(
+                "--recipient is not one of {code}'s {} in the rules in force; accepted: {} (see `breachdesk laws show {code}`)",
+                if self.kind == ObligationKind::StateRegulator {
+                    "regulators"
+                } else {
+                    "conditional rules"
+                },
+                if ids.is_empty() {
+                    "none".to_string()
+                } else {
+                    ids.join(", ")
+                }
+            ))),
+            None if self.kind == ObligationKind::StateRegulator && ids.len() > 1 => {
+                Err(Error::invalid(format!(
+                    "{code}'s law names more than one regulator: add --recipient, one of {}",
+                    ids.join(", ")
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -69,10 +146,11 @@ impl Desk<'_> {
                 "--date is in the future: record a notice once it has gone out",
             ));
         }
+        req.check_recipient(self.laws()?)?;
         let record = NoticeRecord {
             kind: req.kind,
             jurisdiction: req.jurisdiction.clone(),
-            recipient: None,
+            recipient: req.recipient.clone(),
             date: req.date,
             method: req.method,
             count: req.count,
@@ -97,6 +175,7 @@ impl Desk<'_> {
             touch: true,
             refresh: true,
             expect: req.expected,
+            record: false,
         };
         let c = self.change_incident(&req.id, plan, |e| {
             if e.inc.facts.breach.discovered.is_some_and(|d| req.date < d) {
@@ -124,6 +203,9 @@ impl Desk<'_> {
             if let Some(j) = &record.jurisdiction {
                 detail.push_str(&format!(" jurisdiction={j}"));
             }
+            if let Some(r) = &record.recipient {
+                detail.push_str(&format!(" recipient={r}"));
+            }
             if let Some(h) = &record.evidence_sha256 {
                 detail.push_str(&format!(" evidence_sha256={h}"));
             }
@@ -147,6 +229,10 @@ impl Desk<'_> {
 fn find(obligations: Vec<Obligation>, record: &NoticeRecord) -> Option<Obligation> {
     obligations.into_iter().find(|o| {
         o.kind == record.kind
-            && (record.kind != ObligationKind::Media || o.jurisdiction == record.jurisdiction)
+            && (!(record.kind == ObligationKind::Media || record.kind.is_state())
+                || o.jurisdiction == record.jurisdiction)
+            && (!record.kind.is_state()
+                || record.recipient.is_none()
+                || o.recipient == record.recipient)
     })
 }

@@ -2,6 +2,7 @@
 //! key), shareable between threads; [`Desk`]: the use cases for one caller, built cheaply
 //! from an office and a [`Context`] (who acts, and when).
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -11,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::{Counts, Incident, Organization};
 use crate::error::{Error, Result};
 use crate::exercise::ExerciseState;
+use crate::laws::LawSet;
 use crate::store::phi::{PhiCodec, locked_error};
 use crate::store::vault::{Vault, WrappedKey};
 use crate::store::{Actor, ClockMarker, ClockSource, Encryption, Reader, Store, Who};
@@ -167,6 +169,7 @@ impl Office {
             ctx,
             org: OnceCell::new(),
             today: OnceCell::new(),
+            laws: OnceCell::new(),
         }
     }
 
@@ -242,6 +245,8 @@ pub struct Desk<'o> {
     pub(super) ctx: Context,
     org: OnceCell<Organization>,
     today: OnceCell<NaiveDate>,
+    /// The State laws in force (built-in with counsel's), read once ([`Desk::laws`]).
+    pub(super) laws: OnceCell<Cow<'static, LawSet>>,
 }
 
 impl<'o> Desk<'o> {
@@ -279,6 +284,9 @@ impl<'o> Desk<'o> {
         let _ = d.today.set(today);
         if let Some(o) = self.org.get() {
             let _ = d.org.set(o.clone());
+        }
+        if let Some(l) = self.laws.get() {
+            let _ = d.laws.set(l.clone());
         }
         d
     }

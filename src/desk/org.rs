@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::office::{Context, Desk, KeySource, Office};
 use crate::domain::vocab::EntityType;
-use crate::domain::{LePolicy, Organization, Role};
+use crate::domain::{BusinessDays, LePolicy, Organization, Role};
 use crate::error::{Error, Result};
 use crate::store::vault::Vault;
 use crate::store::{Action, Change, ClockMarker, Encryption, Store, Subject};
@@ -24,6 +24,8 @@ pub struct OrgDetails {
     /// IANA time zone name; checked.
     pub time_zone: Option<String>,
     pub le_policy: Option<LePolicy>,
+    /// How business days are counted for State deadlines (a policy choice).
+    pub business_days: Option<BusinessDays>,
 }
 
 /// `init`: a new organization.
@@ -92,6 +94,9 @@ fn apply_details(org: &mut Organization, d: &OrgDetails) -> Result<()> {
     if let Some(p) = d.le_policy {
         org.le_policy = p;
     }
+    if let Some(b) = d.business_days {
+        org.business_days = b;
+    }
     if org.legal_name.trim().is_empty() {
         return Err(Error::invalid("--org (the legal name) cannot be empty"));
     }
@@ -119,6 +124,7 @@ pub fn new_organization(n: &NewOrg) -> Result<Organization> {
         postal_address: String::new(),
         time_zone: "UTC".into(),
         le_policy: LePolicy::default(),
+        business_days: BusinessDays::default(),
     };
     apply_details(&mut org, &n.details)?;
     Ok(org)
@@ -216,9 +222,21 @@ impl Desk<'_> {
             org.entity_type = entity_for(org.role, e);
         }
         apply_details(&mut org, &u.details)?;
+        // The policies decide dates: name them in the entry when they change.
+        let before = self.org()?;
+        let mut detail = Vec::new();
+        if org.le_policy != before.le_policy {
+            detail.push(format!("le_policy={}", org.le_policy.key()));
+        }
+        if org.business_days != before.business_days {
+            detail.push(format!("business_days={}", org.business_days.key()));
+        }
         self.store().write(&self.actor()?, |w| {
             w.put_org(&org)?;
-            Ok(((), Change::new(Action::OrgUpdate, Subject::Org)))
+            Ok((
+                (),
+                Change::new(Action::OrgUpdate, Subject::Org).detail(detail.join(" ")),
+            ))
         })?;
         Ok(org)
     }

@@ -70,7 +70,7 @@ fn reason_record(r: &Reason) -> ReasonRecord {
     }
 }
 
-fn determination(d: DeterminationRecord) -> Determination {
+pub fn determination(d: DeterminationRecord) -> Determination {
     Determination {
         class: class(d.class),
         reasons: d.reasons.into_iter().map(reason).collect(),
@@ -94,7 +94,7 @@ fn determination(d: DeterminationRecord) -> Determination {
     }
 }
 
-fn determination_record(d: &Determination) -> DeterminationRecord {
+pub fn determination_record(d: &Determination) -> DeterminationRecord {
     DeterminationRecord {
         class: class_record(d.class),
         reasons: d.reasons.iter().map(reason_record).collect(),
@@ -118,7 +118,7 @@ fn determination_record(d: &Determination) -> DeterminationRecord {
     }
 }
 
-fn obligation(o: ObligationRecord) -> Obligation {
+pub fn obligation(o: ObligationRecord) -> Obligation {
     Obligation {
         kind: o.kind,
         jurisdiction: o.jurisdiction,
@@ -145,7 +145,7 @@ fn obligation(o: ObligationRecord) -> Obligation {
     }
 }
 
-fn obligation_record(o: &Obligation) -> ObligationRecord {
+pub fn obligation_record(o: &Obligation) -> ObligationRecord {
     ObligationRecord {
         kind: o.kind,
         jurisdiction: o.jurisdiction.clone(),

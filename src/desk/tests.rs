@@ -107,6 +107,7 @@ fn every_change_is_exactly_one_audit_entry() {
         id: id.clone(),
         kind: ObligationKind::Individual,
         jurisdiction: None,
+        recipient: None,
         date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
         method: NoticeMethod::Mail,
         count: 700,

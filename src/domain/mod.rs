@@ -12,5 +12,5 @@ pub use counts::{CountSource, Counts};
 pub use facts::*;
 pub use incident::{Incident, IncidentId, IncidentStatus, TimelineEntry};
 pub use notice::{NoticeMethod, NoticeRecord, ObligationKind};
-pub use org::{LePolicy, Organization, Role};
+pub use org::{BusinessDays, LePolicy, Organization, Role};
 pub use roster::RosterRow;

@@ -54,6 +54,61 @@ impl LePolicy {
     }
 }
 
+/// How business days are counted for State deadlines given in business days (Illinois: 5
+/// business days after notifying HHS; Iowa, Vermont, California H&S Code 1280.15). The
+/// statutes do not define the term and State holiday calendars differ, so this is a policy
+/// choice, set per organization (`org update --business-days`) or per what-if, and printed
+/// beside every date it produced. The counting is `rules::calendar`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusinessDays {
+    /// Conservative default: Monday to Friday are business days, holidays included. It
+    /// gives the earliest due date any reading allows.
+    #[default]
+    WeekendsOnly,
+    /// Monday to Friday except the federal legal public holidays of 5 U.S.C. 6103(a), on
+    /// the days they are observed (a Saturday holiday on the Friday before, a Sunday one on
+    /// the Monday after); Juneteenth from 2021. State holidays are not counted.
+    FederalHolidays,
+}
+
+impl BusinessDays {
+    pub const ALL: &'static [BusinessDays] =
+        &[BusinessDays::WeekendsOnly, BusinessDays::FederalHolidays];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            BusinessDays::WeekendsOnly => "weekends_only",
+            BusinessDays::FederalHolidays => "federal_holidays",
+        }
+    }
+
+    pub fn from_key(s: &str) -> Option<BusinessDays> {
+        let s = s.trim().replace('-', "_");
+        BusinessDays::ALL
+            .iter()
+            .copied()
+            .find(|b| b.key().eq_ignore_ascii_case(&s))
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            BusinessDays::WeekendsOnly => {
+                "business-day policy weekends_only: Monday to Friday count, holidays included (the earliest date any reading allows); the day of the event is day 0"
+            }
+            BusinessDays::FederalHolidays => {
+                "business-day policy federal_holidays: Monday to Friday count except federal holidays as observed (5 U.S.C. 6103); the day of the event is day 0"
+            }
+        }
+    }
+
+    /// The default is not written, so an organization record without the policy keeps the
+    /// bytes release 0.1 wrote.
+    pub fn is_default(&self) -> bool {
+        *self == BusinessDays::default()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
     pub legal_name: String,
@@ -79,4 +134,8 @@ pub struct Organization {
     pub time_zone: String,
     #[serde(default)]
     pub le_policy: LePolicy,
+    /// How business days are counted for State deadlines (added after release 0.1: absent
+    /// means the default, and the default is not written).
+    #[serde(default, skip_serializing_if = "BusinessDays::is_default")]
+    pub business_days: BusinessDays,
 }

@@ -53,6 +53,10 @@ const LIBRARY: &[(&str, &str)] = &[
         "count-revised-past-500",
         include_str!("scenarios/count-revised-past-500.toml"),
     ),
+    (
+        "texas-ag-249-vs-250",
+        include_str!("scenarios/texas-ag-249-vs-250.toml"),
+    ),
 ];
 
 /// Every built-in scenario as (id, TOML text), in teaching order.

@@ -16,10 +16,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::domain::vocab::{EntityType, normalize_state};
 use crate::domain::{
-    Counts, Facts, LePolicy, NoticeMethod, NoticeRecord, ObligationKind, Organization, Role,
+    BusinessDays, Counts, Facts, LePolicy, NoticeMethod, NoticeRecord, ObligationKind,
+    Organization, Role,
 };
 use crate::intake::facts::sanitize;
-use crate::rules::{EngineInput, Evaluation, evaluate};
+use crate::laws::LawSet;
+use crate::rules::{EngineInput, Evaluation, StateOptions, evaluate, evaluate_with_laws};
 
 use super::error::ExerciseError;
 
@@ -47,6 +49,11 @@ pub struct Scenario {
     /// New facts arriving in simulated time, `[[inject]]` in the file.
     #[serde(default, rename = "inject")]
     pub injects: Vec<Inject>,
+    /// The engine's answers include State-law duties (breachdesk's built-in rules data) and
+    /// the room is scored on them like HIPAA's. Off by default: a HIPAA scenario's answers
+    /// and score are HIPAA's alone, and State-law notices the room names are not scored.
+    #[serde(default)]
+    pub state_laws: bool,
     /// Where the scenario came from (file path or `builtin:<id>`); named in errors.
     #[serde(skip)]
     pub origin: String,
@@ -82,6 +89,9 @@ pub struct ScenarioOrg {
     /// `later_of` (default) or `extend_by_delay`, 164.412.
     #[serde(default)]
     pub le_policy: LePolicy,
+    /// `weekends_only` (default) or `federal_holidays`: State deadlines in business days.
+    #[serde(default)]
+    pub business_days: BusinessDays,
 }
 
 fn default_tz() -> String {
@@ -103,6 +113,7 @@ impl ScenarioOrg {
             postal_address: self.postal_address.clone(),
             time_zone: self.time_zone.clone(),
             le_policy: self.le_policy,
+            business_days: self.business_days,
         }
     }
 }
@@ -370,9 +381,10 @@ pub fn stage_notices(s: &Scenario, stage: usize) -> Vec<NoticeRecord> {
         .collect()
 }
 
-/// The engine's answer at `stage`: role and policy from the scenario's organization,
+/// The engine's answer at `stage`: role and policies from the scenario's organization,
 /// counts from the facts' estimates, notices from the injects so far, `today` and
-/// `last_in_effect` = the stage date.
+/// `last_in_effect` = the stage date; with the built-in State laws when the scenario asks
+/// for them (`state_laws = true`), else HIPAA's alone.
 pub fn expected(s: &Scenario, stage: usize) -> Result<Evaluation, ExerciseError> {
     let facts = stage_facts(s, stage)?;
     let date = stage_date(s, stage);
@@ -387,6 +399,16 @@ pub fn expected(s: &Scenario, stage: usize) -> Result<Evaluation, ExerciseError>
         override_class: None,
         last_in_effect: date,
     };
+    if s.state_laws {
+        return Ok(evaluate_with_laws(
+            &input,
+            StateOptions {
+                laws: LawSet::builtin(),
+                business_days: s.organization.business_days,
+            },
+            date,
+        ));
+    }
     Ok(evaluate(&input, date))
 }
 

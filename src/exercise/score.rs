@@ -65,6 +65,9 @@ pub struct Score {
     pub total: usize,
     /// 0–100; 0 when nothing was scored.
     pub percent: f64,
+    /// What the score leaves out, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Score {
@@ -81,6 +84,7 @@ impl Score {
             correct,
             total,
             percent,
+            notes: Vec::new(),
         }
     }
 
@@ -89,14 +93,29 @@ impl Score {
     }
 }
 
-/// Scores every decision against the engine's answer at its stage.
+/// Scores every decision against the engine's answer at its stage. In a scenario without
+/// State laws (`state_laws = false`), State-law notices the room names are left out of the
+/// score, and the score says so.
 pub fn score(s: &Scenario, decisions: &[Decision]) -> Result<Score, ExerciseError> {
     let mut items = Vec::new();
+    let mut unscored = 0;
     for d in decisions {
         let ev = expected(s, d.stage)?;
-        items.extend(score_decision(d, &ev));
+        let mut d = d.clone();
+        if !s.state_laws {
+            let before = d.notices.len();
+            d.notices.retain(|n| !n.kind.is_state());
+            unscored += before - d.notices.len();
+        }
+        items.extend(score_decision(&d, &ev));
     }
-    Ok(Score::from_items(items))
+    let mut score = Score::from_items(items);
+    if unscored > 0 {
+        score.notes.push(format!(
+            "{unscored} State-law notice(s) named by the room are not scored: this scenario is scored on HIPAA's duties (it does not set state_laws = true)"
+        ));
+    }
+    Ok(score)
 }
 
 /// The engine's answers, one decision per stage: what a perfect room would say.
@@ -120,7 +139,8 @@ pub fn perfect_answers(s: &Scenario) -> Result<Vec<Decision>, ExerciseError> {
         .collect()
 }
 
-/// Obligations the room must name: required, and not the optional urgent call.
+/// Obligations the room must name: required, and not the optional urgent call. (State-law
+/// duties are in the engine's answer only when the scenario asks for them.)
 pub(crate) fn required(ev: &Evaluation) -> impl Iterator<Item = &Obligation> {
     ev.obligations
         .iter()
@@ -130,7 +150,9 @@ pub(crate) fn required(ev: &Evaluation) -> impl Iterator<Item = &Obligation> {
 /// `kind (ST)` or `kind`.
 pub(crate) fn ident(kind: ObligationKind, jurisdiction: Option<&str>) -> String {
     match jurisdiction {
-        Some(j) if kind == ObligationKind::Media => format!("{} ({j})", kind.key()),
+        Some(j) if kind == ObligationKind::Media || kind.is_state() => {
+            format!("{} ({j})", kind.key())
+        }
         _ => kind.key().to_string(),
     }
 }
@@ -141,11 +163,11 @@ fn same_place(a: &str, b: &str) -> bool {
 }
 
 /// Does the room's notice name this obligation? Kind, and the State for a media notice
-/// to a named State.
+/// to a named State or a State-law notice.
 pub(crate) fn names(n: &DecidedNotice, o: &Obligation) -> bool {
     n.kind == o.kind
         && match (&o.jurisdiction, o.kind) {
-            (Some(j), ObligationKind::Media) => {
+            (Some(j), k) if k == ObligationKind::Media || k.is_state() => {
                 n.jurisdiction.as_deref().is_some_and(|x| same_place(x, j))
             }
             _ => true,
@@ -181,6 +203,8 @@ fn due_reason(o: &Obligation, ev: &Evaluation) -> (String, String) {
     let due = date_or(o.due, "no date");
     let clock = date_or(ev.clock.date, "not recorded");
     let mut text = match o.kind {
+        // A State's deadline: its own count, as the engine's note states it.
+        k if k.is_state() => format!("last permitted day {due}: {}", o.note),
         ObligationKind::HhsAnnual => format!(
             "last permitted day {due}: within 60 days after the end of the calendar year of discovery (clock start {clock}); March 1, or February 29 when the next year is a leap year"
         ),

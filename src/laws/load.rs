@@ -18,6 +18,10 @@ pub const JURISDICTIONS: &[&str] = &[
     "WI", "WY", "DC", "PR", "VI", "GU",
 ];
 
+/// States of 45 CFR 160.103 without built-in rules data: counsel may add a file for them
+/// (`laws set`), and the engine then applies it like any other.
+pub const COUNSEL_ONLY: &[&str] = &["AS", "MP"];
+
 /// A rules file that cannot be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}{}: field `{field}`: {reason}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
@@ -171,12 +175,15 @@ pub fn validate(f: &LawFile, origin: &str) -> Result<(), LawError> {
             &format!("this breachdesk reads rules files of format {FORMAT}"),
         );
     }
-    if !JURISDICTIONS.contains(&f.jurisdiction.as_str()) {
+    if !JURISDICTIONS.contains(&f.jurisdiction.as_str())
+        && !COUNSEL_ONLY.contains(&f.jurisdiction.as_str())
+    {
         return err(
             "jurisdiction",
             &format!(
-                "not a covered jurisdiction; use one of {} (upper case)",
-                JURISDICTIONS.join(", ")
+                "not a covered jurisdiction; use one of {}, {} (upper case)",
+                JURISDICTIONS.join(", "),
+                COUNSEL_ONLY.join(", ")
             ),
         );
     }

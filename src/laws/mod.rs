@@ -23,6 +23,7 @@
 //! `builtin_digest` covers the built-in files, `counsel_digest` counsel's files (absent when
 //! there are none), and `digest` the files in force after counsel's replace built-in ones.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -37,7 +38,7 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 
-pub use load::{JURISDICTIONS, LawError, load};
+pub use load::{COUNSEL_ONLY, JURISDICTIONS, LawError, load};
 pub use schema::{LawFile, LawVersion};
 
 /// Where a file in force came from.
@@ -123,50 +124,17 @@ impl LawSet {
     /// error. Two counsel files for one jurisdiction are an error.
     pub fn build(builtin: &[LawSource], counsel: &[LawSource]) -> Result<LawSet, LawError> {
         let mut laws: BTreeMap<String, Law> = BTreeMap::new();
-        let parse = |src: &LawSource| -> Result<Law, LawError> {
-            let file = load(&src.text, &src.name)?;
-            Ok(Law {
-                file,
-                origin: src.origin,
-                sha256: hex(&Sha256::digest(src.text.as_bytes())),
-                text: src.text.clone(),
-            })
-        };
-        let mut builtin_laws = Vec::new();
         for s in builtin {
-            let law = parse(s)?;
-            builtin_laws.push(law.clone());
+            let law = parse_source(s)?;
             laws.insert(law.file.jurisdiction.clone(), law);
         }
-        let mut counsel_laws: Vec<Law> = Vec::new();
-        for s in counsel {
-            let law = parse(s)?;
-            if counsel_laws
-                .iter()
-                .any(|l| l.file.jurisdiction == law.file.jurisdiction)
-            {
-                return Err(LawError {
-                    file: s.name.clone(),
-                    line: None,
-                    field: "jurisdiction".into(),
-                    reason: format!(
-                        "counsel's rules already include a file for {}; give one file per jurisdiction",
-                        law.file.jurisdiction
-                    ),
-                });
-            }
-            counsel_laws.push(law.clone());
-            laws.insert(law.file.jurisdiction.clone(), law);
-        }
-        let builtin_digest = digest(builtin_laws.iter());
-        let counsel_digest = (!counsel_laws.is_empty()).then(|| digest(counsel_laws.iter()));
-        let digest = digest(laws.values());
-        Ok(LawSet {
+        LawSet {
+            builtin_digest: digest(laws.values()),
             laws,
-            builtin_digest,
-            counsel_digest,
-            digest,
-        })
+            counsel_digest: None,
+            digest: String::new(),
+        }
+        .with_counsel(counsel)
     }
 
     /// The built-in laws, parsed once. The built-in files are validated by the test suite
@@ -177,6 +145,74 @@ impl LawSet {
             LawSet::build(&builtin::sources(), &[])
                 .expect("built-in rules data is validated by the test suite")
         })
+    }
+
+    /// The built-in laws with counsel's files in force (each replacing its jurisdiction's
+    /// built-in file, or adding one): the built-in files are parsed once per process, so only
+    /// counsel's are parsed here. Borrowed when counsel has none.
+    pub fn in_force(counsel: &[LawSource]) -> Result<Cow<'static, LawSet>, LawError> {
+        if counsel.is_empty() {
+            return Ok(Cow::Borrowed(LawSet::builtin()));
+        }
+        LawSet::builtin().with_counsel(counsel).map(Cow::Owned)
+    }
+
+    /// This set's built-in files with `counsel`'s in force instead of any counsel files it
+    /// holds. Digests as [`LawSet::build`] computes them.
+    pub fn with_counsel(&self, counsel: &[LawSource]) -> Result<LawSet, LawError> {
+        let mut laws: BTreeMap<String, Law> = self
+            .laws
+            .iter()
+            .filter(|(_, l)| l.origin == Origin::BuiltIn)
+            .map(|(k, l)| (k.clone(), l.clone()))
+            .collect();
+        let builtin_digest = digest(laws.values());
+        let mut counsel_laws: Vec<Law> = Vec::new();
+        for s in counsel {
+            let law = parse_source(s)?;
+            if counsel_laws
+                .iter()
+                .any(|l| l.file.jurisdiction == law.file.jurisdiction)
+            {
+                return Err(duplicate(s, &law));
+            }
+            counsel_laws.push(law.clone());
+            laws.insert(law.file.jurisdiction.clone(), law);
+        }
+        let counsel_digest = (!counsel_laws.is_empty()).then(|| digest(counsel_laws.iter()));
+        let digest = digest(laws.values());
+        Ok(LawSet {
+            laws,
+            builtin_digest,
+            counsel_digest,
+            digest,
+        })
+    }
+
+    /// A set of exactly these files (for a replay: the files a past decision used, from
+    /// their stored copies). Its digests cover these files only.
+    pub fn of(laws: Vec<Law>) -> LawSet {
+        let builtin: Vec<&Law> = laws
+            .iter()
+            .filter(|l| l.origin == Origin::BuiltIn)
+            .collect();
+        let counsel: Vec<&Law> = laws
+            .iter()
+            .filter(|l| l.origin == Origin::Counsel)
+            .collect();
+        let builtin_digest = digest(builtin.into_iter());
+        let counsel_digest = (!counsel.is_empty()).then(|| digest(counsel.into_iter()));
+        let map: BTreeMap<String, Law> = laws
+            .into_iter()
+            .map(|l| (l.file.jurisdiction.clone(), l))
+            .collect();
+        let digest = digest(map.values());
+        LawSet {
+            laws: map,
+            builtin_digest,
+            counsel_digest,
+            digest,
+        }
     }
 
     pub fn get(&self, code: &str) -> Option<&Law> {
@@ -191,6 +227,34 @@ impl LawSet {
     pub fn counsel(&self) -> impl Iterator<Item = &Law> {
         self.laws.values().filter(|l| l.origin == Origin::Counsel)
     }
+}
+
+/// Parses and validates one source into a law in force.
+pub fn parse_source(src: &LawSource) -> Result<Law, LawError> {
+    let file = load(&src.text, &src.name)?;
+    Ok(Law {
+        file,
+        origin: src.origin,
+        sha256: sha256_hex(&src.text),
+        text: src.text.clone(),
+    })
+}
+
+fn duplicate(s: &LawSource, law: &Law) -> LawError {
+    LawError {
+        file: s.name.clone(),
+        line: None,
+        field: "jurisdiction".into(),
+        reason: format!(
+            "counsel's rules already include a file for {}; give one file per jurisdiction",
+            law.file.jurisdiction
+        ),
+    }
+}
+
+/// SHA-256 of a rules file's bytes, hex: how a file is named in determinations and replays.
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 fn digest<'a>(laws: impl Iterator<Item = &'a Law>) -> String {

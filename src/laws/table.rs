@@ -156,3 +156,216 @@ pub fn markdown(set: &LawSet) -> String {
     }
     s
 }
+
+/// One rule of a version, in a line: what `laws show` lists per version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RuleLine {
+    /// `trigger`, `individual`, `regulator`, `cra`, `hipaa`, `credit_monitoring`, `content`.
+    pub rule: &'static str,
+    /// The regulator's or a conditional rule's id, if any.
+    pub id: String,
+    /// What the rule says, in words.
+    pub summary: String,
+    pub cite: String,
+    pub verified: bool,
+    /// "verified against statute text: …" or "UNVERIFIED against statute text (source: …)".
+    pub provenance: String,
+    pub note: String,
+}
+
+fn line(rule: &'static str, id: &str, summary: String, r: &dyn Rule) -> RuleLine {
+    let p = r.provenance();
+    RuleLine {
+        rule,
+        id: id.to_string(),
+        summary,
+        cite: r.cite().to_string(),
+        verified: p.is_verified(),
+        provenance: p.describe(),
+        note: r.note().to_string(),
+    }
+}
+
+/// Every rule of a version with its provenance, in the order of [`provenances`].
+pub fn rules_of(v: &LawVersion) -> Vec<RuleLine> {
+    let keys = |els: &[crate::domain::vocab::PiElement]| {
+        els.iter().map(|e| e.key()).collect::<Vec<_>>().join(", ")
+    };
+    let t = &v.trigger;
+    let mut trigger = Vec::new();
+    if !t.with_name.is_empty() {
+        trigger.push(format!(
+            "with the name{}: {}",
+            if t.identifier_suffices {
+                " or another identifier"
+            } else {
+                ""
+            },
+            keys(&t.with_name)
+        ));
+    }
+    if !t.alone.is_empty() {
+        trigger.push(format!("on their own: {}", keys(&t.alone)));
+    }
+    if t.harm_threshold {
+        trigger.push("no notice when harm is determined not reasonably likely".into());
+    }
+    if v.covers_paper {
+        trigger.push("covers records on paper too".into());
+    }
+    let mut out = vec![line(
+        "trigger",
+        "",
+        format!("personal information: {}", trigger.join("; ")),
+        t,
+    )];
+    for r in &v.individual {
+        let who = if r.condition.trim().is_empty() {
+            String::new()
+        } else {
+            format!(" (only {})", r.condition)
+        };
+        out.push(line(
+            "individual",
+            &r.id,
+            format!("notice to residents{who}: {}", timing_text(&r.timing())),
+            r,
+        ));
+    }
+    for r in &v.regulator {
+        let when = match r.when {
+            super::schema::When::Notice => String::new(),
+            super::schema::When::NoHarmDetermination => {
+                " of a determination that harm is not likely".into()
+            }
+        };
+        let mut s = format!(
+            "{}{when}: {}; {}",
+            r.name,
+            r.threshold().describe(),
+            timing_text(&r.timing())
+        );
+        if !r.condition.is_empty() {
+            s.push_str(&format!("; only {}", r.condition));
+        }
+        if !r.method.is_empty() {
+            s.push_str(&format!("; method: {}", r.method));
+        }
+        if !r.content.is_empty() {
+            s.push_str(&format!("; content: {}", r.content.join("; ")));
+        }
+        if let Some(h) = r.hipaa {
+            s.push_str(&format!(
+                "; HIPAA entities: {}",
+                match h {
+                    super::schema::HipaaEffect::Due => "still due",
+                    super::schema::HipaaEffect::Satisfied => "satisfied by HIPAA compliance",
+                }
+            ));
+        }
+        out.push(line("regulator", &r.id, s, r));
+    }
+    if let Some(c) = &v.cra {
+        out.push(line(
+            "cra",
+            "",
+            format!(
+                "consumer reporting agencies: {}; {}",
+                c.threshold().describe(),
+                timing_text(&c.timing())
+            ),
+            c,
+        ));
+    }
+    out.push(line(
+        "hipaa",
+        "",
+        format!(
+            "entities subject to HIPAA: {} ({})",
+            v.hipaa.treatment.describe(),
+            v.hipaa.treatment.key()
+        ),
+        &v.hipaa,
+    ));
+    for m in &v.credit_monitoring {
+        out.push(line(
+            "credit_monitoring",
+            "",
+            format!(
+                "{} for {} months when {} is involved",
+                m.service,
+                m.months,
+                keys(&m.when)
+            ),
+            m,
+        ));
+    }
+    if let Some(c) = &v.content {
+        let mut parts = Vec::new();
+        if !c.title.is_empty() {
+            parts.push(format!("title \"{}\"", c.title));
+        }
+        if !c.headings.is_empty() {
+            parts.push(format!("headings: {}", c.headings.join(" / ")));
+        }
+        parts.extend(c.items.iter().cloned());
+        if let Some(p) = c.min_type_points {
+            parts.push(format!("at least {p}-point type"));
+        }
+        if let Some(to) = &c.sample_to {
+            parts.push(format!("a sample copy to the regulator `{to}`"));
+        }
+        out.push(line(
+            "content",
+            "",
+            format!("notice content: {}", parts.join("; ")),
+            c,
+        ));
+    }
+    out
+}
+
+/// The README table of verified rules (`src/laws/README.md`): per jurisdiction of the
+/// built-in set with any verified rule, the rules verified and where they were read.
+pub fn verified_markdown(set: &LawSet) -> String {
+    let mut s = String::from(
+        "| jurisdiction | rules verified (current version) | read in |\n|---|---|---|\n",
+    );
+    for law in set.iter() {
+        let Some(v) = law.file.version.last() else {
+            continue;
+        };
+        let lines: Vec<RuleLine> = rules_of(v).into_iter().filter(|r| r.verified).collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let what: Vec<String> = lines
+            .iter()
+            .map(|r| {
+                let id = if r.id.is_empty() {
+                    String::new()
+                } else {
+                    format!(" `{}`", r.id)
+                };
+                format!("{}{id} ({})", r.rule, r.cite)
+            })
+            .collect();
+        let mut sources: Vec<String> = Vec::new();
+        for p in provenances(v) {
+            if let Provenance::Verified(x) = p
+                && !sources.contains(&x.source)
+            {
+                sources.push(x.source.clone());
+            }
+        }
+        s.push_str(&format!(
+            "| {} | {} of {}: {} | {} |\n",
+            law.file.jurisdiction,
+            lines.len(),
+            provenances(v).len(),
+            cell(&what.join("; ")),
+            cell(&sources.join(" ; "))
+        ));
+    }
+    s
+}

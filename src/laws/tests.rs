@@ -217,7 +217,7 @@ fn bad_files_name_the_file_field_and_reason() {
         ),
         MINIMAL.replace("at_least = 250", "at_least = 250\nmore_than = 500"),
         MINIMAL.replace("format = 1", "format = 2"),
-        MINIMAL.replace("jurisdiction = \"TX\"", "jurisdiction = \"AS\""),
+        MINIMAL.replace("jurisdiction = \"TX\"", "jurisdiction = \"ZZ\""),
         format!(
             "{MINIMAL}\n{}",
             MINIMAL
@@ -351,4 +351,97 @@ fn the_table_has_a_row_per_jurisdiction_with_its_verification_count() {
     let rows = table::rows(LawSet::builtin());
     let tx = rows.iter().find(|r| r.jurisdiction == "TX").expect("TX");
     assert!(tx.verified >= 3 && tx.verified < tx.rules, "{tx:?}");
+}
+
+/// The text between `<!-- {begin} -->` and `<!-- {end} -->` of a document.
+fn between<'a>(doc: &'a str, begin: &str, end: &str) -> &'a str {
+    let b = format!("<!-- {begin} -->\n");
+    let e = format!("<!-- {end} -->");
+    let start = doc.find(&b).map(|i| i + b.len()).expect("begin marker");
+    let stop = doc[start..]
+        .find(&e)
+        .map(|i| start + i)
+        .expect("end marker");
+    &doc[start..stop]
+}
+
+/// README.md's table of jurisdictions is the data's (`breachdesk laws list --markdown`):
+/// regenerate it with that command when the data change.
+#[test]
+fn readme_table_is_generated_from_the_data() {
+    let doc = include_str!("../../README.md");
+    let want = table::markdown(LawSet::builtin());
+    assert_eq!(
+        between(doc, "laws list --markdown", "end laws list"),
+        want,
+        "README.md's State-law table differs from `breachdesk laws list --markdown`:\n{want}"
+    );
+}
+
+/// src/laws/README.md's table of verified rules is the data's (`breachdesk laws list
+/// --verified --markdown`).
+#[test]
+fn laws_readme_verified_table_is_generated_from_the_data() {
+    let doc = include_str!("README.md");
+    let want = table::verified_markdown(LawSet::builtin());
+    assert_eq!(
+        between(
+            doc,
+            "laws list --verified --markdown",
+            "end laws list --verified"
+        ),
+        want,
+        "src/laws/README.md's verified table differs from `breachdesk laws list --verified --markdown`:\n{want}"
+    );
+    // Every jurisdiction with a verified rule is listed (the first six were, once).
+    let rows = table::rows(LawSet::builtin());
+    let verified = rows.iter().filter(|r| r.verified > 0).count();
+    assert_eq!(want.lines().count(), 2 + verified);
+    assert!(verified > 6, "{verified}");
+}
+
+#[test]
+fn counsel_may_add_american_samoa_and_replace_a_builtin_file() {
+    let text = MINIMAL
+        .replace("jurisdiction = \"TX\"", "jurisdiction = \"AS\"")
+        .replace("name = \"Texas\"", "name = \"American Samoa\"");
+    let set = LawSet::in_force(&[LawSource {
+        origin: Origin::Counsel,
+        name: "as.toml".into(),
+        text,
+    }])
+    .expect("loads");
+    assert_eq!(set.get("AS").map(|l| l.origin), Some(Origin::Counsel));
+    assert_eq!(set.builtin_digest, LawSet::builtin().builtin_digest);
+    assert_ne!(set.digest, LawSet::builtin().digest);
+    // No counsel files: the built-in set itself.
+    let same = LawSet::in_force(&[]).expect("built-in");
+    assert_eq!(same.digest, LawSet::builtin().digest);
+    // The same counsel file through `build` and `in_force` gives the same digests.
+    let tx = LawSource {
+        origin: Origin::Counsel,
+        name: "tx.toml".into(),
+        text: MINIMAL.to_string(),
+    };
+    let a = LawSet::build(&builtin::sources(), std::slice::from_ref(&tx)).expect("build");
+    let b = LawSet::in_force(&[tx]).expect("in force");
+    assert_eq!(
+        (a.digest, a.counsel_digest),
+        (b.digest.clone(), b.counsel_digest.clone())
+    );
+}
+
+#[test]
+fn every_rule_of_every_version_is_listed_once_with_its_provenance() {
+    for law in LawSet::builtin().iter() {
+        for v in &law.file.version {
+            let lines = table::rules_of(v);
+            let provs = table::provenances(v);
+            assert_eq!(lines.len(), provs.len(), "{}", law.file.jurisdiction);
+            for (l, p) in lines.iter().zip(&provs) {
+                assert_eq!(l.verified, p.is_verified());
+                assert_eq!(l.provenance, p.describe());
+            }
+        }
+    }
 }

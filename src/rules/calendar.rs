@@ -7,6 +7,8 @@
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 
+pub use crate::domain::BusinessDays;
+
 /// "Without unreasonable delay and in no case later than 60 calendar days after discovery",
 /// 164.404(b), 164.406(b), 164.408(b), 164.410(b).
 pub const NOTICE_DAYS: u64 = 60;
@@ -61,57 +63,11 @@ pub fn retention_until(last_in_effect: NaiveDate) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// How business days are counted for State deadlines given in business days (Illinois: 5
-/// business days after notifying HHS; Iowa, Vermont, California H&S Code 1280.15). The
-/// statutes do not define the term and State holiday calendars differ, so this is a policy
-/// choice, printed beside every date it produced.
-///
-/// Counting: the anchor day is day 0 and is not counted; each following day that is a
-/// business day counts one; the due date is the day the count reaches N. A due date is
-/// therefore always a business day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BusinessDays {
-    /// Conservative default: Monday to Friday are business days, holidays included. It
-    /// gives the earliest due date any reading allows.
-    #[default]
-    WeekendsOnly,
-    /// Monday to Friday except the federal legal public holidays of 5 U.S.C. 6103(a), on
-    /// the days they are observed (a Saturday holiday on the Friday before, a Sunday one on
-    /// the Monday after); Juneteenth from 2021. State holidays are not counted.
-    FederalHolidays,
-}
-
+/// Counting business days under the policy ([`BusinessDays`], a domain value set per
+/// organization or per what-if): the anchor day is day 0 and is not counted; each following
+/// day that is a business day counts one; the due date is the day the count reaches N. A
+/// due date is therefore always a business day.
 impl BusinessDays {
-    pub const ALL: &'static [BusinessDays] =
-        &[BusinessDays::WeekendsOnly, BusinessDays::FederalHolidays];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            BusinessDays::WeekendsOnly => "weekends_only",
-            BusinessDays::FederalHolidays => "federal_holidays",
-        }
-    }
-
-    pub fn from_key(s: &str) -> Option<BusinessDays> {
-        let s = s.trim().replace('-', "_");
-        BusinessDays::ALL
-            .iter()
-            .copied()
-            .find(|b| b.key().eq_ignore_ascii_case(&s))
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            BusinessDays::WeekendsOnly => {
-                "business-day policy weekends_only: Monday to Friday count, holidays included (the earliest date any reading allows); the day of the event is day 0"
-            }
-            BusinessDays::FederalHolidays => {
-                "business-day policy federal_holidays: Monday to Friday count except federal holidays as observed (5 U.S.C. 6103); the day of the event is day 0"
-            }
-        }
-    }
-
     pub fn is_business_day(self, d: NaiveDate) -> bool {
         let weekend = matches!(d.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
         match self {

@@ -13,12 +13,29 @@ fn opt_date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_else(|| "no date".into())
 }
 
-fn ident(o: &Obligation) -> String {
-    match &o.jurisdiction {
-        Some(j) => format!("{} ({j})", o.kind.key()),
-        None => o.kind.key().to_string(),
+/// `individual`, `media (CA)`, `state_regulator (NY ag_hhs)`.
+pub fn ident(o: &Obligation) -> String {
+    match (&o.jurisdiction, &o.recipient) {
+        (Some(j), Some(r)) => format!("{} ({j} {r})", o.kind.key()),
+        (Some(j), None) => format!("{} ({j})", o.kind.key()),
+        (None, _) => o.kind.key().to_string(),
     }
 }
+
+/// The marker an obligation from a rule not verified against statute text carries in text
+/// output; [`UNVERIFIED_FOOTNOTE`] explains it wherever it appears.
+pub const UNVERIFIED_MARK: &str = "UNVERIFIED†";
+
+/// The footnote of [`UNVERIFIED_MARK`].
+pub const UNVERIFIED_FOOTNOTE: &str = "† UNVERIFIED: the State rule behind this duty was not checked against statute text; it is applied as written in breachdesk's rules data, whose source the note names. Counsel should confirm it (`breachdesk laws show ST`).";
+
+/// Whether an obligation rests on an unverified State rule.
+pub fn unverified(o: &Obligation) -> bool {
+    o.verified == Some(false)
+}
+
+/// The closing line of every explanation.
+pub const DISCLAIMER: &str = "Decision support, not legal advice: review with counsel. State duties come from breachdesk's cited, versioned rules data (`breachdesk laws list`), with counsel's overrides where set; a rule marked UNVERIFIED was not checked against statute text.";
 
 /// One line describing a status.
 pub fn status_text(s: &ObligationStatus) -> String {
@@ -113,7 +130,12 @@ pub fn explain(ev: &Evaluation) -> String {
     }
     let _ = writeln!(s, "Obligations:");
     for o in &ev.obligations {
-        let _ = write!(s, "  - {}: {}", ident(o), o.kind.describe());
+        let mark = if unverified(o) {
+            format!(" [{UNVERIFIED_MARK}]")
+        } else {
+            String::new()
+        };
+        let _ = write!(s, "  - {}{mark}: {}", ident(o), o.kind.describe());
         if !o.status.is_required() {
             // A notice that is not owed has no deadline worth printing.
             let _ = writeln!(s, "; {} ({})", status_text(&o.status), o.cite);
@@ -144,29 +166,99 @@ pub fn explain(ev: &Evaluation) -> String {
         if let Some(e) = o.days_elapsed {
             let _ = write!(s, "; {e} day(s) since discovery");
         }
+        if o.kind.is_state()
+            && let Some(p) = &o.policy
+        {
+            let _ = write!(s, "; {p}");
+        }
         let _ = writeln!(s, " ({})", o.cite);
         if !o.note.is_empty() {
             let _ = writeln!(s, "      {}", o.note);
         }
+    }
+    if let Some(laws) = &ev.laws {
+        state_laws(&mut s, laws);
+    }
+    if ev.obligations.iter().any(unverified) {
+        let _ = writeln!(s, "{UNVERIFIED_FOOTNOTE}");
     }
     let _ = writeln!(
         s,
         "Keep this documentation until {} ({}).",
         ev.retention_until, ev.retention_cite
     );
-    let _ = write!(
-        s,
-        "Decision support, not legal advice: review with counsel. State breach laws are out of scope."
-    );
+    let _ = write!(s, "{DISCLAIMER}");
     s
+}
+
+/// The State laws an evaluation considered, one paragraph per State with residents.
+fn state_laws(s: &mut String, laws: &super::state::LawsUsed) {
+    let _ = writeln!(
+        s,
+        "State laws (rules data {}: built-in {}{}; {}):",
+        short(&laws.digest),
+        short(&laws.builtin_digest),
+        laws.counsel_digest
+            .as_deref()
+            .map(|c| format!(", counsel's {}", short(c)))
+            .unwrap_or_default(),
+        laws.business_days.describe()
+    );
+    if laws.jurisdictions.is_empty() {
+        let _ = writeln!(
+            s,
+            "  - no residents of any State are recorded: record residents per State (or import the roster) to see the States' duties"
+        );
+    }
+    for j in &laws.jurisdictions {
+        let version = match j.effective {
+            Some(e) => format!(
+                "{}, version effective {e}, {} rules data, {} of {} rules verified against statute text",
+                j.citation, j.origin, j.verified, j.rules
+            ),
+            None => "no rules data for the discovery date".to_string(),
+        };
+        let applies = if j.applies {
+            "its duties are listed above".to_string()
+        } else {
+            format!("nothing owed: {}", j.reason)
+        };
+        let _ = writeln!(
+            s,
+            "  - {} ({} resident(s)): {version}; {applies}",
+            j.jurisdiction, j.residents
+        );
+        for m in &j.monitoring {
+            let _ = writeln!(s, "      credit monitoring: {m}");
+        }
+        if !j.content.is_empty() {
+            let _ = writeln!(s, "      notice content required: {}", j.content.join("; "));
+        }
+    }
+}
+
+/// The first 12 hex digits of a digest, as printed beside rules data.
+pub fn short(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
 }
 
 /// Plain-language changes from `old` to `new`, matched by kind and jurisdiction.
 pub fn diff_obligations(old: &[Obligation], new: &[Obligation]) -> Vec<String> {
-    type Key = (crate::domain::ObligationKind, Option<String>);
+    // A State can owe two regulator notices (New York: the Attorney General, and the
+    // Attorney General after notifying HHS): the recipient is part of what is owed.
+    type Key = (
+        crate::domain::ObligationKind,
+        Option<String>,
+        Option<String>,
+    );
     let index = |v: &[Obligation]| -> BTreeMap<Key, Obligation> {
         v.iter()
-            .map(|o| ((o.kind, o.jurisdiction.clone()), o.clone()))
+            .map(|o| {
+                (
+                    (o.kind, o.jurisdiction.clone(), o.recipient.clone()),
+                    o.clone(),
+                )
+            })
             .collect()
     };
     let (a, b) = (index(old), index(new));

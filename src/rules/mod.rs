@@ -47,6 +47,10 @@ pub use explain::{diff_obligations, explain};
 pub use obligations::evaluate;
 pub use state::{StateOptions, evaluate_with_laws};
 
+/// The engine's version, recorded with every determination: a replay names the version that
+/// made a decision and the one that replays it.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Everything [`evaluate`] needs. `today` is a separate argument so callers can pin the clock.
 #[derive(Debug, Clone)]
 pub struct EngineInput<'a> {

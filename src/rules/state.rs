@@ -651,6 +651,16 @@ impl Ctx<'_> {
         }
     }
 
+    /// Names the business-day policy beside a date counted in business days (like the
+    /// law-enforcement policy beside a date a delay moved).
+    fn day_policy(&self, o: &mut Obligation, t: &Timing) {
+        let business =
+            t.unit == DayUnit::Business || t.or.is_some_and(|x| x.unit == DayUnit::Business);
+        if business && o.due.is_some() {
+            o.policy = Some(self.opts.business_days.describe().to_string());
+        }
+    }
+
     /// Applies the law-enforcement delay to a date counted from discovery or determination.
     fn delayed(&self, o: &mut Obligation, from: Anchor) {
         if !matches!(from, Anchor::Discovery | Anchor::Determination) {
@@ -663,7 +673,11 @@ impl Ctx<'_> {
             if applied.due != due {
                 o.original_due = Some(due);
                 o.due = Some(applied.due);
-                o.policy = Some(self.ev.policy.describe().to_string());
+                let le = self.ev.policy.describe();
+                o.policy = Some(match o.policy.take() {
+                    Some(p) => format!("{p}; {le}"),
+                    None => le.to_string(),
+                });
             }
         }
     }
@@ -699,6 +713,7 @@ impl Ctx<'_> {
             o.required_count = Some(self.residents);
             let (due, basis) = self.due(&t);
             o.due = due;
+            self.day_policy(&mut o, &t);
             self.delayed(&mut o, t.from);
             let mut note = format!(
                 "{} resident(s) of {}; {}; {}",
@@ -885,6 +900,7 @@ impl Ctx<'_> {
             }
             let (due, basis) = self.due(&t);
             o.due = due;
+            self.day_policy(&mut o, &t);
             self.delayed(&mut o, t.from);
             note = format!("{note}; {basis}");
             if r.when == When::Notice
@@ -954,6 +970,7 @@ impl Ctx<'_> {
         }
         let (due, basis) = self.due(&t);
         o.due = due;
+        self.day_policy(&mut o, &t);
         self.delayed(&mut o, t.from);
         note = format!("{note}; {basis}");
         if let Some(n) = self.not_breach_note() {

@@ -8,10 +8,12 @@ use std::collections::{BTreeMap, HashSet};
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::phi::PhiCodec;
-use super::records::{DerivedRecord, ManifestRecord, StoredManifest};
+use super::records::{
+    CounselLawRecord, DerivedRecord, DeterminationLogRecord, ManifestRecord, StoredManifest,
+};
 use super::roster::{self, Batch, BatchStatus, Plan, RosterTotals};
 use super::tables::*;
-use super::{derived, incidents, manifests, subjects};
+use super::{derived, incidents, laws, manifests, subjects};
 use crate::audit::entry::{Hash, StoredEntry, decode_stored};
 use crate::audit::verify::Report;
 use crate::domain::{Counts, Incident, IncidentId, Organization};
@@ -192,6 +194,26 @@ impl Reader {
         manifests::list(&self.tx, id)
     }
 
+    /// Every version of counsel's rules files ever stored, by jurisdiction then sequence.
+    pub fn counsel_law_history(&self) -> Result<Vec<CounselLawRecord>> {
+        laws::history(&self.tx.open_table(LAWS)?)
+    }
+
+    /// Counsel's rules files in force (the last version of each jurisdiction, unless cleared).
+    pub fn counsel_laws(&self) -> Result<Vec<CounselLawRecord>> {
+        Ok(laws::in_force(&self.counsel_law_history()?))
+    }
+
+    /// An incident's recorded determinations, oldest first.
+    pub fn determinations(&self, id: &IncidentId) -> Result<Vec<DeterminationLogRecord>> {
+        laws::determinations(&self.tx.open_table(DETERMINATIONS)?, id)
+    }
+
+    /// The copy of a rules file (by its SHA-256) that a determination of the incident used.
+    pub fn law_text(&self, id: &IncidentId, sha256: &str) -> Result<Option<String>> {
+        laws::law_text(&self.tx.open_table(LAW_TEXTS)?, id, sha256)
+    }
+
     /// Calls `f` with every audit entry in key order (`None`: the stored bytes do not
     /// decode; `audit verify` names such damage).
     pub fn for_each_audit_entry(
@@ -354,6 +376,35 @@ impl<'t> Writer<'t> {
     /// The counts of the incident's committed roster, if one was imported.
     pub fn roster_counts(&self, id: &IncidentId) -> Result<Option<Counts>> {
         roster::roster_counts_write(self.tx, id)
+    }
+
+    /// Creates the State-law tables (a migration step; idempotent).
+    pub(super) fn create_state_law_tables(&mut self) -> Result<()> {
+        self.tx.open_table(LAWS)?;
+        self.tx.open_table(DETERMINATIONS)?;
+        self.tx.open_table(LAW_TEXTS)?;
+        Ok(())
+    }
+
+    /// Counsel's rules files in force, read inside this write.
+    pub fn counsel_laws(&self) -> Result<Vec<CounselLawRecord>> {
+        Ok(laws::in_force(&laws::history(&self.tx.open_table(LAWS)?)?))
+    }
+
+    /// Appends a version of counsel's file (or its removal); sets `rec.seq`.
+    pub fn add_counsel_law(&mut self, rec: &mut CounselLawRecord) -> Result<()> {
+        laws::add(self.tx, rec)
+    }
+
+    /// Records a determination and the copies of the rules files it used (`(sha256, text)`);
+    /// sets `rec.seq`.
+    pub fn add_determination(
+        &mut self,
+        id: &IncidentId,
+        rec: &mut DeterminationLogRecord,
+        texts: &[(String, String)],
+    ) -> Result<()> {
+        laws::add_determination(self.tx, id, rec, texts)
     }
 
     /// Records a rendered letters batch under the incident.

@@ -10,6 +10,7 @@ pub use access::{Encryption, Phi, Reader, Writer};
 pub mod bulk;
 mod derived;
 mod incidents;
+mod laws;
 mod manifests;
 pub mod phi;
 pub mod records;
@@ -292,11 +293,14 @@ impl Store {
     /// no records, so this needs no audit entry).
     fn ensure_extra_tables(&self) -> Result<()> {
         let tx = self.db.begin_read()?;
-        let missing = match tx.open_table(ROSTER_COUNTS) {
-            Ok(_) => false,
-            Err(redb::TableError::TableDoesNotExist(_)) => true,
-            Err(e) => return Err(e.into()),
-        };
+        let mut missing = false;
+        for t in [ROSTER_COUNTS, LAW_TEXTS] {
+            match tx.open_table(t) {
+                Ok(_) => {}
+                Err(redb::TableError::TableDoesNotExist(_)) => missing = true,
+                Err(e) => return Err(e.into()),
+            }
+        }
         drop(tx);
         if missing {
             let tx = self.db.rw()?.begin_write()?;
@@ -405,10 +409,16 @@ struct Migration {
 
 /// Step i takes a file from schema version i + 1 to i + 2; [`SCHEMA_VERSION`] is one more
 /// than their number.
-const MIGRATIONS: &[Migration] = &[Migration {
-    name: "audited-meta",
-    run: migrate_audited_meta,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "audited-meta",
+        run: migrate_audited_meta,
+    },
+    Migration {
+        name: "state-laws",
+        run: migrate_state_laws,
+    },
+];
 
 const _: () = assert!(MIGRATIONS.len() as u32 + 1 == SCHEMA_VERSION);
 
@@ -417,6 +427,18 @@ const _: () = assert!(MIGRATIONS.len() as u32 + 1 == SCHEMA_VERSION);
 /// audited `store` subject and every `meta_v1` key to an audited subject. Nothing stored is
 /// rewritten: the step's own `store.migrate` entry puts the schema version on record.
 fn migrate_audited_meta(_w: &mut Writer) -> Result<Vec<Change>> {
+    Ok(vec![])
+}
+
+/// State breach laws: counsel's rules files (`laws_v1`, the `laws` subject), recorded
+/// determinations and the copies of the rules files they used (`determinations_v1`,
+/// `law_texts_v1`, part of each incident's subject). The step creates the (empty) tables;
+/// nothing stored is rewritten, so no subject's digest changes. Records written before it
+/// read as they are: an organization without a business-day policy has the default
+/// (`weekends_only`), an incident without recorded determinations has nothing to replay.
+/// A binary older than this step refuses the file, rather than ignore counsel's rules.
+fn migrate_state_laws(w: &mut Writer) -> Result<Vec<Change>> {
+    w.create_state_law_tables()?;
     Ok(vec![])
 }
 
@@ -457,6 +479,9 @@ fn extra_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(ROSTER_ROWS)?;
     tx.open_table(ROSTER_BATCHES)?;
     tx.open_table(ROSTER_COUNTS)?;
+    tx.open_table(LAWS)?;
+    tx.open_table(DETERMINATIONS)?;
+    tx.open_table(LAW_TEXTS)?;
     Ok(())
 }
 
@@ -538,6 +563,9 @@ macro_rules! open_subject_tables {
             roster_rows: $tx.open_table(ROSTER_ROWS)?,
             roster_batches: $tx.open_table(ROSTER_BATCHES)?,
             roster_counts: $tx.open_table(ROSTER_COUNTS)?,
+            laws: $tx.open_table(LAWS)?,
+            determinations: $tx.open_table(DETERMINATIONS)?,
+            law_texts: $tx.open_table(LAW_TEXTS)?,
         }
     };
 }

@@ -185,6 +185,106 @@ pub struct ManifestFileRecord {
     pub sha256: String,
 }
 
+/// `laws_v1[<ST>/<NNNNNN>]`: one version of counsel's rules file for a jurisdiction, or its
+/// removal. Never rewritten: the history is what replays read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounselLawRecord {
+    pub jurisdiction: String,
+    pub seq: u32,
+    pub action: LawActionRecord,
+    /// The file name counsel gave (no path), for the history.
+    pub name: String,
+    /// SHA-256 of `text`, hex (empty for a removal).
+    pub sha256: String,
+    /// The file's exact bytes (UTF-8), empty for a removal.
+    pub text: String,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LawActionRecord {
+    /// The file is in force from `at` (replacing the built-in file and any earlier one).
+    Set,
+    /// Counsel's file was removed: the built-in file applies again.
+    Clear,
+}
+
+/// `determinations_v1[<incident>/<NNNNNN>]`: one recorded determination, with what a replay
+/// needs to re-run it exactly: the engine version, the rules data in force (digests and the
+/// files used, whose copies are in `law_texts_v1`), the engine's inputs and their hash, and
+/// the result as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeterminationLogRecord {
+    pub seq: u32,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: String,
+    pub engine_version: String,
+    pub laws: LawsUsedRecord,
+    pub inputs: InputsRecord,
+    /// [`InputsRecord::sha256`] of `inputs`.
+    pub inputs_sha256: String,
+    pub result: ResultRecord,
+}
+
+/// The rules data in force at a determination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LawsUsedRecord {
+    /// Digest of the whole set in force (`laws` module documents the encoding).
+    pub digest: String,
+    pub builtin_digest: String,
+    pub counsel_digest: Option<String>,
+    /// Counsel's files in force (all of them, used or not).
+    pub counsel: Vec<LawFileRecord>,
+    /// The files the engine read: those of the States with residents among the affected.
+    pub used: Vec<LawFileRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LawFileRecord {
+    pub jurisdiction: String,
+    /// `built-in` or `counsel`.
+    pub origin: String,
+    pub sha256: String,
+}
+
+/// Everything the engine was given, as it was given (PHI-free: the incident record's facts,
+/// whose narrative lives sealed elsewhere and plays no part in the engine).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputsRecord {
+    pub facts: crate::domain::Facts,
+    pub role: crate::domain::Role,
+    pub counts: crate::domain::Counts,
+    pub notices: Vec<crate::domain::NoticeRecord>,
+    pub le_policy: crate::domain::LePolicy,
+    pub business_days: crate::domain::BusinessDays,
+    pub override_class: Option<ClassRecord>,
+    pub today: NaiveDate,
+    pub last_in_effect: NaiveDate,
+}
+
+impl InputsRecord {
+    /// The hash of the inputs: SHA-256 over `"BDINPUT1\n"` followed by the record's JSON as
+    /// this type serialises it (field order fixed here, pinned by a golden test), hex.
+    pub fn sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"BDINPUT1\n");
+        // A record of plain data always serialises.
+        h.update(serde_json::to_vec(self).unwrap_or_default());
+        crate::audit::entry::hex(&h.finalize())
+    }
+}
+
+/// The result as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultRecord {
+    pub engine: DeterminationRecord,
+    pub effective_class: ClassRecord,
+    pub obligations: Vec<ObligationRecord>,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

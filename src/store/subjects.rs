@@ -11,10 +11,10 @@ use redb::ReadableTable;
 
 use super::roster;
 use super::tables::{
-    ASSESSMENTS_NAME, INCIDENTS_NAME, MANIFESTS_NAME, META_CLOCK, META_ENCRYPTION, META_NAME,
-    META_ORG, META_SCHEMA, META_SIGNING_KEY, META_TEMPLATES, META_WRAPPED_KEY, PHI_NAME,
-    ROSTER_BATCHES_NAME, ROSTER_COUNTS_NAME, ROSTER_ROWS_NAME, SubjectDigest, digest_one,
-    digest_prefix,
+    ASSESSMENTS_NAME, DETERMINATIONS_NAME, INCIDENTS_NAME, LAW_TEXTS_NAME, LAWS_NAME,
+    MANIFESTS_NAME, META_CLOCK, META_ENCRYPTION, META_NAME, META_ORG, META_SCHEMA,
+    META_SIGNING_KEY, META_TEMPLATES, META_WRAPPED_KEY, PHI_NAME, ROSTER_BATCHES_NAME,
+    ROSTER_COUNTS_NAME, ROSTER_ROWS_NAME, SubjectDigest, digest_one, digest_prefix,
 };
 use crate::audit::entry::Hash;
 use crate::audit::subject::{Subject, SubjectKind};
@@ -116,6 +116,18 @@ pub const MAPPING: &[Rule] = &[
         "letters manifest of",
     ),
     rule(
+        SubjectKind::Incident,
+        DETERMINATIONS_NAME,
+        Keys::Prefix("{id}/"),
+        "recorded determination of",
+    ),
+    rule(
+        SubjectKind::Incident,
+        LAW_TEXTS_NAME,
+        Keys::Prefix("{id}/"),
+        "rules file used by a determination of",
+    ),
+    rule(
         SubjectKind::Roster,
         ROSTER_BATCHES_NAME,
         Keys::CommittedBatches,
@@ -128,6 +140,12 @@ pub const MAPPING: &[Rule] = &[
         "stored",
     ),
     rule(SubjectKind::Roster, ROSTER_COUNTS_NAME, Keys::Id, "stored"),
+    rule(
+        SubjectKind::Laws,
+        LAWS_NAME,
+        Keys::Prefix(""),
+        "rules file of counsel in",
+    ),
 ];
 
 /// The tables the mapping reads, opened in one transaction (read or write).
@@ -140,6 +158,9 @@ pub(super) struct Tables<T> {
     pub(super) roster_rows: T,
     pub(super) roster_batches: T,
     pub(super) roster_counts: T,
+    pub(super) laws: T,
+    pub(super) determinations: T,
+    pub(super) law_texts: T,
 }
 
 impl<T> Tables<T> {
@@ -152,6 +173,9 @@ impl<T> Tables<T> {
             MANIFESTS_NAME => &self.manifests,
             ROSTER_ROWS_NAME => &self.roster_rows,
             ROSTER_BATCHES_NAME => &self.roster_batches,
+            LAWS_NAME => &self.laws,
+            DETERMINATIONS_NAME => &self.determinations,
+            LAW_TEXTS_NAME => &self.law_texts,
             _ => &self.roster_counts,
         }
     }
@@ -159,7 +183,7 @@ impl<T> Tables<T> {
 
 fn subject_string(kind: SubjectKind, id: &str) -> String {
     match kind {
-        SubjectKind::Store | SubjectKind::Org | SubjectKind::SigningKey => {
+        SubjectKind::Store | SubjectKind::Org | SubjectKind::SigningKey | SubjectKind::Laws => {
             kind.pattern().to_string()
         }
         SubjectKind::Incident => format!("incident/{id}"),
@@ -280,6 +304,7 @@ fn describe(r: &Rule) -> String {
     match r.keys {
         Keys::Meta(k) => format!("`{k}`"),
         Keys::Id => format!("`{}[<id>]`", r.table),
+        Keys::Prefix("") => format!("every `{}` key, in key order", r.table),
         Keys::Prefix(p) => format!(
             "every `{}` key under `{}`, in key order",
             r.table,

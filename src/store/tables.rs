@@ -9,7 +9,7 @@ use crate::audit::entry::Hash;
 use crate::error::Result;
 
 /// Schema version this binary writes and the newest it can read.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Settings and singletons: schema version, organization, wrapped key, signing public key.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_NAME);
@@ -34,6 +34,18 @@ pub const ROSTER_BATCHES: TableDefinition<&str, &[u8]> = TableDefinition::new(RO
 /// Roster aggregate counts per incident (JSON `Counts` plus extra tallies; no PHI).
 pub const ROSTER_COUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new(ROSTER_COUNTS_NAME);
 
+/// Counsel's State-law rules files, every version ever set or cleared, keyed
+/// `<ST>/<NNNNNN>` (a sequence per jurisdiction). The last record of a jurisdiction decides
+/// what is in force; older ones stay for replays. The `laws` audit subject.
+pub const LAWS: TableDefinition<&str, &[u8]> = TableDefinition::new(LAWS_NAME);
+/// Recorded determinations, every one kept (engine version, rules digests, the inputs and
+/// their hash, the result), keyed `<incident>/<NNNNNN>`. Part of the incident's subject.
+pub const DETERMINATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new(DETERMINATIONS_NAME);
+/// Copies of the State rules files a recorded determination used, keyed
+/// `<incident>/<sha256 hex>` (content-addressed, stored once per incident): a replay uses
+/// them even after the binary's built-in data changed. Part of the incident's subject.
+pub const LAW_TEXTS: TableDefinition<&str, &[u8]> = TableDefinition::new(LAW_TEXTS_NAME);
+
 pub const META_NAME: &str = "meta_v1";
 pub const INCIDENTS_NAME: &str = "incidents_v1";
 pub const PHI_NAME: &str = "phi_v1";
@@ -42,6 +54,9 @@ pub const MANIFESTS_NAME: &str = "manifests_v1";
 pub const ROSTER_ROWS_NAME: &str = "roster_rows_v1";
 pub const ROSTER_BATCHES_NAME: &str = "roster_batches_v1";
 pub const ROSTER_COUNTS_NAME: &str = "roster_counts_v1";
+pub const LAWS_NAME: &str = "laws_v1";
+pub const DETERMINATIONS_NAME: &str = "determinations_v1";
+pub const LAW_TEXTS_NAME: &str = "law_texts_v1";
 
 /// Every table whose records belong to audited subjects (all but the audit chain).
 #[cfg(test)]
@@ -54,6 +69,9 @@ pub const AUDITED_TABLES: &[&str] = &[
     ROSTER_ROWS_NAME,
     ROSTER_BATCHES_NAME,
     ROSTER_COUNTS_NAME,
+    LAWS_NAME,
+    DETERMINATIONS_NAME,
+    LAW_TEXTS_NAME,
 ];
 
 pub const META_SCHEMA: &str = "schema_version";

@@ -88,8 +88,9 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
         ],
     )
     .ok();
-    // Verification writes nothing; the first other command migrates the file to schema
-    // version 2, one audited step, and the chain continues in the version-2 encoding.
+    // Verification writes nothing; the first other command migrates the file to the
+    // current schema version, one audited step per version (2: audited meta; 3: State
+    // laws), and the chain continues in the version-2 encoding.
     let log = run(&e, &["audit", "log", "--json"]).ok().json();
     let entries = log["entries"].as_array().unwrap();
     let actions: Vec<&str> = entries
@@ -97,7 +98,7 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
         .map(|x| x["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions[..19], *ACTIONS);
-    assert_eq!(actions[19..], ["store.migrate"]);
+    assert_eq!(actions[19..], ["store.migrate", "store.migrate"]);
     assert_eq!(entries[19]["subject"], "store");
     assert!(
         entries[19]["detail"]
@@ -106,6 +107,15 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
             .contains("schema_version=1->2"),
         "{}",
         entries[19]["detail"]
+    );
+    assert_eq!(entries[20]["subject"], "store");
+    assert!(
+        entries[20]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("step=state-laws schema_version=2->3"),
+        "{}",
+        entries[20]["detail"]
     );
     assert_eq!(entries[18]["encoding"], 1);
     assert_eq!(entries[19]["encoding"], 2);

@@ -17,3 +17,4 @@ mod incident;
 mod layering;
 mod letters;
 mod roster;
+mod states;
