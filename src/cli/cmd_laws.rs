@@ -398,7 +398,10 @@ fn print_changed(ctx: &Ctx, c: &LawsChanged, what: &str) -> Result<i32> {
         Some(n) => println!(
             "{what} {} (counsel's version {n}); {} file in force{}; rules data now {} (counsel's {})",
             c.jurisdiction,
-            c.origin.key(),
+            match c.origin {
+                crate::laws::Origin::Counsel => "counsel's",
+                crate::laws::Origin::BuiltIn => "the built-in",
+            },
             if c.sha256.is_empty() {
                 " (none: no built-in data)".to_string()
             } else {

@@ -265,7 +265,14 @@ impl Desk<'_> {
             });
         }
         let then_laws = LawSet::of(restored);
-        let replayed = run(&rec.inputs, &then_laws);
+        let mut replayed = run(&rec.inputs, &then_laws);
+        // The set rebuilt holds only the files the engine read (each checked against its
+        // SHA-256); it stands for the set in force at the decision, whose digests it names.
+        if let Some(l) = &mut replayed.laws {
+            l.digest = rec.laws.digest.clone();
+            l.builtin_digest = rec.laws.builtin_digest.clone();
+            l.counsel_digest = rec.laws.counsel_digest.clone();
+        }
         let recorded_obligations: Vec<Obligation> = rec
             .result
             .obligations

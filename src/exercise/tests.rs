@@ -199,6 +199,86 @@ fn state_500_vs_501_media_only_for_501() {
     }
 }
 
+/// A scenario that asks for State laws: the engine's answer includes the Texas Attorney
+/// General's notice from 250 residents (30 days from the determination), and the room is
+/// scored on it like HIPAA's duties.
+#[test]
+fn texas_ag_only_for_250_and_scored_when_the_scenario_asks() {
+    let s = load("texas-ag-249-vs-250");
+    assert!(s.state_laws);
+    let e0 = ev(&s, 0);
+    assert_eq!(e0.effective_class, DeterminationClass::Breach);
+    assert!(!has(&e0, StateRegulator), "249 Texans: no AG notice");
+    assert!(e0.laws.is_some());
+    let e1 = ev(&s, 1);
+    let ag: Vec<_> = req(&e1)
+        .into_iter()
+        .filter(|o| o.0 == StateRegulator)
+        .collect();
+    assert_eq!(
+        ag,
+        vec![(StateRegulator, Some("TX".into()), Some(d("2026-11-06")))]
+    );
+    let room = |notices: Vec<DecidedNotice>| Decision {
+        stage: 1,
+        determination: Some(DeterminationClass::Breach),
+        notices,
+        note: String::new(),
+    };
+    let hipaa = DecidedNotice {
+        kind: Individual,
+        jurisdiction: None,
+        due: Some(d("2026-12-05")),
+    };
+    let annual = DecidedNotice {
+        kind: HhsAnnual,
+        jurisdiction: None,
+        due: Some(d("2027-03-01")),
+    };
+    let tx = DecidedNotice {
+        kind: StateRegulator,
+        jurisdiction: Some("TX".into()),
+        due: Some(d("2026-11-06")),
+    };
+    let full = score(&s, &[room(vec![hipaa.clone(), annual.clone(), tx.clone()])]).unwrap();
+    assert!(full.is_perfect(), "{full:#?}");
+    let missed = score(&s, &[room(vec![hipaa, annual])]).unwrap();
+    let wrong: Vec<_> = missed.items.iter().filter(|i| !i.correct).collect();
+    assert!(
+        wrong
+            .iter()
+            .any(|i| i.question.contains("state_regulator (TX)")),
+        "{wrong:#?}"
+    );
+    assert!(
+        wrong.iter().any(|i| i.cite.contains("521.053(i)")),
+        "{wrong:#?}"
+    );
+}
+
+/// A HIPAA scenario leaves State-law notices out of its answers and its score, and says so.
+#[test]
+fn state_notices_are_not_scored_in_a_hipaa_scenario() {
+    let s = load("state-500-vs-501");
+    assert!(!s.state_laws);
+    assert!(ev(&s, 0).laws.is_none());
+    let mut answers = perfect_answers(&s).unwrap();
+    let base = score(&s, &answers).unwrap();
+    answers[0].notices.push(DecidedNotice {
+        kind: StateRegulator,
+        jurisdiction: Some("PA".into()),
+        due: None,
+    });
+    let with = score(&s, &answers).unwrap();
+    assert_eq!((with.correct, with.total), (base.correct, base.total));
+    assert!(
+        with.notes.iter().any(|n| n.contains("not scored")),
+        "{:?}",
+        with.notes
+    );
+    assert!(base.notes.is_empty());
+}
+
 #[test]
 fn returned_mail_9_then_10_adds_substitute_web_and_toll_free() {
     let s = load("returned-mail-9-vs-10");

@@ -248,13 +248,14 @@ struct Ctx<'a> {
 }
 
 /// Why a State's law as a whole does not apply, if it does not.
-enum Gate {
+enum Gate<'a> {
     Applies,
-    /// Nothing is owed under this law; the reason (with its provenance).
-    Out(String),
+    /// Nothing is owed under this law; the reason (with its provenance), and the rule that
+    /// decided it (`None`: an engine policy, no rule of the State's).
+    Out(String, Option<Provenance<'a>>),
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     fn name(&self) -> &str {
         state_name(self.code)
     }
@@ -281,7 +282,7 @@ impl Ctx<'_> {
             verified: provs.iter().filter(|p| p.is_verified()).count(),
         };
         let gate = self.gate();
-        if let Gate::Out(reason) = gate {
+        if let Gate::Out(reason, by) = gate {
             ju.applies = false;
             ju.reason = reason.clone();
             let general = self.general();
@@ -292,6 +293,9 @@ impl Ctx<'_> {
                 general.map(|r| r.provenance()),
             );
             o.required_count = Some(self.residents);
+            if let Some(p) = by {
+                decided_by(&mut o, p);
+            }
             return (vec![not_required(o, reason)], ju);
         }
 
@@ -334,53 +338,68 @@ impl Ctx<'_> {
             .find(|r| r.condition.trim().is_empty())
     }
 
-    fn gate(&self) -> Gate {
+    fn gate(&self) -> Gate<'a> {
         let v = self.v;
         let name = self.name();
         let prov = |r: &dyn Rule| r.provenance().describe();
         if self.input.role == Role::BusinessAssociate {
-            return Gate::Out(format!(
-                "a business associate maintains the data for the covered entity, which owes {name}'s notices; {name}'s law requires a maintainer to notify the owner (see `laws show {}`)",
-                self.code
-            ));
+            return Gate::Out(
+                format!(
+                    "a business associate maintains the data for the covered entity, which owes {name}'s notices; {name}'s law requires a maintainer to notify the owner (see `laws show {}`)",
+                    self.code
+                ),
+                None,
+            );
         }
         if self.ev.effective_class == DeterminationClass::NotBreachSecured {
-            return Gate::Out(format!(
-                "the data were secured (encrypted or destroyed; {}): {name}'s law does not reach encrypted data whose key was not compromised ({})",
-                self.ev.effective_class.cite(),
-                v.trigger.cite
-            ));
+            return Gate::Out(
+                format!(
+                    "the data were secured (encrypted or destroyed; {}): {name}'s law does not reach encrypted data whose key was not compromised ({})",
+                    self.ev.effective_class.cite(),
+                    v.trigger.cite
+                ),
+                None,
+            );
         }
         let locs = &self.facts().breach.locations;
         if !v.covers_paper && !locs.is_empty() && locs.iter().all(|l| *l == Location::PaperFilms) {
-            return Gate::Out(format!(
-                "the breach involved paper records only and {name}'s law covers computerized data ({}; {})",
-                v.citation,
-                prov(&v.trigger)
-            ));
+            return Gate::Out(
+                format!(
+                    "the breach involved paper records only and {name}'s law covers computerized data ({}; {})",
+                    v.citation,
+                    prov(&v.trigger)
+                ),
+                Some(v.trigger.provenance()),
+            );
         }
         if v.hipaa.treatment == HipaaTreatment::Exempt {
-            return Gate::Out(format!(
-                "{name}'s law does not apply to entities subject to HIPAA ({}; {}){}",
-                v.hipaa.cite,
-                prov(&v.hipaa),
-                note_suffix(&v.hipaa.note)
-            ));
+            return Gate::Out(
+                format!(
+                    "{name}'s law does not apply to entities subject to HIPAA ({}; {}){}",
+                    v.hipaa.cite,
+                    prov(&v.hipaa),
+                    note_suffix(&v.hipaa.note)
+                ),
+                Some(v.hipaa.provenance()),
+            );
         }
         if let Some(reason) = self.not_triggered() {
-            return Gate::Out(reason);
+            return Gate::Out(reason, Some(v.trigger.provenance()));
         }
         if v.trigger.harm_threshold
             && let Some(h) = self.harm_for_state()
             && h.outcome == HarmOutcome::NotLikely
             && !self.ev.effective_class.is_breach()
         {
-            return Gate::Out(format!(
-                "{name}'s law requires notice only where harm is reasonably likely, and a no-harm determination was recorded on {} ({}; {})",
-                h.date,
-                v.trigger.cite,
-                prov(&v.trigger)
-            ));
+            return Gate::Out(
+                format!(
+                    "{name}'s law requires notice only where harm is reasonably likely, and a no-harm determination was recorded on {} ({}; {})",
+                    h.date,
+                    v.trigger.cite,
+                    prov(&v.trigger)
+                ),
+                Some(v.trigger.provenance()),
+            );
         }
         Gate::Applies
     }
@@ -730,6 +749,7 @@ impl Ctx<'_> {
             let effect = self.hipaa_effect(ObligationKind::StateIndividual, None);
             if effect == HipaaEffect::Satisfied && !conditional {
                 o.note = format!("{note}; {}", r.provenance().describe());
+                decided_by(&mut o, self.v.hipaa.provenance());
                 let reason = match self.ev.effective_class.is_breach() {
                     true => format!(
                         "{}; the HIPAA notice to individuals (164.404) is the notice to {}'s residents",
@@ -862,6 +882,7 @@ impl Ctx<'_> {
                     == HipaaEffect::Satisfied
             {
                 o.note = format!("{note}; {prov}");
+                decided_by(&mut o, self.v.hipaa.provenance());
                 out.push(not_required(o, self.deemed_reason()));
                 continue;
             }
@@ -954,6 +975,7 @@ impl Ctx<'_> {
         let prov = r.provenance().describe();
         if self.hipaa_effect(ObligationKind::StateCra, r.hipaa) == HipaaEffect::Satisfied {
             o.note = format!("{note}; {prov}");
+            decided_by(&mut o, self.v.hipaa.provenance());
             return vec![not_required(o, self.deemed_reason())];
         }
         if !threshold.met(self.residents) {
@@ -991,6 +1013,22 @@ impl Ctx<'_> {
         settle(&mut o, done, self.today, self.ev.clock.date);
         vec![o]
     }
+}
+
+/// A duty ruled out by another rule of the State's (its HIPAA provision, its definition of
+/// personal information) is only as sure as that rule: unverified when it is, and its
+/// source says which rule decided.
+fn decided_by(o: &mut Obligation, by: Provenance) {
+    if by.is_verified() {
+        return;
+    }
+    let rule = by.describe();
+    o.source = Some(match o.source.take() {
+        Some(s) if s == rule => s,
+        Some(s) => format!("{s}; ruled out by a rule {rule}"),
+        None => format!("ruled out by a rule {rule}"),
+    });
+    o.verified = Some(false);
 }
 
 fn note_suffix(note: &str) -> String {

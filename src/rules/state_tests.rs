@@ -1084,3 +1084,23 @@ impl Obligation {
         }
     }
 }
+
+/// A duty ruled out by another rule of the State's is only as sure as that rule: Illinois's
+/// notice to residents (530/10(a), verified) is not owed by a HIPAA entity because of
+/// 530/50 (unverified), so the outcome is unverified and its source names the deciding rule.
+#[test]
+fn a_duty_ruled_out_by_an_unverified_rule_is_marked_unverified() {
+    let ev = s().st("IL", 200).total(200).run();
+    let o = get(&ev, StateIndividual, "IL", None);
+    assert!(!o.status.is_required());
+    assert_eq!(o.verified, Some(false));
+    let src = o.source.as_deref().unwrap_or_default();
+    assert!(src.starts_with("verified against statute text"), "{src}");
+    assert!(src.contains("ruled out by a rule UNVERIFIED"), "{src}");
+    // Ruled out by a verified rule: stays verified (Texas's own 60-day notice to residents is
+    // not earlier than HIPAA's: the comparison, not another rule, decides).
+    let ev = s().st("TX", 300).total(300).determined("2026-10-05").run();
+    let o = get(&ev, StateIndividual, "TX", None);
+    assert!(!o.status.is_required());
+    assert_eq!(o.verified, Some(true));
+}

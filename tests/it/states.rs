@@ -977,3 +977,43 @@ fn replay_uses_the_stored_copy_when_the_binary_s_built_in_data_changed() {
     // The edit is evidence tampering as far as the chain is concerned: verify names it.
     e.run(&["audit", "verify"]).code(10);
 }
+
+/// An exercise that asks for State laws: the engine answers with the Texas Attorney
+/// General's notice once a 250th Texan is found, and the room is scored on it.
+#[test]
+fn an_exercise_scores_state_duties_when_its_scenario_asks() {
+    let e = Env::empty();
+    let ex = |args: &[&str]| {
+        let mut a = vec!["exercise"];
+        a.extend_from_slice(args);
+        let mut c = e.cmd();
+        c.env_remove("BREACHDESK_NOW");
+        e.run_with(c, &a)
+    };
+    ex(&["start", "texas-ag-249-vs-250"]).ok();
+    ex(&["next"]).ok();
+    let brief = ex(&["brief", "--reveal"]).ok().stdout;
+    assert!(brief.contains("state_regulator"), "{brief}");
+    ex(&[
+        "decide",
+        "--no-interview",
+        "--determination",
+        "breach",
+        "--notice",
+        "individual=2026-12-05",
+        "--notice",
+        "hhs_annual=2027-03-01",
+        "--notice",
+        "state_regulator:TX=2026-11-06",
+    ])
+    .ok();
+    let sc = ex(&["score", "--json"]).ok().json();
+    assert_eq!(sc["percent"], 100.0, "{sc}");
+    assert!(
+        sc["items"].as_array().unwrap().iter().any(|i| i["question"]
+            .as_str()
+            .unwrap()
+            .contains("state_regulator (TX)")),
+        "{sc}"
+    );
+}
