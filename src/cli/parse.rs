@@ -260,33 +260,6 @@ pub fn decided_notice(s: &str) -> Parsed<DecidedNotice> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        use std::time::Duration;
-        assert_eq!(duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(duration("0"), Ok(Duration::ZERO));
-        assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(duration("soon").is_err());
-        assert!(duration("-1s").is_err());
-    }
-
-    #[test]
-    fn notice_syntax() {
-        let n = decided_notice("media:ca=2026-11-29").expect("parses");
-        assert_eq!(n.kind, ObligationKind::Media);
-        assert_eq!(n.jurisdiction.as_deref(), Some("CA"));
-        assert_eq!(n.due, NaiveDate::from_ymd_opt(2026, 11, 29));
-        assert!(decided_notice("hhs_immediate").is_ok());
-        assert!(decided_notice("letters").is_err());
-        assert!(decided_notice("individual=2026-13-01").is_err());
-    }
-}
-
 /// A jurisdiction with rules data (`laws show TX`): a two-letter code, any case.
 pub fn law_jurisdiction(s: &str) -> Parsed<String> {
     let code = s.trim().to_ascii_uppercase();
@@ -315,5 +288,32 @@ pub fn recipient(s: &str) -> Parsed<String> {
         Ok(t.to_string())
     } else {
         Err("--recipient is a regulator's id in the State's rules, e.g. ag (see `breachdesk laws show ST`)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(duration("0"), Ok(Duration::ZERO));
+        assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(duration("soon").is_err());
+        assert!(duration("-1s").is_err());
+    }
+
+    #[test]
+    fn notice_syntax() {
+        let n = decided_notice("media:ca=2026-11-29").expect("parses");
+        assert_eq!(n.kind, ObligationKind::Media);
+        assert_eq!(n.jurisdiction.as_deref(), Some("CA"));
+        assert_eq!(n.due, NaiveDate::from_ymd_opt(2026, 11, 29));
+        assert!(decided_notice("hhs_immediate").is_ok());
+        assert!(decided_notice("letters").is_err());
+        assert!(decided_notice("individual=2026-13-01").is_err());
     }
 }

@@ -250,6 +250,7 @@ fn a_failed_flush_is_an_uncertain_outcome_and_a_retry_counts_the_notice_once() {
         id: id.clone(),
         kind: ObligationKind::Individual,
         jurisdiction: None,
+        recipient: None,
         date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
         method: NoticeMethod::Mail,
         count: 700,

@@ -307,7 +307,7 @@ fn release_0_1_database_takes_new_entries() {
 
     let r = run(&e, &["audit", "verify"]).ok();
     assert!(
-        r.stdout.contains("audit trail intact: 26 entries"),
+        r.stdout.contains("audit trail intact: 27 entries"),
         "{}",
         r.stdout
     );
@@ -403,7 +403,7 @@ fn release_0_1_exercise_database_continues() {
     run(&e, &["exercise", "next", "--exercise-db", s(&ex)]).ok();
     let r = run(&e, &["--db", s(&ex), "audit", "verify"]).ok();
     assert!(
-        r.stdout.contains("audit trail intact: 7 entries"),
+        r.stdout.contains("audit trail intact: 8 entries"),
         "{}",
         r.stdout
     );
