@@ -459,13 +459,7 @@ impl Vault {
     /// `SHA-256("breachdesk-subkey-v1" || 0x00 || label || 0x00 || data key)`. Used where a
     /// keyed hash is needed (roster person keys) without ever exposing the data key.
     pub fn derive_subkey(&self, label: &str) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(b"breachdesk-subkey-v1");
-        h.update([0u8]);
-        h.update(label.as_bytes());
-        h.update([0u8]);
-        h.update(self.key);
-        h.finalize().into()
+        subkey(&self.key, label)
     }
 
     /// A fingerprint of the data key, `SHA-256("breachdesk-key-check-v1" || key)`: lets a
@@ -475,6 +469,178 @@ impl Vault {
         h.update(b"breachdesk-key-check-v1");
         h.update(self.key);
         h.finalize().into()
+    }
+}
+
+/// A random 32-byte key for one body of data (a roster today; an incident's PHI next), so
+/// that body can be destroyed by destroying its key (crypto-shredding) and re-sealed on its
+/// own (rotation). It seals like the [`Vault`] (XChaCha20-Poly1305, `0x01 ‖ nonce ‖
+/// ciphertext ‖ tag`) and is stored only *wrapped*: sealed under the database's data key
+/// with [`Vault::wrap_key`] (or under another `DataKey`, for deeper hierarchies, with
+/// [`DataKey::wrap_key`]). Its bytes are wiped on drop and never printed.
+pub struct DataKey {
+    key: [u8; KEY_LEN],
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "DataKey {{ fingerprint: {} }}",
+            crate::audit::entry::hex(&self.fingerprint()[..8])
+        )
+    }
+}
+
+impl Drop for DataKey {
+    fn drop(&mut self) {
+        wipe(&mut self.key);
+    }
+}
+
+/// Length of a wrapped [`DataKey`]: version, nonce, key, tag.
+pub const WRAPPED_DATA_KEY_LEN: usize = 1 + NONCE_LEN + KEY_LEN + TAG_LEN;
+
+fn unwrap_into(plain: Vec<u8>) -> Result<DataKey, VaultError> {
+    let mut plain = plain;
+    if plain.len() != KEY_LEN {
+        wipe(&mut plain);
+        return Err(VaultError::KeyFormat(
+            "a wrapped data key has the wrong length",
+        ));
+    }
+    let mut k = DataKey {
+        key: [0u8; KEY_LEN],
+    };
+    k.key.copy_from_slice(&plain);
+    wipe(&mut plain);
+    Ok(k)
+}
+
+impl DataKey {
+    /// A new random key.
+    pub fn generate() -> Result<DataKey, VaultError> {
+        let mut k = DataKey {
+            key: [0u8; KEY_LEN],
+        };
+        fill_random(&mut k.key)?;
+        Ok(k)
+    }
+
+    /// `SHA-256("breachdesk-data-key-fingerprint-v1" ‖ key)`: names the key in the audit
+    /// trail (e.g. the key a purge destroyed) without revealing it.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"breachdesk-data-key-fingerprint-v1");
+        h.update(self.key);
+        h.finalize().into()
+    }
+
+    /// Seals `plaintext` bound to `ad`, like [`Vault::seal`].
+    pub fn seal(&self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + TAG_LEN);
+        self.seal_append(ad, plaintext, &mut out)?;
+        Ok(out)
+    }
+
+    /// Seals `plaintext` and appends `0x01 ‖ nonce ‖ ciphertext ‖ tag` to `out` (no
+    /// allocation when `out` has room: bulk sealing reuses one buffer).
+    pub fn seal_append(
+        &self,
+        ad: &[u8],
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), VaultError> {
+        use chacha20poly1305::aead::AeadInPlace;
+        let mut nonce = [0u8; NONCE_LEN];
+        fill_random(&mut nonce)?;
+        out.push(SEAL_VERSION);
+        out.extend_from_slice(&nonce);
+        let start = out.len();
+        out.extend_from_slice(plaintext);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(&self.key));
+        let tag = cipher
+            .encrypt_in_place_detached(XNonce::from_slice(&nonce), ad, &mut out[start..])
+            .map_err(|_| VaultError::Encrypt)?;
+        out.extend_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Opens a value sealed by this key with the same associated data.
+    pub fn open(&self, ad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let mut out = Vec::new();
+        self.open_into(ad, sealed, &mut out)?;
+        Ok(out)
+    }
+
+    /// Opens a sealed value into `out` (cleared first; reused between calls).
+    pub fn open_into(&self, ad: &[u8], sealed: &[u8], out: &mut Vec<u8>) -> Result<(), VaultError> {
+        use chacha20poly1305::aead::AeadInPlace;
+        let Some((&version, rest)) = sealed.split_first() else {
+            return Err(VaultError::Decrypt);
+        };
+        if version != SEAL_VERSION {
+            return Err(VaultError::UnsupportedSealVersion(version));
+        }
+        if rest.len() < NONCE_LEN + TAG_LEN {
+            return Err(VaultError::Decrypt);
+        }
+        let (nonce, ct) = rest.split_at(NONCE_LEN);
+        let (ct, tag) = ct.split_at(ct.len() - TAG_LEN);
+        out.clear();
+        out.extend_from_slice(ct);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(&self.key));
+        cipher
+            .decrypt_in_place_detached(
+                XNonce::from_slice(nonce),
+                ad,
+                out,
+                chacha20poly1305::Tag::from_slice(tag),
+            )
+            .map_err(|_| {
+                out.clear();
+                VaultError::Decrypt
+            })
+    }
+
+    /// A 32-byte key derived from this key for one purpose (e.g. keyed hashes of
+    /// identifiers): `SHA-256("breachdesk-subkey-v1" ‖ 0x00 ‖ label ‖ 0x00 ‖ key)`.
+    pub fn derive_subkey(&self, label: &str) -> [u8; 32] {
+        subkey(&self.key, label)
+    }
+
+    /// Wraps `key` under this key (a key hierarchy below a data key).
+    pub fn wrap_key(&self, key: &DataKey, ad: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.seal(ad, &key.key)
+    }
+
+    /// Unwraps a key wrapped by [`DataKey::wrap_key`] with the same associated data.
+    pub fn unwrap_key(&self, ad: &[u8], wrapped: &[u8]) -> Result<DataKey, VaultError> {
+        unwrap_into(self.open(ad, wrapped)?)
+    }
+}
+
+fn subkey(key: &[u8; KEY_LEN], label: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"breachdesk-subkey-v1");
+    h.update([0u8]);
+    h.update(label.as_bytes());
+    h.update([0u8]);
+    h.update(key);
+    h.finalize().into()
+}
+
+impl Vault {
+    /// Wraps a [`DataKey`] under the database's data key, bound to `ad` (where the wrapped
+    /// key is stored): `0x01 ‖ nonce ‖ sealed key ‖ tag`, [`WRAPPED_DATA_KEY_LEN`] bytes.
+    pub fn wrap_key(&self, key: &DataKey, ad: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.seal(ad, &key.key)
+    }
+
+    /// Unwraps a key wrapped by [`Vault::wrap_key`]; a wrong key, a moved or altered value
+    /// fail with [`VaultError::Decrypt`].
+    pub fn unwrap_key(&self, ad: &[u8], wrapped: &[u8]) -> Result<DataKey, VaultError> {
+        unwrap_into(self.open(ad, wrapped)?)
     }
 }
 
@@ -489,6 +655,43 @@ mod tests {
 
     fn ad(table: &str, record: &[u8], field: &str) -> Vec<u8> {
         associated_data(table, record, field)
+    }
+
+    #[test]
+    fn data_keys_wrap_seal_and_shred() {
+        let (vault, _) = Vault::create(b"pw").unwrap();
+        let k = DataKey::generate().unwrap();
+        let a = ad("roster_keys_v2", b"2026-0001", "roster-key");
+        let wrapped = vault.wrap_key(&k, &a).unwrap();
+        assert_eq!(wrapped.len(), WRAPPED_DATA_KEY_LEN);
+        let back = vault.unwrap_key(&a, &wrapped).unwrap();
+        assert_eq!(back.fingerprint(), k.fingerprint());
+        assert!(
+            vault
+                .unwrap_key(&ad("roster_keys_v2", b"2026-0002", "roster-key"), &wrapped)
+                .is_err()
+        );
+        let (other, _) = Vault::create(b"pw").unwrap();
+        assert!(other.unwrap_key(&a, &wrapped).is_err());
+        let g = ad("roster_groups_v2", b"k", "group");
+        let mut sealed = Vec::new();
+        k.seal_append(&g, b"Zebulon Quxworthy", &mut sealed)
+            .unwrap();
+        assert_eq!(back.open(&g, &sealed).unwrap(), b"Zebulon Quxworthy");
+        // Another key (a new roster's) cannot open it, and a tampered byte fails.
+        assert!(DataKey::generate().unwrap().open(&g, &sealed).is_err());
+        let mut t = sealed.clone();
+        t[30] ^= 1;
+        assert!(k.open(&g, &t).is_err());
+        // Nested wrapping (a key under a data key).
+        let inner = DataKey::generate().unwrap();
+        let w = k.wrap_key(&inner, b"x").unwrap();
+        assert_eq!(
+            k.unwrap_key(b"x", &w).unwrap().fingerprint(),
+            inner.fingerprint()
+        );
+        assert!(!format!("{k:?}").contains(&format!("{:?}", k.key)));
+        assert_ne!(k.derive_subkey("a"), k.derive_subkey("b"));
     }
 
     #[test]
