@@ -182,6 +182,8 @@ actions! {
     LawsSet = "laws.set" on Laws,
     /// `laws clear`: counsel's file removed, the built-in one applies again.
     LawsClear = "laws.clear" on Laws,
+    /// A roster written by release 0.1 moved to the sealed-group format under its own key.
+    RosterMigrate = "roster.migrate" on Roster,
 }
 
 impl Action {
@@ -261,6 +263,7 @@ mod tests {
                 "store.migrate",
                 "laws.set",
                 "laws.clear",
+                "roster.migrate",
             ]
         );
         for a in Action::ALL {

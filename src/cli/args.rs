@@ -79,7 +79,7 @@ pub enum Command {
     /// Log and manage incidents
     #[command(subcommand)]
     Incident(IncidentCommand),
-    /// Rosters of affected individuals: import a CSV, counts per State, purge
+    /// Rosters of affected individuals: import a CSV, issues to fix, counts per State, purge
     #[command(subcommand)]
     Roster(RosterCommand),
     /// Record the breach determination for an incident (164.402): interview or answers;
@@ -111,6 +111,9 @@ pub enum Command {
     Audit(AuditCommand),
     /// Change the database passphrase (the data key is re-wrapped, data is not re-encrypted)
     Rekey(RekeyArgs),
+    /// Give space back: finish interrupted purges, compact the file and overwrite its free
+    /// pages (nothing a purge destroyed survives in the file or in a later copy of it)
+    Compact,
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -828,21 +831,43 @@ pub enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum RosterCommand {
-    /// Import a CSV roster of affected individuals: streamed, validated row by row, sealed
-    /// at rest. Rejected rows are reported by line and field (never their values) and the
-    /// rest is imported; a later import of another file appends to the roster (an addendum)
-    /// and revises the counts. Re-running an interrupted import of the same file resumes it.
+    /// Import a CSV roster of affected individuals (comma-, semicolon- or tab-separated):
+    /// streamed, validated row by row, sealed at rest. Rejected rows, rows that need fixing,
+    /// warnings, duplicates and possible duplicates are reported by line and column (never
+    /// their values); a later import of another file appends to the roster (an addendum),
+    /// replaces rows that needed fixing and revises the counts. Re-running an interrupted
+    /// import of the same file resumes it. An import that accepts no row changes nothing
+    /// (exit 3); one that would lower a count obligations depend on asks first on a
+    /// terminal, and needs --accept-lower-counts in a script.
     Import(ImportArgs),
     /// Counts of an incident's roster: total, per State, deceased with/without next-of-kin
-    /// contact, unreachable, e-mail only. Needs no passphrase.
+    /// contact, unreachable, e-mail, needing fixing, per covered entity. Needs no passphrase.
     Stats {
         /// Incident ID, e.g. 2026-0007
         #[arg(value_parser = incident_id)]
         id: IncidentId,
     },
-    /// Delete an incident's roster rows (names, addresses) once notices are done. Counts,
-    /// batch records and the audit proof are kept; further imports are refused.
+    /// What to fix before mailing: rejected rows, rows that need fixing (counted as
+    /// unreachable until fixed), warnings, duplicates and possible duplicates, by batch and
+    /// line, with the column and the reason (never a value), as CSV with a kind column (or
+    /// --json). Fix the rows in the source and import them again: they replace the entries.
+    /// Needs no passphrase.
+    Issues(IssuesArgs),
+    /// Delete an incident's roster once notices are done: its key is destroyed
+    /// (crypto-shredding: no copy of the rows can be decrypted afterwards), the rows deleted
+    /// and the space given back. Counts, batch records, the key's fingerprint and the audit
+    /// proof are kept; further imports are refused. Asks for the passphrase first.
     Purge(PurgeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IssuesArgs {
+    /// Incident ID, e.g. 2026-0007
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
+    /// Write the list to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -850,18 +875,32 @@ pub struct ImportArgs {
     /// Incident ID, e.g. 2026-0007
     #[arg(value_parser = incident_id)]
     pub id: IncidentId,
-    /// The roster CSV: a header row, then one row per individual (UTF-8, LF or CRLF)
+    /// The roster CSV: a header row, then one row per individual (UTF-8, LF or CRLF;
+    /// comma-, semicolon- or tab-separated)
     pub file: PathBuf,
     /// Name the field a column holds when its header is not recognised, e.g.
     /// --map "Pt Acct=id" (repeatable). Fields: id, first_name, last_name, full_name,
     /// address1, address2, city, state, zip, email, email_consent, phone, deceased, nok_name,
-    /// nok_address, nok_city, nok_state, nok_zip, minor, representative_name
+    /// nok_address, nok_city, nok_state, nok_zip, minor, representative_name, date_of_birth,
+    /// covered_entity
     #[arg(long = "map", value_name = "COLUMN=FIELD", value_parser = column_map)]
     pub map: Vec<(String, Field)>,
     /// Validate the file and report what would be imported; write nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// At most this many rejected and duplicate rows are listed (all are counted)
+    /// The field separator: comma, semicolon or tab [default: recognised from the header]
+    #[arg(long, value_name = "SEP", value_parser = delimiter)]
+    pub delimiter: Option<u8>,
+    /// Commit even when the import lowers a count that obligations depend on (total, a
+    /// State, unreachable, deceased with next of kin); without it a script gets exit 3 and
+    /// a terminal is asked
+    #[arg(long)]
+    pub accept_lower_counts: bool,
+    /// Discard an interrupted import of this incident instead of resuming it
+    #[arg(long)]
+    pub restart: bool,
+    /// At most this many rows of each kind are listed (all are counted; `roster issues`
+    /// lists every one)
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub report_limit: usize,
 }

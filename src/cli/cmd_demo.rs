@@ -111,12 +111,22 @@ fn script(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>)> {
             ],
         ),
         (
-            "Import the list of affected individuals (a synthetic CSV: 1,460 rows)",
-            vec!["roster", "import", "2026-0001", "@roster.csv"],
+            "Import the list of affected individuals (a synthetic CSV: 1,460 rows; some lack an address, which lowers the per-State estimates, so the script confirms with --accept-lower-counts)",
+            vec![
+                "roster",
+                "import",
+                "2026-0001",
+                "@roster.csv",
+                "--accept-lower-counts",
+            ],
         ),
         (
             "The roster's counts now drive the obligations",
             vec!["roster", "stats", "2026-0001"],
+        ),
+        (
+            "What to fix before mailing: rows without an address, by line and reason, never a value",
+            vec!["roster", "issues", "2026-0001"],
         ),
         ("Every deadline of the open incidents", vec!["deadlines"]),
         (

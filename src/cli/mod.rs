@@ -100,5 +100,6 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
         }
         Command::Roster(c) => cmd_roster::run(&ctx, c),
         Command::Rekey(a) => cmd_roster::rekey(&ctx, a),
+        Command::Compact => cmd_roster::compact(&ctx),
     }
 }

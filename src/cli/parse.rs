@@ -223,6 +223,17 @@ pub fn column_map(m: &str) -> Parsed<(String, Field)> {
     Ok((col.trim().to_string(), f))
 }
 
+/// A roster's field separator: `comma`, `semicolon`, `tab` (or the character itself).
+pub fn delimiter(s: &str) -> Parsed<u8> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "comma" | "," => Ok(b','),
+        "semicolon" | ";" => Ok(b';'),
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        "pipe" | "|" => Ok(b'|'),
+        _ => Err("--delimiter takes comma, semicolon, tab or pipe".to_string()),
+    }
+}
+
 /// `KIND[:JURISDICTION][=YYYY-MM-DD]`: a notice the room says is owed.
 pub fn decided_notice(s: &str) -> Parsed<DecidedNotice> {
     let (head, due) = match s.split_once('=') {

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::progress::Progress;
 use crate::audit::entry::hex;
+use crate::domain::roster::RecipientClass;
 use crate::domain::{Incident, RosterRow};
 use crate::error::{Error, Result};
 use crate::letters::manifest::{HashingWriter, ManifestFile};
@@ -18,7 +19,8 @@ use crate::letters::stencil::Stencil;
 use crate::letters::{self, Format, LetterContext, LetterKind, RecipientContext, Renderer};
 use crate::store::Reader;
 use crate::store::phi::PhiCodec;
-use crate::store::roster;
+use crate::store::roster::RosterSeal;
+use crate::store::roster::read::{GroupBlob, LiveRow, RosterView, for_each_group, open_blob};
 
 fn no_roster(inc: &Incident) -> Error {
     Error::NotFound(format!(
@@ -27,18 +29,62 @@ fn no_roster(inc: &Incident) -> Error {
     ))
 }
 
-/// Calls `f` with each committed row's key and stored value, in key order, until it
-/// returns `false`. An incident without a committed roster is an error.
-fn for_each_stored(
-    r: &Reader,
-    inc: &Incident,
-    f: impl FnMut(&str, &[u8]) -> Result<bool>,
-) -> Result<()> {
-    let batches = r.committed_batches(&inc.id)?;
-    if batches.is_empty() {
-        return Err(no_roster(inc));
+/// An incident's roster as the letters read it: its batches and its key.
+pub struct RosterSource {
+    pub view: RosterView,
+    pub seal: RosterSeal,
+}
+
+impl RosterSource {
+    /// The committed roster of `inc` (an error when there is none). The roster must be in
+    /// the current format (`Desk::roster_current`).
+    pub fn open(r: &Reader, inc: &Incident, codec: &PhiCodec) -> Result<RosterSource> {
+        let view = r.roster_view(&inc.id)?;
+        if !view.has_rows() {
+            return Err(no_roster(inc));
+        }
+        let seal = r.roster_seal(&inc.id, codec)?.ok_or_else(|| {
+            Error::Key(format!(
+                "the roster of {} has no key in this database (it was removed outside breachdesk); run `breachdesk audit verify`",
+                inc.id
+            ))
+        })?;
+        Ok(RosterSource { view, seal })
     }
-    r.for_each_roster_row(&inc.id, &batches, f)
+
+    /// Calls `f` with every live row in key order (batch, then file order), with its
+    /// recipient class, until it returns `false`.
+    pub fn for_each_row(
+        &self,
+        r: &Reader,
+        inc: &Incident,
+        f: &mut dyn FnMut(RecipientClass, LiveRow) -> Result<bool>,
+    ) -> Result<()> {
+        let mut payload = Vec::new();
+        for_each_group(r, &inc.id, &self.view, &mut |g| {
+            for row in open_blob(&self.seal, &self.view, &g, &mut payload)? {
+                if !f(row.row.recipient_class(), row)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })
+    }
+}
+
+/// A covered entity's name for matching: case and repeated spaces ignored (as the import
+/// counts them).
+fn fold_entity(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Whether a row belongs to the covered entity named (case and spacing ignored); every row
+/// does when no entity is named.
+pub fn of_entity(row: &RosterRow, entity: Option<&str>) -> bool {
+    entity.is_none_or(|e| fold_entity(&row.covered_entity) == fold_entity(e))
 }
 
 /// The recipient of a letter of `kind` for this person, if they get one: living individuals
@@ -50,9 +96,12 @@ pub fn recipient(kind: LetterKind, r: RosterRow) -> Option<RecipientContext> {
     let lines = |a: String, b: String| -> Vec<String> {
         [a, b].into_iter().filter(|s| !s.is_empty()).collect()
     };
+    let class = r.recipient_class();
     match kind {
-        LetterKind::Individual if !r.deceased && r.reachable() => {
-            let name = if r.minor && !r.representative_name.is_empty() {
+        LetterKind::Individual
+            if matches!(class, RecipientClass::Postal | RecipientClass::Email) =>
+        {
+            let name = if r.minor == Some(true) && !r.representative_name.is_empty() {
                 format!(
                     "{}, parent or guardian of {}",
                     r.representative_name,
@@ -88,7 +137,7 @@ pub fn recipient(kind: LetterKind, r: RosterRow) -> Option<RecipientContext> {
                 deceased_name: None,
             })
         }
-        LetterKind::NextOfKin if r.deceased && r.nok_contact_known() => Some(RecipientContext {
+        LetterKind::NextOfKin if class == RecipientClass::NextOfKin => Some(RecipientContext {
             deceased_name: Some(r.display_name()),
             id: r.id,
             name: r.nok_name,
@@ -142,40 +191,15 @@ pub struct BulkSpec<'a> {
     pub out: &'a Path,
 }
 
-/// The stored rows of one shard, copied out of the read transaction into one buffer.
-#[derive(Default)]
-struct Rows {
-    bytes: Vec<u8>,
-    /// (key end, value end) offsets into `bytes`; each key starts where the previous value
-    /// ended.
-    ends: Vec<(usize, usize)>,
+/// Part of a group in a shard: its live rows `skip..skip + take`.
+struct Slice {
+    group: GroupBlob,
+    skip: usize,
+    take: usize,
 }
 
-impl Rows {
-    fn push(&mut self, key: &str, value: &[u8]) {
-        self.bytes.extend_from_slice(key.as_bytes());
-        let k = self.bytes.len();
-        self.bytes.extend_from_slice(value);
-        self.ends.push((k, self.bytes.len()));
-    }
-
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        let mut start = 0;
-        self.ends.iter().map(move |&(k, v)| {
-            let key = std::str::from_utf8(&self.bytes[start..k]).unwrap_or("");
-            let value = &self.bytes[k..v];
-            start = v;
-            (key, value)
-        })
-    }
-}
-
-/// One shard's work: its index and the stored rows it covers.
-type Job = (usize, Rows);
+/// One shard's work: its index and the groups (or parts of groups) it covers.
+type Job = (usize, Vec<Slice>);
 
 struct ShardDone {
     index: usize,
@@ -207,12 +231,12 @@ pub fn render_bulk(
     progress: &dyn Progress,
 ) -> Result<Bulk> {
     let per_file = spec.per_file.max(1);
+    let source = RosterSource::open(r, inc, codec)?;
     // Compile the stencil and check it on the first real recipients.
     let mut sample = Vec::new();
     let mut seen = 0;
-    for_each_stored(r, inc, |k, v| {
-        let row = roster::decode_row(codec, k, v)?;
-        if let Some(r) = recipient(spec.kind, row) {
+    source.for_each_row(r, inc, &mut |_, row| {
+        if let Some(r) = recipient(spec.kind, row.row) {
             sample.push(r);
         }
         seen += 1;
@@ -251,16 +275,21 @@ pub fn render_bulk(
     };
 
     let work = |job: Job| -> Result<Option<ShardDone>> {
-        let (index, rows) = job;
-        let mut recipients = Vec::with_capacity(rows.len());
-        for (k, v) in rows.iter() {
-            let row = roster::decode_row(codec, k, v)?;
-            if let Some(r) = recipient(spec.kind, row) {
-                recipients.push(r);
+        let (index, slices) = job;
+        let mut recipients = Vec::new();
+        let mut payload = Vec::with_capacity(4096);
+        let mut n = 0u64;
+        for sl in &slices {
+            let rows = open_blob(&source.seal, &source.view, &sl.group, &mut payload)?;
+            for row in rows.into_iter().skip(sl.skip).take(sl.take) {
+                n += 1;
+                if let Some(r) = recipient(spec.kind, row.row) {
+                    recipients.push(r);
+                }
             }
         }
-        progress.add(rows.len() as u64);
-        drop(rows);
+        progress.add(n);
+        drop(slices);
         if recipients.is_empty() {
             return Ok(None);
         }
@@ -345,20 +374,37 @@ pub fn render_bulk(
                 }
             });
         }
+        // Shards of exactly `per_file` live rows in key order, cut through groups where
+        // needed (a group's live rows are its row count less its dead marks).
         let mut index = 0usize;
-        let mut chunk = Rows::default();
-        let r = for_each_stored(r, inc, |k, v| {
-            chunk.push(k, v);
-            if chunk.len() >= per_file {
-                index += 1;
-                let job = (index, std::mem::take(&mut chunk));
-                send.send(job)
-                    .map_err(|_| Error::Storage("the letter workers stopped".into()))?;
+        let mut chunk: Vec<Slice> = Vec::new();
+        let mut in_chunk = 0usize;
+        let r = for_each_group(r, &inc.id, &source.view, &mut |g| {
+            let rows = crate::store::roster::codec::group_header(&g.value)
+                .map(|(_, n)| usize::from(n))
+                .unwrap_or(0);
+            let live = rows.saturating_sub(g.dead.len());
+            let mut skip = 0;
+            while skip < live {
+                let take = (live - skip).min(per_file - in_chunk);
+                chunk.push(Slice {
+                    group: g.clone(),
+                    skip,
+                    take,
+                });
+                skip += take;
+                in_chunk += take;
+                if in_chunk >= per_file {
+                    index += 1;
+                    send.send((index, std::mem::take(&mut chunk)))
+                        .map_err(|_| Error::Storage("the letter workers stopped".into()))?;
+                    in_chunk = 0;
+                }
             }
             Ok(true)
         })
         .and_then(|()| {
-            if chunk.len() > 0 {
+            if !chunk.is_empty() {
                 index += 1;
                 send.send((index, std::mem::take(&mut chunk)))
                     .map_err(|_| Error::Storage("the letter workers stopped".into()))?;
@@ -405,8 +451,17 @@ pub fn render_bulk(
     })
 }
 
-/// Writes the CSV identifying each individual (164.410(c)(1)); returns how many.
-pub fn attachment(r: &Reader, inc: &Incident, codec: &PhiCodec, path: &Path) -> Result<u64> {
+/// Writes the CSV identifying each individual (164.410(c)(1)) of the covered entity named
+/// (all of the roster's when `entity` is `None`: a roster without a covered-entity column);
+/// returns how many.
+pub fn attachment(
+    r: &Reader,
+    inc: &Incident,
+    codec: &PhiCodec,
+    path: &Path,
+    entity: Option<&str>,
+) -> Result<u64> {
+    let source = RosterSource::open(r, inc, codec)?;
     // PHI: owner-only, and only under its name once complete.
     let f = crate::files::AtomicFile::create(path, true)?;
     let mut w = csv::Writer::from_writer(f);
@@ -426,6 +481,8 @@ pub fn attachment(r: &Reader, inc: &Incident, codec: &PhiCodec, path: &Path) -> 
         "nok_city",
         "nok_state",
         "nok_zip",
+        "date_of_birth",
+        "covered_entity",
     ];
     let csv_err = |e: csv::Error| match e.into_kind() {
         csv::ErrorKind::Io(io) => Error::io("cannot write the identification CSV", io),
@@ -433,8 +490,12 @@ pub fn attachment(r: &Reader, inc: &Incident, codec: &PhiCodec, path: &Path) -> 
     };
     w.write_record(header).map_err(csv_err)?;
     let mut n = 0u64;
-    for_each_stored(r, inc, |k, v| {
-        let r = roster::decode_row(codec, k, v)?;
+    source.for_each_row(r, inc, &mut |_, row| {
+        let r = row.row;
+        if !of_entity(&r, entity) {
+            return Ok(true);
+        }
+        let dob = r.date_of_birth.map(|d| d.to_string()).unwrap_or_default();
         let cells = [
             r.id.as_str(),
             &r.first_name,
@@ -451,6 +512,8 @@ pub fn attachment(r: &Reader, inc: &Incident, codec: &PhiCodec, path: &Path) -> 
             &r.nok_city,
             r.nok_state.as_deref().unwrap_or(""),
             &r.nok_zip,
+            &dob,
+            &r.covered_entity,
         ];
         w.write_record(
             cells
@@ -467,4 +530,114 @@ pub fn attachment(r: &Reader, inc: &Incident, codec: &PhiCodec, path: &Path) -> 
         .map_err(|e| Error::io("cannot write the identification CSV", e.into_error()))?
         .commit()?;
     Ok(n)
+}
+
+/// A file name part for a covered entity: lowercase letters and digits, hyphens between.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    if out.is_empty() {
+        "entity".into()
+    } else {
+        out.chars().take(60).collect()
+    }
+}
+
+/// The business associate's notices to covered entities (164.410), one per covered entity
+/// with the CSV identifying that entity's individuals and no one else's: every entity of the
+/// roster's covered-entity column (or the one named), or, for a roster without that column,
+/// the entity named (default the organization's only `--serves`). Writes the CSVs into
+/// `out`; returns each letter's context (its `attachment_name` is the CSV's file name).
+pub fn ba_to_ce(
+    r: &Reader,
+    inc: &Incident,
+    codec: &PhiCodec,
+    org: &crate::domain::Organization,
+    named: Option<&str>,
+    counts: &crate::domain::Counts,
+    out: &Path,
+) -> Result<Vec<letters::BaToCeContext>> {
+    let totals = r.roster_totals(&inc.id)?;
+    let entities: Vec<String> = totals
+        .as_ref()
+        .map(|t| t.by_entity.keys().cloned().collect())
+        .unwrap_or_default();
+    // (the covered entity's name, the roster's entity to select, its counts)
+    let targets: Vec<(String, Option<String>, crate::domain::Counts)> = if entities.is_empty() {
+        let ce = match named {
+            Some(n) => n.to_string(),
+            None if org.serves.len() > 1 => {
+                return Err(Error::invalid(format!(
+                    "this business associate serves {} covered entities but the roster has no covered-entity column, so it cannot tell whose individuals are whose: import the roster with a covered_entity column (aliases: \"Covered Entity\", \"Client\"), or name the one covered entity all of them belong to with --covered-entity NAME",
+                    org.serves.len()
+                )));
+            }
+            None => org.serves.first().cloned().ok_or_else(|| {
+                Error::invalid(
+                    "name the covered entity with --covered-entity NAME (or record it with `org update --serves`)",
+                )
+            })?,
+        };
+        vec![(ce, None, counts.clone())]
+    } else {
+        let by = |e: &str| {
+            totals
+                .as_ref()
+                .and_then(|t| t.by_entity.get(e).cloned())
+                .unwrap_or_default()
+        };
+        match named {
+            Some(n) => {
+                let e = entities
+                    .iter()
+                    .find(|e| fold_entity(e) == fold_entity(n))
+                    .ok_or_else(|| {
+                        Error::invalid(format!(
+                            "--covered-entity names no covered entity of the roster's covered-entity column; the roster has: {}",
+                            entities.join(", ")
+                        ))
+                    })?;
+                vec![(e.clone(), Some(e.clone()), by(e))]
+            }
+            None => entities
+                .iter()
+                .map(|e| (e.clone(), Some(e.clone()), by(e)))
+                .collect(),
+        }
+    };
+    let mut used: Vec<String> = Vec::new();
+    let mut letters_out = Vec::new();
+    for (ce, filter, ce_counts) in targets {
+        let name = match &filter {
+            None => "ba_to_ce-individuals.csv".to_string(),
+            Some(e) => {
+                let mut base = format!("ba_to_ce-individuals-{}", slug(e));
+                let mut k = 2;
+                while used.contains(&base) {
+                    base = format!("ba_to_ce-individuals-{}-{k}", slug(e));
+                    k += 1;
+                }
+                used.push(base.clone());
+                format!("{base}.csv")
+            }
+        };
+        let n = attachment(r, inc, codec, &out.join(&name), filter.as_deref())?;
+        if n == 0 {
+            let _ = std::fs::remove_file(out.join(&name));
+            return Err(Error::invalid(format!(
+                "the roster holds no individual of {ce} to identify to it"
+            )));
+        }
+        let mut b = letters::BaToCeContext::new(&org.legal_name, &ce, &ce_counts, &name);
+        b.individuals_count = n;
+        letters_out.push(b);
+    }
+    Ok(letters_out)
 }

@@ -22,9 +22,8 @@ use crate::error::{Error, Result};
 use crate::letters::manifest::HashingWriter;
 pub use crate::letters::manifest::{Manifest, ManifestFile};
 use crate::letters::{
-    self, AnnualLogRecord, BaToCeContext, CheckFinding, Format, HhsWorksheet, IncidentContext,
-    LeDelayContext, LetterContext, LetterKind, MediaContext, OrgContext, Renderer, ReportType,
-    SubstituteContext,
+    self, AnnualLogRecord, CheckFinding, Format, HhsWorksheet, IncidentContext, LeDelayContext,
+    LetterContext, LetterKind, MediaContext, OrgContext, Renderer, ReportType, SubstituteContext,
 };
 use crate::rules::{DeterminationClass, ObligationStatus};
 use crate::store::{Action, Change, Subject};
@@ -622,6 +621,9 @@ impl Desk<'_> {
             LetterKind::Individual | LetterKind::NextOfKin | LetterKind::BaToCe
         );
         let codec = self.codec(needs_phi)?;
+        if needs_phi {
+            self.roster_current(id)?;
+        }
         let r = self.reader()?;
         let inc = r.incident(id, self.office.no_phi())?;
         let d = Derived::from(r.derived(id)?);
@@ -657,6 +659,7 @@ impl Desk<'_> {
             exercise: inc.exercise,
         };
         let mut shards = Shards::new(&a.out, spec, &renderer);
+        let mut attachments: Vec<String> = Vec::new();
         progress.start("letters", counts.total, false);
         match kind {
             LetterKind::Individual | LetterKind::NextOfKin => {
@@ -773,19 +776,20 @@ impl Desk<'_> {
                 shards.push(kind, &base.clone().with_hhs(ws))?;
             }
             LetterKind::BaToCe => {
-                let ce = a.covered_entity.clone().or_else(|| org.serves.first().cloned()).ok_or_else(|| {
-                    Error::invalid("name the covered entity with --covered-entity NAME (or record it with `org update --serves`)")
-                })?;
-                let attachment = "ba_to_ce-individuals.csv";
-                let n = bulk::attachment(&r, &inc, codec, &a.out.join(attachment))?;
-                if n == 0 {
-                    return Err(Error::invalid(
-                        "the roster holds no individual to identify to the covered entity",
-                    ));
+                // One letter per covered entity, each with only its individuals.
+                let ces = bulk::ba_to_ce(
+                    &r,
+                    &inc,
+                    codec,
+                    org,
+                    a.covered_entity.as_deref(),
+                    &counts,
+                    &a.out,
+                )?;
+                for b in ces {
+                    attachments.push(b.attachment_name.clone());
+                    shards.push(kind, &base.clone().with_ba_to_ce(b))?;
                 }
-                let mut b = BaToCeContext::new(&org.legal_name, &ce, &counts, attachment);
-                b.individuals_count = n;
-                shards.push(kind, &base.clone().with_ba_to_ce(b))?;
             }
             LetterKind::LeDelayMemo => {
                 if inc.facts.law_enforcement.is_empty() {
@@ -806,10 +810,10 @@ impl Desk<'_> {
         progress.finish();
         drop(r);
         let (mut files, data) = shards.finish()?;
-        if kind == LetterKind::BaToCe {
-            let p = a.out.join("ba_to_ce-individuals.csv");
+        for name in attachments {
+            let p = a.out.join(&name);
             files.push(ManifestFile {
-                name: "ba_to_ce-individuals.csv".into(),
+                name,
                 count: 0,
                 bytes: std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0),
                 sha256: sha256_file(&p)?,

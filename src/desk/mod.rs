@@ -22,6 +22,7 @@ pub mod exercise;
 mod incidents;
 mod laws;
 pub mod letters;
+mod maintenance;
 mod notices;
 mod office;
 mod org;
@@ -30,8 +31,11 @@ pub mod records;
 mod replay;
 mod roster;
 
-/// A roster's counts and import batches, as stored (no PHI).
-pub use crate::store::roster::{Batch as RosterBatch, RUN_ROWS, RosterTotals};
+/// A roster's counts and import batches, as stored (no PHI); the file's space.
+pub use crate::store::compact::{Compacted, Space};
+pub use crate::store::roster::{
+    Batch as RosterBatch, IssueKind as RosterIssueKind, RUN_ROWS, RosterTotals, RowRef,
+};
 /// Who acts and by which clock (written into every audit entry).
 pub use crate::store::{ClockMarker, ClockSource, Via, Who};
 pub use assess::{
@@ -39,6 +43,7 @@ pub use assess::{
     KeepUntil, Override, Recorded, WhatIf, what_if,
 };
 pub use audit::{CheckpointFile, Verified};
+pub use bulk::RosterSource;
 pub use change::Revision;
 pub use dossier::Dossier;
 pub use evaluate::Policies;
@@ -60,7 +65,10 @@ pub use org::{NewEncryption, NewOrg, OrgDetails, OrgUpdate, new_organization};
 pub use progress::{Progress, Silent};
 pub use replay::{FileReplay, Replay, ReplayRequest};
 pub use roster::Listed as ListedRows;
-pub use roster::{DuplicateRow, ImportReport, ImportRoster, RosterStats};
+pub use roster::{
+    DuplicateRow, FixRow, ImportOutcome, ImportReport, ImportRoster, IssueSummary, LowerCounts,
+    LoweredCounts, PurgeReport, RelatedRow, RosterIssue, RosterStats,
+};
 
 #[cfg(test)]
 mod tests;

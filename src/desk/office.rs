@@ -162,6 +162,14 @@ impl Office {
         Ok(())
     }
 
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(super) fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
     /// A desk for one caller.
     pub fn desk(&self, ctx: Context) -> Desk<'_> {
         Desk {

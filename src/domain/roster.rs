@@ -1,6 +1,8 @@
 //! An affected individual on a roster: the validated value intake produces, the store seals
 //! and letters address. No I/O.
 
+use chrono::NaiveDate;
+
 /// One affected individual, as validated by `intake::roster_csv`. Text fields are trimmed
 /// and empty when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -26,8 +28,106 @@ pub struct RosterRow {
     /// Normalised like `state`; `None` when blank.
     pub nok_state: Option<String>,
     pub nok_zip: String,
-    pub minor: bool,
+    /// Date of birth, when the roster has one (identity matching; minority at the notice
+    /// date is computed from it by the letters when `minor` is absent).
+    pub date_of_birth: Option<NaiveDate>,
+    /// An explicit minor flag column: `Some(true)` / `Some(false)`; `None` when the roster
+    /// has no such column or the cell is blank.
+    pub minor: Option<bool>,
     pub representative_name: String,
+    /// The covered entity whose individual this is, for a business associate serving
+    /// several (empty when the roster has no covered-entity column).
+    pub covered_entity: String,
+}
+
+/// How a living individual on the roster gets written notice (164.404(d)(1)), or why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecipientClass {
+    /// First-class mail to a complete postal address.
+    Postal,
+    /// Electronic mail: the individual agreed to electronic notice and the address is usable.
+    Email,
+    /// Deceased, next of kin or personal representative known with a complete address:
+    /// the next-of-kin letter (164.404(d)(1)(ii)).
+    NextOfKin,
+    /// Living but not reachable as the roster stands (see [`FixReason`]): counted as
+    /// unreachable (substitute notice, 164.404(d)(2)) until the row is fixed.
+    NeedsFixing,
+    /// Deceased without a next-of-kin address: no notice required.
+    NoNotice,
+}
+
+impl RecipientClass {
+    pub fn key(self) -> &'static str {
+        match self {
+            RecipientClass::Postal => "postal",
+            RecipientClass::Email => "email",
+            RecipientClass::NextOfKin => "next_of_kin",
+            RecipientClass::NeedsFixing => "needs_fixing",
+            RecipientClass::NoNotice => "no_notice",
+        }
+    }
+}
+
+/// Why a living individual's row cannot be mailed as it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixReason {
+    /// Neither first nor last name holds a name (blank, punctuation, or a placeholder such
+    /// as "unknown").
+    NoName,
+    /// A postal recipient (no e-mail consent with a usable address) without a complete
+    /// postal address.
+    NoPostalAddress,
+}
+
+impl FixReason {
+    /// The field the reason is about (a roster field key).
+    pub fn field(self) -> &'static str {
+        match self {
+            FixReason::NoName => "last_name",
+            FixReason::NoPostalAddress => "address1",
+        }
+    }
+
+    /// What is wrong and what to do; never a value.
+    pub fn text(self) -> &'static str {
+        match self {
+            FixReason::NoName => {
+                "no usable name (blank, punctuation or a placeholder): a letter cannot be \
+                 addressed; fill in the name and import the row again"
+            }
+            FixReason::NoPostalAddress => {
+                "no complete postal address (street, city, State and a valid ZIP) and no \
+                 e-mail consent: counted as unreachable (substitute notice) until the \
+                 address is completed and the row imported again"
+            }
+        }
+    }
+}
+
+/// Placeholders exports put where a name is missing, letters only, lowercase (real
+/// surnames such as "Null" or "Test" are not on the list).
+const PLACEHOLDER_NAMES: &[&str] = &[
+    "unknown",
+    "unk",
+    "na",
+    "none",
+    "tbd",
+    "xxx",
+    "noname",
+    "missing",
+    "notprovided",
+];
+
+/// A name part that names someone: it has a letter and is not a placeholder (`N/A`,
+/// `UNKNOWN`, `xxx`, …).
+pub fn is_usable_name(s: &str) -> bool {
+    let letters: String = s
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    s.chars().any(char::is_alphabetic) && !PLACEHOLDER_NAMES.contains(&letters.as_str())
 }
 
 impl RosterRow {
@@ -41,21 +141,59 @@ impl RosterRow {
             && is_valid_zip(&self.zip)
     }
 
-    /// The email may be used for notice: it looks like an address (`local@domain`) and the
-    /// individual agreed to electronic notice.
+    /// The email may be used for notice: it looks like an address (`local@domain.tld`) and
+    /// the individual agreed to electronic notice.
     pub fn email_usable(&self) -> bool {
         self.email_consent && looks_like_email(&self.email)
     }
 
-    /// Written notice can be sent: by post, or by email with consent.
+    /// First or last name names someone (see [`is_usable_name`]).
+    pub fn has_usable_name(&self) -> bool {
+        is_usable_name(&self.first_name) || is_usable_name(&self.last_name)
+    }
+
+    /// Why a living individual's row cannot be mailed as it stands; `None` when it can (or
+    /// the individual is deceased: the next of kin is the recipient).
+    pub fn needs_fixing(&self) -> Option<FixReason> {
+        if self.deceased {
+            return None;
+        }
+        if !self.has_usable_name() {
+            return Some(FixReason::NoName);
+        }
+        if !self.email_usable() && !self.has_postal_address() {
+            return Some(FixReason::NoPostalAddress);
+        }
+        None
+    }
+
+    /// Written notice can be sent to the individual: a usable name, and a postal address or
+    /// an e-mail with consent.
     pub fn reachable(&self) -> bool {
-        self.has_postal_address() || self.email_usable()
+        self.has_usable_name() && (self.has_postal_address() || self.email_usable())
+    }
+
+    /// How this individual gets notice (164.404(d)(1)): e-mail when they agreed to it and
+    /// the address is usable, else post; the next of kin of a deceased individual.
+    pub fn recipient_class(&self) -> RecipientClass {
+        if self.deceased {
+            return if self.nok_contact_known() {
+                RecipientClass::NextOfKin
+            } else {
+                RecipientClass::NoNotice
+            };
+        }
+        match self.needs_fixing() {
+            Some(_) => RecipientClass::NeedsFixing,
+            None if self.email_usable() => RecipientClass::Email,
+            None => RecipientClass::Postal,
+        }
     }
 
     /// Next of kin or personal representative known with a complete postal address (same
     /// standard as [`RosterRow::has_postal_address`]).
     pub fn nok_contact_known(&self) -> bool {
-        !self.nok_name.is_empty()
+        is_usable_name(&self.nok_name)
             && !self.nok_address.is_empty()
             && !self.nok_city.is_empty()
             && self.nok_state.is_some()
@@ -88,14 +226,244 @@ pub fn is_valid_zip(s: &str) -> bool {
     }
 }
 
+/// `local@domain.tld`: one `@`, a non-empty local part, a domain of dot-separated labels
+/// (letters, digits, hyphens; no label empty or starting or ending with a hyphen) whose last
+/// label has at least two letters, and nothing a mail system would refuse (spaces, commas,
+/// quotes, angle brackets, consecutive or edge dots in the local part).
 pub fn looks_like_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !s.chars().any(char::is_whitespace)
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    if local.is_empty() || local.len() > 64 || domain.len() > 253 || s.len() > 254 {
+        return false;
+    }
+    let local_ok = local
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b) || b >= 0x80)
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    if !local_ok {
+        return false;
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 {
+        return false;
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b >= 0x80)
+    };
+    let tld = labels[labels.len() - 1];
+    labels.iter().all(|l| label_ok(l))
+        && tld.chars().count() >= 2
+        && tld
+            .chars()
+            .all(|c| c.is_alphabetic() || c == '-' || c.is_ascii_digit())
+        && tld.chars().any(char::is_alphabetic)
+}
+
+/// A name reduced for identity matching: letters and digits only, lowercase, accents kept,
+/// words in order (`"O'Brien,  Mary-Ann "` → `"obrien maryann"`).
+pub fn normalize_name(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.extend(c.to_lowercase());
+        } else if c.is_whitespace() || c == ',' {
+            space = true;
         }
-        None => false,
+    }
+    out
+}
+
+/// A person's name reduced for identity matching: first and last name, each with letters and
+/// digits only, lowercase (`"Mary-Ann", "O'Brien"` and `"Mary Ann", "OBrien"` match).
+pub fn match_name(first: &str, last: &str) -> String {
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    format!("{}|{}", fold(first), fold(last))
+}
+
+/// Street abbreviations folded for address matching (USPS Publication 28 suffixes and
+/// unit designators most often spelled both ways).
+const ADDRESS_WORDS: &[(&str, &str)] = &[
+    ("street", "st"),
+    ("avenue", "ave"),
+    ("av", "ave"),
+    ("road", "rd"),
+    ("drive", "dr"),
+    ("lane", "ln"),
+    ("boulevard", "blvd"),
+    ("court", "ct"),
+    ("place", "pl"),
+    ("terrace", "ter"),
+    ("circle", "cir"),
+    ("highway", "hwy"),
+    ("parkway", "pkwy"),
+    ("square", "sq"),
+    ("trail", "trl"),
+    ("apartment", "apt"),
+    ("suite", "ste"),
+    ("unit", "unit"),
+    ("north", "n"),
+    ("south", "s"),
+    ("east", "e"),
+    ("west", "w"),
+    ("northeast", "ne"),
+    ("northwest", "nw"),
+    ("southeast", "se"),
+    ("southwest", "sw"),
+];
+
+/// An address reduced for matching: [`normalize_name`] of street, second line, city, State
+/// and the 5-digit ZIP, common abbreviations folded (`"12 Elm Street, Apt. 3"` and
+/// `"12 elm st apt 3"` match). `None` when there is no street line.
+pub fn normalize_address(row: &RosterRow) -> Option<String> {
+    if row.address1.trim().is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for part in [&row.address1, &row.address2, &row.city] {
+        for w in normalize_name(part).split(' ').filter(|w| !w.is_empty()) {
+            let w = ADDRESS_WORDS
+                .iter()
+                .find(|(long, _)| *long == w)
+                .map_or(w, |(_, short)| short);
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+    }
+    out.push('|');
+    out.push_str(row.state.as_deref().unwrap_or(""));
+    out.push('|');
+    out.push_str(row.zip.get(..5).unwrap_or(&row.zip));
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_placeholders() {
+        assert!(is_usable_name("Ann"));
+        assert!(is_usable_name("Ñúñez"));
+        assert!(is_usable_name("Null"), "a real surname");
+        for bad in [
+            "",
+            "  ",
+            "-",
+            "?",
+            "UNKNOWN",
+            "n/a",
+            "N.A.",
+            "xxx",
+            "123",
+            "Not Provided",
+        ] {
+            assert!(!is_usable_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        for ok in [
+            "a@example.org",
+            "first.last+tag@mail.example.co.uk",
+            "x_y@sub-domain.example.com",
+        ] {
+            assert!(looks_like_email(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a@b",
+            "a@b.c",
+            "@example.org",
+            "a@.example.org",
+            "a@example..org",
+            "a b@example.org",
+            "a@@example.org",
+            "a,b@example.org",
+            ".a@example.org",
+            "a..b@example.org",
+            "a@-example.org",
+            "a@example.123",
+            "<a@example.org>",
+        ] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn classes() {
+        let mut r = RosterRow {
+            id: "1".into(),
+            last_name: "Lee".into(),
+            address1: "1 Main".into(),
+            city: "Town".into(),
+            state: Some("NY".into()),
+            zip: "10001".into(),
+            ..RosterRow::default()
+        };
+        assert_eq!(r.recipient_class(), RecipientClass::Postal);
+        r.email = "lee@example.org".into();
+        r.email_consent = true;
+        assert_eq!(r.recipient_class(), RecipientClass::Email);
+        r.email = "not-an-address".into();
+        assert_eq!(r.recipient_class(), RecipientClass::Postal);
+        r.zip = "1001".into();
+        assert_eq!(r.recipient_class(), RecipientClass::NeedsFixing);
+        assert_eq!(r.needs_fixing(), Some(FixReason::NoPostalAddress));
+        r.zip = "10001".into();
+        r.last_name = "Unknown".into();
+        assert_eq!(r.needs_fixing(), Some(FixReason::NoName));
+        assert!(!r.reachable() && r.is_unreachable_living());
+        r.deceased = true;
+        assert_eq!(r.recipient_class(), RecipientClass::NoNotice);
+        assert_eq!(r.needs_fixing(), None);
+    }
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(normalize_name("O'Brien,  Mary-Ann "), "obrien maryann");
+        assert_eq!(
+            match_name("Mary-Ann", "O'Brien"),
+            match_name("Mary Ann", "OBRIEN")
+        );
+        assert_ne!(match_name("Ann", "Lee"), match_name("Lee", "Ann"));
+        let a = RosterRow {
+            address1: "12 Elm Street".into(),
+            address2: "Apartment 3".into(),
+            city: "Springfield".into(),
+            state: Some("IL".into()),
+            zip: "62701-1234".into(),
+            ..RosterRow::default()
+        };
+        let b = RosterRow {
+            address1: "12 elm st.".into(),
+            address2: "apt 3".into(),
+            city: "SPRINGFIELD".into(),
+            state: Some("IL".into()),
+            zip: "62701".into(),
+            ..RosterRow::default()
+        };
+        assert_eq!(normalize_address(&a), normalize_address(&b));
+        assert_eq!(normalize_address(&RosterRow::default()), None);
     }
 }

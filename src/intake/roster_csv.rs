@@ -86,10 +86,14 @@ fields! {
     NokCity => "nok_city", ["nok city", "next of kin city"];
     NokState => "nok_state", ["nok state", "next of kin state"];
     NokZip => "nok_zip", ["nok zip", "next of kin zip", "nok postal code", "nok zip code"];
-    Minor => "minor", ["minor", "is_minor", "under 18", "is minor"];
+    Minor => "minor", ["minor", "is_minor", "under 18", "is minor", "minor flag"];
     RepresentativeName => "representative_name", ["representative", "representative name",
         "guardian", "guardian name", "parent/guardian", "parent or guardian",
         "authorized representative", "parent name"];
+    DateOfBirth => "date_of_birth", ["dob", "date of birth", "birth date", "birthdate",
+        "d.o.b.", "patient dob", "member dob", "patient date of birth"];
+    CoveredEntity => "covered_entity", ["covered entity", "covered entity name", "ce name",
+        "client", "client name", "entity", "entity name", "covered_entity_name"];
 }
 
 impl Field {
@@ -188,27 +192,45 @@ pub enum RosterError {
          encoding; export the roster as CSV (UTF-8)"
     )]
     HeaderNotText,
+    #[error(
+        "--delimiter {given} was given, but the header row has no {given} outside quotes and \
+         looks {found}-separated; drop --delimiter to have the separator recognised"
+    )]
+    WrongDelimiter {
+        given: &'static str,
+        found: &'static str,
+    },
     #[error("could not read the roster file: {0}; check that the file is readable")]
     Io(String),
 }
 
-/// A problem with one row; the row is rejected and the import goes on. `reason` never
-/// contains the value.
+/// A problem with one row: the row is rejected and the import goes on, or (a warning,
+/// [`RosterReader::warnings`]) the row is imported without the doubtful value. `reason`
+/// never contains the value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowIssue {
     /// 1-based physical line where the record starts (the header is line 1).
     pub line: u64,
     /// Field key (`state`, `zip`...), when the problem is with one field.
     pub field: Option<String>,
+    /// The header of the field's column, as the file names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
     pub reason: String,
 }
 
 impl fmt::Display for RowIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.field {
-            Some(field) => write!(f, "line {}: {}: {}", self.line, field, self.reason),
-            None => write!(f, "line {}: {}", self.line, self.reason),
+        write!(f, "line {}: ", self.line)?;
+        match (&self.field, &self.column) {
+            // The column named by its header when the header is not the field's own key.
+            (Some(field), Some(col)) if normalize_header(col) != normalize_header(field) => {
+                write!(f, "{field} (column \"{col}\"): ")?
+            }
+            (Some(field), _) => write!(f, "{field}: ")?,
+            (None, _) => {}
         }
+        f.write_str(&self.reason)
     }
 }
 
@@ -218,6 +240,8 @@ impl std::error::Error for RowIssue {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderMap {
     columns: Vec<Option<Field>>,
+    /// Every column's header, trimmed, control characters removed, at most 80 characters.
+    names: Vec<String>,
     ignored: Vec<String>,
 }
 
@@ -232,7 +256,13 @@ impl HeaderMap {
         let names: Vec<String> = (0..headers.len())
             .map(|i| {
                 let raw = field_bytes(headers, i);
-                String::from_utf8_lossy(raw).trim().to_string()
+                String::from_utf8_lossy(raw)
+                    .trim_start_matches('\u{feff}')
+                    .trim()
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(80)
+                    .collect()
             })
             .collect();
         let normalized: Vec<String> = names.iter().map(|n| normalize_header(n)).collect();
@@ -321,7 +351,23 @@ impl HeaderMap {
             .filter(|(f, _)| f.is_none())
             .map(|(_, n)| n.clone())
             .collect();
-        Ok(HeaderMap { columns, ignored })
+        Ok(HeaderMap {
+            columns,
+            names,
+            ignored,
+        })
+    }
+
+    /// The header of the column holding `field`, as the file names it.
+    pub fn header_of(&self, field: Field) -> Option<&str> {
+        self.column_of(field)
+            .and_then(|i| self.names.get(i))
+            .map(String::as_str)
+    }
+
+    /// The header of column `index` (0-based).
+    pub fn header_at(&self, index: usize) -> Option<&str> {
+        self.names.get(index).map(String::as_str)
     }
 
     /// Number of columns in the header.
@@ -339,8 +385,8 @@ impl HeaderMap {
         self.columns.iter().position(|f| *f == Some(field))
     }
 
-    /// Names of the columns that were not recognised, in file order. They come from the
-    /// header row: if the file has no header, this is the first individual's data.
+    /// Names of the columns that were not recognised, in file order (from the header row,
+    /// which has a recognised identifier column, so it is a header and not a person's data).
     pub fn ignored(&self) -> &[String] {
         &self.ignored
     }
@@ -403,12 +449,27 @@ struct CountingReader<R> {
     finished: bool,
     /// Byte offset of the last quotation mark read.
     last_quote: Option<u64>,
+    /// The start of the file, read ahead to recognise the separator, served first.
+    head: Vec<u8>,
+    head_pos: usize,
 }
 
 impl<R: Read> Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.finished || buf.is_empty() {
             return Ok(0);
+        }
+        if self.head_pos < self.head.len() {
+            // Counted when it was read ahead.
+            let n = (self.head.len() - self.head_pos).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.head_pos..self.head_pos + n]);
+            self.head_pos += n;
+            self.last = Some(buf[n - 1]);
+            if self.head_pos == self.head.len() {
+                self.head = Vec::new();
+                self.head_pos = 0;
+            }
+            return Ok(n);
         }
         if self.bytes >= self.limit {
             self.tripped = true;
@@ -456,6 +517,11 @@ pub struct RosterReader<R: Read> {
     csv: csv::Reader<CountingReader<R>>,
     map: HeaderMap,
     options: RosterOptions,
+    delimiter: u8,
+    /// Warnings about the row last returned (it was imported without the doubtful value).
+    warnings: Vec<RowIssue>,
+    /// The identifier of the row last read, when it could be read (for a rejected row).
+    last_id: Option<String>,
     record: ByteRecord,
     /// Line where the last record read ended (its terminating newline).
     last_end_line: u64,
@@ -486,18 +552,57 @@ impl<R: Read> RosterReader<R> {
         overrides: &[(String, Field)],
         options: RosterOptions,
     ) -> Result<RosterReader<R>, RosterError> {
+        Self::open(inner, overrides, options, None)
+    }
+
+    /// Like [`RosterReader::with_options`], with the field separator given (`,` `;` or tab)
+    /// instead of recognised from the header row.
+    pub fn open(
+        mut inner: R,
+        overrides: &[(String, Field)],
+        options: RosterOptions,
+        delimiter: Option<u8>,
+    ) -> Result<RosterReader<R>, RosterError> {
+        // Read the header line ahead (at most 64 KiB) to recognise the separator.
+        let mut head = Vec::new();
+        let mut chunk = [0u8; 8192];
+        while head.len() < SNIFF_BYTES && !head.contains(&b'\n') {
+            let n =
+                read_retry(&mut inner, &mut chunk).map_err(|e| RosterError::Io(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&chunk[..n]);
+        }
+        let sniffed = sniff_delimiter(&head);
+        let delimiter = match delimiter {
+            Some(d) => {
+                if d != sniffed && count_outside_quotes(first_line(&head), d) == 0 {
+                    return Err(RosterError::WrongDelimiter {
+                        given: delimiter_name(d),
+                        found: delimiter_name(sniffed),
+                    });
+                }
+                d
+            }
+            None => sniffed,
+        };
         let counting = CountingReader {
             inner,
-            bytes: 0,
+            bytes: head.len() as u64,
             limit: 0,
             tripped: false,
             last: None,
             finished: false,
-            last_quote: None,
+            // Offsets count from the start of the file, which the read-ahead holds.
+            last_quote: head.iter().rposition(|b| *b == b'"').map(|p| p as u64),
+            head,
+            head_pos: 0,
         };
         let csv = ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(delimiter)
             .terminator(Terminator::Any(b'\n'))
             .buffer_capacity(BUFFER_CAPACITY)
             .from_reader(counting);
@@ -505,9 +610,13 @@ impl<R: Read> RosterReader<R> {
             csv,
             map: HeaderMap {
                 columns: Vec::new(),
+                names: Vec::new(),
                 ignored: Vec::new(),
             },
             options,
+            delimiter,
+            warnings: Vec::new(),
+            last_id: None,
             record: ByteRecord::new(),
             last_end_line: 0,
             line: 0,
@@ -542,6 +651,24 @@ impl<R: Read> RosterReader<R> {
         &self.map
     }
 
+    /// The field separator in use (recognised from the header row, or given).
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// Warnings about the row last returned by [`RosterReader::next_row`]: values it was
+    /// imported without (a ZIP that is not one, an e-mail address that is not one, a date
+    /// of birth that cannot be read, …). Empty for a rejected row.
+    pub fn warnings(&self) -> &[RowIssue] {
+        &self.warnings
+    }
+
+    /// The identifier of the row last read, when it could be read (also for a rejected row,
+    /// so a caller can recognise the row when it is imported again fixed). Never print it.
+    pub fn last_id(&self) -> Option<&str> {
+        self.last_id.as_deref()
+    }
+
     /// Bytes read from the underlying reader so far (for a progress bar; runs at most one
     /// read buffer ahead of the rows returned).
     pub fn bytes_read(&self) -> u64 {
@@ -563,7 +690,15 @@ impl<R: Read> RosterReader<R> {
         match self.read_record() {
             Ok(Some(line)) => {
                 self.line = line;
-                Ok(Some(self.parse(line)))
+                let mut warnings = Vec::new();
+                let mut id = None;
+                let row = self.parse(line, &mut warnings, &mut id);
+                if row.is_err() {
+                    warnings.clear();
+                }
+                self.warnings = warnings;
+                self.last_id = id;
+                Ok(Some(row))
             }
             Ok(None) => {
                 self.done = true;
@@ -626,13 +761,27 @@ impl<R: Read> RosterReader<R> {
         }
     }
 
-    fn parse(&self, line: u64) -> Result<RosterRow, RowIssue> {
+    fn parse(
+        &self,
+        line: u64,
+        warnings: &mut Vec<RowIssue>,
+        last_id: &mut Option<String>,
+    ) -> Result<RosterRow, RowIssue> {
         let rec = &self.record;
+        let map = &self.map;
         let issue = |field: Option<Field>, reason: String| RowIssue {
             line,
             field: field.map(|f| f.key().to_string()),
+            column: field.and_then(|f| map.header_of(f)).map(str::to_string),
             reason,
         };
+        if let Some(c) = self.map.column_of(Field::Id) {
+            let raw = field_bytes(rec, c);
+            *last_id = std::str::from_utf8(raw)
+                .ok()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty() && t.len() <= 1024);
+        }
         if rec.len() != self.map.width() {
             return Err(issue(
                 None,
@@ -728,6 +877,88 @@ impl<R: Read> RosterReader<R> {
                     .to_string(),
             )
         })?;
+        let minor = match values[Field::Minor as usize] {
+            "" => None,
+            v => Some(parse_bool(v).ok_or_else(|| {
+                issue(
+                    Some(Field::Minor),
+                    "boolean not recognised (accepted: yes/no/true/false/1/0/y/n)".to_string(),
+                )
+            })?),
+        };
+        let email_consent = boolean(Field::EmailConsent)?;
+
+        // Values the row is imported without, each with a warning.
+        let mut warn = |f: Field, reason: &str| warnings.push(issue(Some(f), reason.to_string()));
+        let dob_text = values[Field::DateOfBirth as usize];
+        let date_of_birth = match dob_text {
+            "" => None,
+            t => match parse_date(t) {
+                Some(d) => Some(d),
+                None => {
+                    warn(
+                        Field::DateOfBirth,
+                        "date of birth not recognised (accepted: YYYY-MM-DD, MM/DD/YYYY, \
+                         YYYYMMDD, a year from 1880 on): imported without it",
+                    );
+                    None
+                }
+            },
+        };
+        if !zip.is_empty() && !is_valid_zip(&zip) {
+            warn(
+                Field::Zip,
+                "not a ZIP code (5 digits, or ZIP+4 as 12345-6789): the postal address is not \
+                 usable until it is corrected",
+            );
+        }
+        let postal_parts = [!address1.is_empty(), !city.is_empty(), !zip.is_empty()];
+        if postal_parts.iter().any(|p| *p) && !postal_parts.iter().all(|p| *p) {
+            let missing: Vec<&str> = [(Field::Address1, 0), (Field::City, 1), (Field::Zip, 2)]
+                .iter()
+                .filter(|(_, i)| !postal_parts[*i])
+                .map(|(f, _)| f.key())
+                .collect();
+            warnings.push(issue(
+                Some(Field::Address1),
+                format!(
+                    "postal address incomplete ({} missing): not usable for mail until \
+                     completed",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        let email = get(Field::Email);
+        if !email.is_empty() && !looks_like_email(&email) {
+            warnings.push(issue(
+                Some(Field::Email),
+                "not a usable e-mail address (name@domain.tld): no electronic notice to it"
+                    .to_string(),
+            ));
+        } else if email_consent && email.is_empty() {
+            warnings.push(issue(
+                Some(Field::EmailConsent),
+                "consent to electronic notice but no e-mail address: notice goes by post"
+                    .to_string(),
+            ));
+        }
+        let covered_entity = get(Field::CoveredEntity);
+        if covered_entity.is_empty() && self.map.column_of(Field::CoveredEntity).is_some() {
+            warnings.push(issue(
+                Some(Field::CoveredEntity),
+                "no covered entity: this individual is in no covered entity's identification \
+                 file until it is filled in"
+                    .to_string(),
+            ));
+        }
+        let nok_zip = get(Field::NokZip);
+        if !nok_zip.is_empty() && !is_valid_zip(&nok_zip) {
+            warnings.push(issue(
+                Some(Field::NokZip),
+                "not a ZIP code: no next-of-kin letter can be mailed until it is corrected"
+                    .to_string(),
+            ));
+        }
 
         Ok(RosterRow {
             id,
@@ -738,22 +969,24 @@ impl<R: Read> RosterReader<R> {
             city,
             state,
             zip,
-            email: get(Field::Email),
-            email_consent: boolean(Field::EmailConsent)?,
+            email,
+            email_consent,
             phone: get(Field::Phone),
             deceased,
             nok_name: get(Field::NokName),
             nok_address: get(Field::NokAddress),
             nok_city: get(Field::NokCity),
             nok_state,
-            nok_zip: get(Field::NokZip),
-            minor: boolean(Field::Minor)?,
+            nok_zip,
+            date_of_birth,
+            minor,
             representative_name: get(Field::RepresentativeName),
+            covered_entity,
         })
     }
 }
 
-const FIELD_COUNT: usize = 20;
+const FIELD_COUNT: usize = 22;
 const _: () = assert!(Field::ALL.len() == FIELD_COUNT);
 
 impl<R: Read> Iterator for RosterReader<R> {
@@ -763,6 +996,90 @@ impl<R: Read> Iterator for RosterReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         self.next_row().transpose()
     }
+}
+
+/// Bytes of the file read ahead to recognise the separator.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+fn read_retry<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+fn first_line(head: &[u8]) -> &[u8] {
+    match head.iter().position(|b| *b == b'\n') {
+        Some(i) => &head[..i],
+        None => head,
+    }
+}
+
+fn count_outside_quotes(line: &[u8], d: u8) -> usize {
+    let mut quoted = false;
+    let mut n = 0;
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == d && !quoted {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The separator of the header row: the one of `,` `;` tab it uses most (outside quotes);
+/// a comma when it uses none.
+pub fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = first_line(head);
+    let mut best = (b',', count_outside_quotes(line, b','));
+    for d in [b';', b'\t'] {
+        let n = count_outside_quotes(line, d);
+        if n > best.1 {
+            best = (d, n);
+        }
+    }
+    best.0
+}
+
+/// How a separator is named in messages.
+pub fn delimiter_name(d: u8) -> &'static str {
+    match d {
+        b',' => "comma",
+        b';' => "semicolon",
+        b'\t' => "tab",
+        b'|' => "pipe",
+        _ => "other",
+    }
+}
+
+/// A date in a roster: `YYYY-MM-DD`, `YYYY/MM/DD`, `MM/DD/YYYY`, `M/D/YYYY`, `MM-DD-YYYY`,
+/// `YYYYMMDD` (an optional time after a space or `T` is ignored), years 1880 to 2100.
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    let s = s.trim();
+    let d = s.split([' ', 'T']).next()?;
+    let nums: Vec<&str> = d.split(['-', '/', '.']).collect();
+    let num = |x: &str| -> Option<u32> {
+        (!x.is_empty() && x.len() <= 4 && x.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| x.parse().ok())
+            .flatten()
+    };
+    let (y, m, day) = match nums.as_slice() {
+        [a] if a.len() == 8 && a.bytes().all(|b| b.is_ascii_digit()) => (
+            a[..4].parse().ok()?,
+            a[4..6].parse().ok()?,
+            a[6..].parse().ok()?,
+        ),
+        [a, b, c] if a.len() == 4 => (num(a)?, num(b)?, num(c)?),
+        [a, b, c] if c.len() == 4 => (num(c)?, num(a)?, num(b)?),
+        _ => return None,
+    };
+    if !(1880..=2100).contains(&y) {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(y as i32, m, day)
 }
 
 fn bad_state_reason() -> String {
@@ -1211,7 +1528,7 @@ mod tests {
             issues[2].reason,
             "boolean not recognised (accepted: yes/no/true/false/1/0/y/n)"
         );
-        assert!(rows[0].deceased && rows[0].minor && rows[0].email_usable());
+        assert!(rows[0].deceased && rows[0].minor == Some(true) && rows[0].email_usable());
         assert!(!rows[1].deceased && !rows[1].email_usable());
         assert!(!rows[0].is_unreachable_living());
         assert!(rows[1].is_unreachable_living());
@@ -1221,6 +1538,8 @@ mod tests {
     fn helpers() {
         let mut r = RosterRow {
             id: "1".into(),
+            // A usable name is needed to be reachable at all (a letter must be addressed).
+            last_name: "Lee".into(),
             address1: "1 Main".into(),
             city: "Town".into(),
             state: Some("NY".into()),
@@ -1470,6 +1789,106 @@ mod tests {
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn separators_are_recognised_from_the_header() {
+        assert_eq!(sniff_delimiter(b"id,last;x\n"), b',');
+        assert_eq!(sniff_delimiter(b"id;last;state\n1,2;3"), b';');
+        assert_eq!(sniff_delimiter(b"id\tlast\tstate\n"), b'\t');
+        assert_eq!(
+            sniff_delimiter(b"\"a;b;c\",d\n"),
+            b',',
+            "quoted separators do not count"
+        );
+        assert_eq!(sniff_delimiter(b"id\n"), b',');
+        let (rows, issues) =
+            read("id;last;state;zip;address;city\n1;\"Lee; Jr\";TX;78701;1 Main;Austin\n");
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(rows[0].last_name, "Lee; Jr");
+        // A separator given that the header does not use is named, not guessed.
+        let err = RosterReader::open(
+            &b"id;last\n1;A\n"[..],
+            &[],
+            RosterOptions::default(),
+            Some(b','),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("semicolon"), "{err}");
+        // The header line read ahead is served to the parser too, byte by byte.
+        let data = "id\tlast\n1\tA\n2\tB\n";
+        let mut r = RosterReader::new(OneByte(data.as_bytes()), &[]).unwrap();
+        assert_eq!(r.delimiter(), b'\t');
+        let ids: Vec<String> = r.by_ref().map(|x| x.unwrap().unwrap().id).collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(r.bytes_read(), data.len() as u64);
+    }
+
+    #[test]
+    fn dates_of_birth() {
+        let d = |s: &str| parse_date(s).map(|d| d.to_string());
+        assert_eq!(d("1990-02-03").as_deref(), Some("1990-02-03"));
+        assert_eq!(d("02/03/1990").as_deref(), Some("1990-02-03"));
+        assert_eq!(d("2/3/1990").as_deref(), Some("1990-02-03"));
+        assert_eq!(d("19900203").as_deref(), Some("1990-02-03"));
+        assert_eq!(d("1990-02-03T00:00:00").as_deref(), Some("1990-02-03"));
+        assert_eq!(d("1990/02/03 12:00").as_deref(), Some("1990-02-03"));
+        for bad in [
+            "02/30/1990",
+            "13/01/1990",
+            "1850-01-01",
+            "yesterday",
+            "1990-2",
+            "",
+        ] {
+            assert_eq!(d(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn warnings_name_the_column_and_keep_the_row() {
+        let (rows, issues) = read(
+            "MRN,Last,Street,City,ST,Postal,Email,Email Consent,DOB,Minor,Covered Entity\n\
+             1,Lee,1 Main,Austin,TX,7870,x@,yes,1990-13-01,,\n\
+             2,Kim,,Austin,TX,78701,,yes,02/03/2001,Y,Lakeside\n",
+        );
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(rows[0].date_of_birth, None);
+        assert_eq!(rows[0].minor, None);
+        assert_eq!(rows[1].minor, Some(true));
+        assert_eq!(rows[1].covered_entity, "Lakeside");
+        let mut r = RosterReader::new(
+            &b"MRN,Last,Street,City,ST,Postal,Email,Email Consent,DOB,Covered Entity\n\
+               1,Lee,1 Main,Austin,TX,7870,x@,yes,1990-13-01,\n"[..],
+            &[],
+        )
+        .unwrap();
+        r.next_row().unwrap().unwrap().unwrap();
+        let w: Vec<String> = r.warnings().iter().map(ToString::to_string).collect();
+        assert_eq!(w.len(), 4, "{w:?}");
+        assert!(
+            w[0].starts_with("line 2: date_of_birth (column \"DOB\"): "),
+            "{w:?}"
+        );
+        assert!(
+            w[1].starts_with("line 2: zip (column \"Postal\"): not a ZIP"),
+            "{w:?}"
+        );
+        assert!(
+            w[2].starts_with("line 2: email: not a usable e-mail"),
+            "{w:?}"
+        );
+        // A header that is the field's own name is not repeated.
+        assert!(
+            w[3].starts_with("line 2: covered_entity: no covered entity"),
+            "{w:?}"
+        );
+        assert_eq!(r.last_id(), Some("1"));
+        // A rejected row has no warnings, but its identifier can be read (never printed).
+        let mut r = RosterReader::new(&b"MRN,Last,State\nX9,Lee,Narnia\n"[..], &[]).unwrap();
+        assert!(r.next_row().unwrap().unwrap().is_err());
+        assert!(r.warnings().is_empty());
+        assert_eq!(r.last_id(), Some("X9"));
     }
 
     proptest::proptest! {

@@ -3,7 +3,7 @@
 //! (the inside of [`Store::write`](super::Store::write)). Tables, keys and encodings stay in
 //! this module and its siblings: callers see records, never redb.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
@@ -11,7 +11,7 @@ use super::phi::PhiCodec;
 use super::records::{
     CounselLawRecord, DerivedRecord, DeterminationLogRecord, ManifestRecord, StoredManifest,
 };
-use super::roster::{self, Batch, BatchStatus, Plan, RosterTotals};
+use super::roster::{self, Batch, Plan, RosterTotals};
 use super::tables::*;
 use super::{derived, incidents, laws, manifests, subjects};
 use crate::audit::entry::{Hash, StoredEntry, decode_stored};
@@ -53,6 +53,10 @@ pub struct Reader {
 impl Reader {
     pub(super) fn new(tx: ReadTransaction) -> Reader {
         Reader { tx }
+    }
+
+    pub(super) fn tx(&self) -> &ReadTransaction {
+        &self.tx
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
@@ -155,38 +159,19 @@ impl Reader {
         roster::plan(&self.tx, id, file_sha256)
     }
 
-    /// The committed batches of an incident's roster (empty: no roster).
-    pub fn committed_batches(&self, id: &IncidentId) -> Result<HashSet<u32>> {
-        Ok(self
-            .roster_batches(id)?
-            .into_iter()
-            .filter(|b| b.status == BatchStatus::Committed)
-            .map(|b| b.seq)
-            .collect())
+    /// What a reader needs to know about an incident's roster batches (no key needed).
+    pub fn roster_view(&self, id: &IncidentId) -> Result<roster::RosterView> {
+        roster::RosterView::load(&self.tx, id)
     }
 
-    /// Calls `f` with each stored row of `batches` (its key and sealed value, to open with
-    /// [`roster::decode_row`]), in key order, until it returns `false`.
-    pub fn for_each_roster_row(
+    /// The roster's key, unwrapped with the database key (proves the passphrase); `None` in
+    /// an encrypted database that holds no key for this roster.
+    pub fn roster_seal(
         &self,
         id: &IncidentId,
-        batches: &HashSet<u32>,
-        mut f: impl FnMut(&str, &[u8]) -> Result<bool>,
-    ) -> Result<()> {
-        let rows = self.tx.open_table(ROSTER_ROWS)?;
-        let prefix = format!("{id}/");
-        for row in rows.range(prefix.as_str()..)? {
-            let (k, v) = row?;
-            let key = k.value();
-            if !key.starts_with(&prefix) {
-                break;
-            }
-            let value = v.value();
-            if roster::stamp(value).is_some_and(|(b, _)| batches.contains(&b)) && !f(key, value)? {
-                break;
-            }
-        }
-        Ok(())
+        codec: &PhiCodec,
+    ) -> Result<Option<roster::RosterSeal>> {
+        roster::read::roster_seal(&self.tx, id, codec)
     }
 
     /// The letters batches recorded for an incident, oldest first.
@@ -376,6 +361,15 @@ impl<'t> Writer<'t> {
     /// The counts of the incident's committed roster, if one was imported.
     pub fn roster_counts(&self, id: &IncidentId) -> Result<Option<Counts>> {
         roster::roster_counts_write(self.tx, id)
+    }
+
+    /// Creates the tables of rosters in sealed groups (migration step `roster-v2`).
+    pub(super) fn create_roster_v2_tables(&mut self) -> Result<()> {
+        self.tx.open_table(ROSTER_KEYS)?;
+        self.tx.open_table(ROSTER_GROUPS)?;
+        self.tx.open_table(ROSTER_DEAD)?;
+        self.tx.open_table(ROSTER_ISSUES)?;
+        Ok(())
     }
 
     /// Creates the State-law tables (a migration step; idempotent).

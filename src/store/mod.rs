@@ -8,6 +8,7 @@ mod access;
 pub use access::{Encryption, Phi, Reader, Writer};
 #[doc(hidden)]
 pub mod bulk;
+pub mod compact;
 mod derived;
 mod incidents;
 mod laws;
@@ -294,7 +295,7 @@ impl Store {
     fn ensure_extra_tables(&self) -> Result<()> {
         let tx = self.db.begin_read()?;
         let mut missing = false;
-        for t in [ROSTER_COUNTS, LAW_TEXTS] {
+        for t in [ROSTER_COUNTS, LAW_TEXTS, ROSTER_ISSUES] {
             match tx.open_table(t) {
                 Ok(_) => {}
                 Err(redb::TableError::TableDoesNotExist(_)) => missing = true,
@@ -317,6 +318,21 @@ impl Store {
     /// The database for a write transaction; an error when it was opened read-only.
     fn db(&self) -> Result<&Database> {
         self.db.rw()
+    }
+
+    fn db_mut(&mut self) -> Result<&mut Database> {
+        match &mut self.db {
+            Db::ReadWrite(db) => Ok(db),
+            Db::ReadOnly(_) => Err(Error::io(
+                "the database was opened read-only; nothing can be changed",
+                std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            )),
+        }
+    }
+
+    /// The file was opened read-only (no migration, no compaction).
+    pub fn read_only(&self) -> bool {
+        matches!(self.db, Db::ReadOnly(_))
     }
 
     fn schema_version(&self) -> Result<u32> {
@@ -418,6 +434,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "state-laws",
         run: migrate_state_laws,
     },
+    Migration {
+        name: "roster-v2",
+        run: migrate_roster_v2,
+    },
 ];
 
 const _: () = assert!(MIGRATIONS.len() as u32 + 1 == SCHEMA_VERSION);
@@ -439,6 +459,17 @@ fn migrate_audited_meta(_w: &mut Writer) -> Result<Vec<Change>> {
 /// A binary older than this step refuses the file, rather than ignore counsel's rules.
 fn migrate_state_laws(w: &mut Writer) -> Result<Vec<Change>> {
     w.create_state_law_tables()?;
+    Ok(vec![])
+}
+
+/// Rosters in sealed groups under a key per roster (`roster_keys_v2`, `roster_groups_v2`,
+/// `roster_dead_v2`, `roster_issues_v2`). The step creates the (empty) tables; nothing
+/// stored is rewritten, so no subject's digest changes. Rows written by release 0.1 stay in
+/// `roster_rows_v1` (still verified and readable) until the first roster command with the
+/// passphrase converts them (`roster.migrate`, recording the roster's new digest), since
+/// sealing them under a new key needs the database key, which opening a file does not have.
+fn migrate_roster_v2(w: &mut Writer) -> Result<Vec<Change>> {
+    w.create_roster_v2_tables()?;
     Ok(vec![])
 }
 
@@ -482,6 +513,10 @@ fn extra_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(LAWS)?;
     tx.open_table(DETERMINATIONS)?;
     tx.open_table(LAW_TEXTS)?;
+    tx.open_table(ROSTER_KEYS)?;
+    tx.open_table(ROSTER_GROUPS)?;
+    tx.open_table(ROSTER_DEAD)?;
+    tx.open_table(ROSTER_ISSUES)?;
     Ok(())
 }
 
@@ -566,6 +601,18 @@ macro_rules! open_subject_tables {
             laws: $tx.open_table(LAWS)?,
             determinations: $tx.open_table(DETERMINATIONS)?,
             law_texts: $tx.open_table(LAW_TEXTS)?,
+            // Schema 2's tables: absent from an older file opened read-only.
+            roster_keys: $crate::store::open_subject_tables!(@opt $tx, ROSTER_KEYS),
+            roster_groups: $crate::store::open_subject_tables!(@opt $tx, ROSTER_GROUPS),
+            roster_dead: $crate::store::open_subject_tables!(@opt $tx, ROSTER_DEAD),
+            roster_issues: $crate::store::open_subject_tables!(@opt $tx, ROSTER_ISSUES),
+        }
+    };
+    (@opt $tx:expr, $t:expr) => {
+        match $tx.open_table($t) {
+            Ok(t) => Some(t),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(e.into()),
         }
     };
 }

@@ -1,79 +1,88 @@
-//! Rosters of affected individuals: rows sealed at rest, import batches, and aggregate
-//! counts that can be read without the passphrase.
+//! Rosters of affected individuals: rows sealed at rest in groups under the roster's own
+//! key, import batches, data-quality issues, and aggregate counts that can be read without
+//! the passphrase.
 //!
-//! # Tables
+//! # Tables (schema 2; encodings in [`codec`] and ARCHITECTURE.md "Roster encodings")
 //!
-//! * `roster_rows_v1`: key `<incident>/<person key hex>`; value
-//!   `batch seq (u32 BE) ‖ line (u64 BE) ‖ payload`, where the payload is the [`RosterRow`]
-//!   JSON sealed with the vault under `associated_data("roster_rows_v1", key, "row")`
-//!   (`0x01 ‖ nonce ‖ ciphertext`), or `0x00 ‖ JSON` in an unencrypted database. The stamp
-//!   (batch and line, no PHI) says which import wrote the row and where it was in the file.
-//! * `roster_batches_v1`: key `<incident>/<batch seq, 6 digits>`; value [`Batch`] JSON
-//!   (status `staging` or `committed`, file SHA-256, rows read / accepted / rejected /
-//!   duplicates, `lines_done`, this batch's contribution to the counts, purge marks).
-//! * `roster_counts_v1`: key `<incident>`; value [`RosterTotals`] JSON: a
-//!   [`Counts`] (readable as one) plus e-mail-only, no-State and purge tallies. No PHI, so
-//!   `roster stats` and the obligations engine need no key.
+//! * `roster_keys_v2[<incident>]`: the roster's own data key, wrapped by the database's data
+//!   key (encrypted databases only). Every group of the roster is sealed under it, and the
+//!   keyed hashes that find duplicates are keyed by subkeys of it.
+//! * `roster_groups_v2[<incident>/<batch>/<first ordinal>]`: rows in file order, as many as
+//!   fill a 4 KiB page (about 35), sealed together with one nonce and tag and bound to their
+//!   key, batch and file. An *ordinal* numbers the data rows of a file from 0 (rejected rows
+//!   take one too, so ordinals follow lines).
+//! * `roster_dead_v2[<incident>/<by batch>/<target batch>/<ordinal>]`: rows that no longer
+//!   count (a duplicate of an earlier identifier, a row that needed fixing replaced by a later
+//!   import, a rejected row a later import resolved), written by batch *by*.
+//! * `roster_issues_v2[<incident>/<batch>/<ordinal>/<slot>]`: data-quality issues (JSON, no
+//!   values): rejected rows, rows that need fixing, warnings, duplicates, possible duplicates.
+//! * `roster_batches_v1[<incident>/<batch>]`: [`Batch`] JSON (status, file SHA-256,
+//!   tallies, what the batch added and removed); `roster_counts_v1[<incident>]`:
+//!   [`RosterTotals`] JSON, readable as a `Counts`. No PHI, so `roster stats` and the
+//!   obligations engine need no key.
+//! * `roster_rows_v1`: rows as release 0.1 stored them (one sealed JSON row each); converted
+//!   to groups when the key is first available ([`legacy`]).
 //!
-//! The person key must not reveal the identifier (an MRN, an SSN): it is
-//! `SHA-256(subkey ‖ incident ‖ 0x00 ‖ id)` with `subkey = Vault::derive_subkey("roster-person-v1")`,
-//! or `SHA-256("breachdesk-person-v1" ‖ incident ‖ 0x00 ‖ id)` in an unencrypted database.
-//! The same identifier in the same incident always gives the same key, which is how
-//! duplicates are found, in one file and across appended imports, without an in-memory set.
+//! Identifiers are never stored in the clear outside sealed groups: a duplicate is found by
+//! sorting keyed hashes ([`codec::Keyer`]), in the file and against the rows already
+//! imported, not by a lookup key.
 //!
 //! # Crash safety: the one exception to "one transaction per command"
 //!
 //! A roster can have hundreds of millions of rows and redb keeps a transaction's dirty pages
-//! in memory, so `roster import` writes rows in chunk transactions into a batch whose status
-//! is `staging`. To write each B-tree leaf about once, rows are first sorted by person key
-//! (external sort: runs of [`RUN_ROWS`] sealed rows in a private temporary directory next to
-//! the database, `<db>.roster-tmp/`, removed afterwards), then merged into `roster_rows_v1`
-//! in key order, committing every [`CHUNK_ROWS`] rows. Staging chunks carry **no audit
-//! entry** and are **not part of the record**: counts ignore them (the counts record is only
-//! written at commit), the `roster/<id>` subject digest skips staging rows and batch records,
-//! and `audit verify` does not call them orphans. The command's final write transaction,
-//! through [`Store::write`](super::Store::write), flips the batch to `committed`, adds the
-//! batch's counts to `roster_counts_v1` and appends the command's single audit entry
+//! in memory, so `roster import` writes in chunk transactions into a batch whose status is
+//! `staging` (see [`import`]). Staging records carry **no audit entry** and are **not part of
+//! the record**: counts ignore them (the counts record is only written at commit), the
+//! `roster/<id>` subject digest skips them and `audit verify` does not call them orphans. The
+//! command's final write transaction, through [`Store::write`](super::Store::write), flips
+//! the batch to `committed`, revises the counts and appends the command's single audit entry
 //! (`roster.import` on `roster/<incident>`). Until then nothing of the import is visible.
 //!
-//! After a crash (kill -9, power loss), re-running the import of the **same file** (same
-//! SHA-256) resumes the staging batch: the file is read (and sorted) again from the top, so
-//! the rejected-row report and the counts are rebuilt exactly without storing them, but a row
-//! already staged by this batch at the same line is recognised by its stamp and counted
-//! once (`lines_done` records how far reading got; it is informational). Importing a **different file**
-//! while a staging batch exists discards the staging batch first (in chunks, unaudited,
-//! since it was never part of the record). Importing a file whose SHA-256 matches a
-//! committed batch is refused: it would only produce duplicates.
+//! Staged groups are sealed under the roster key and bound to the batch and the file's
+//! SHA-256, so re-running the import of the **same file** resumes the staging batch only
+//! after checking that every staged group opens and holds exactly the rows the file gives
+//! (a planted or altered group stops the import; `--restart` discards the staging batch).
+//! Importing a **different file** while a staging batch exists discards the staging batch
+//! first. Importing a file whose SHA-256 matches a committed batch is refused.
 //!
-//! `roster purge` deletes an incident's rows in one audited transaction, keeping the batch
-//! records (marked purged) and the counts; after a purge further imports are refused, since
-//! duplicates against the purged rows could no longer be found.
+//! # Purge: crypto-shredding
+//!
+//! `roster purge` deletes the roster's key in one audited transaction (keeping counts, batch
+//! records and the key's fingerprint), after which every group of the roster — in the table,
+//! in free pages, in any later copy of the file — is ciphertext under a key that exists
+//! nowhere. The groups, dead marks and issues are then deleted in chunk transactions (they
+//! are no longer part of the record), and the file is compacted when that pays.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-mod sort;
+pub mod codec;
+pub mod import;
+pub mod legacy;
+pub mod purge;
+pub mod read;
+pub(super) mod sort;
 
 use chrono::{DateTime, Utc};
-use redb::{ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::phi::{PhiCodec, locked_error};
-use super::tables::{ROSTER_BATCHES, ROSTER_COUNTS, ROSTER_ROWS, SubjectDigest};
-use super::{Action, Actor, Change, Store, Subject};
-use crate::domain::RosterRow;
-use crate::domain::{CountSource, Counts, IncidentId};
+use super::tables::{ROSTER_BATCHES, ROSTER_COUNTS, SubjectDigest};
+use crate::domain::{CountSource, Counts, IncidentId, RosterRow};
 use crate::error::{Error, Result};
 
-/// Rows per staging transaction of the merge phase: bounds the dirty pages redb holds.
-pub const CHUNK_ROWS: usize = 100_000;
-/// Rows per sorted run: bounds the rows held in memory while reading (two runs at a time).
-pub const RUN_ROWS: usize = 50_000;
+pub use codec::{DeadReason, GroupRow, IssueKind, IssueRecord, RosterSeal, RowRef};
+pub use import::{Event, IssueNote, RowSource, SourceItem, SourceRow, Stager};
+pub use purge::{discard_staging, purge};
+pub use read::{IssueRow, RosterView};
 
-/// Bytes of the stamp before the payload: batch (u32) and line (u64), big-endian.
-pub(super) const STAMP_LEN: usize = 12;
+/// Rows per sorted run of an import (about 48 MB of sort records for the id and match
+/// sorts together), and the most rows staged per chunk transaction.
+pub const RUN_ROWS: usize = 500_000;
+/// Bytes of groups and issues staged per chunk transaction: bounds redb's dirty pages.
+pub const CHUNK_BYTES: usize = 16 << 20;
 
-use super::tables::ROSTER_ROWS_NAME as ROWS_NAME;
+/// The file marker of a batch that converted release 0.1 rows (no file was read).
+pub const MIGRATION_FILE: &str = "migration-from-release-0.1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -84,7 +93,11 @@ pub enum BatchStatus {
     Committed,
 }
 
-/// One import of one file.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One import of one file (or one conversion of release 0.1 rows).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
     pub seq: u32,
@@ -94,7 +107,7 @@ pub struct Batch {
     pub accepted: u64,
     pub rejected: u64,
     pub duplicates: u64,
-    /// Last line of the file whose row is staged (resume progress).
+    /// Last line of the file read (progress).
     pub lines_done: u64,
     pub started: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,6 +117,42 @@ pub struct Batch {
     pub added: Option<RosterTotals>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purged: Option<DateTime<Utc>>,
+    /// Storage format of the batch's rows: absent (0) for release 0.1's one-row records in
+    /// `roster_rows_v1`, 2 for sealed groups.
+    #[serde(default, skip_serializing_if = "is_zero_u8")]
+    pub format: u8,
+    /// Data rows of the file (ordinals given), rejected ones included.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ordinals: u64,
+    /// Groups written.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub groups: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub needs_fixing: u64,
+    /// Accepted rows with at least one warning.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warnings: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub possible_duplicates: u64,
+    /// Rows of earlier imports that needed fixing and that this batch replaced.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replaced: u64,
+    /// Rejected rows of earlier imports whose identifier this batch brought in.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resolved: u64,
+    /// What replacements took off the counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<RosterTotals>,
+    /// The field separator the file used (`,`, `;`, tab).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    /// Fingerprint of the roster key the batch's groups are sealed under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
+}
+
+fn is_zero_u8(n: &u8) -> bool {
+    *n == 0
 }
 
 /// The aggregate record of an incident's roster: a [`Counts`] plus tallies `roster stats`
@@ -128,10 +177,87 @@ pub struct RosterTotals {
     pub rows_stored: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purged: Option<DateTime<Utc>>,
+    /// Living individuals notified by e-mail (consent and a usable address).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub email: u64,
+    /// Living individuals whose row needs fixing (no usable name, or a postal recipient
+    /// without a complete address): counted in `unreachable` until fixed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub needs_fixing: u64,
+    /// Individuals whose row carries a warning.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warnings: u64,
+    /// Possible-duplicate reports: rows resembling another identifier's (same name and date
+    /// of birth, or same name and address), for review.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub possible_duplicates: u64,
+    /// Counts per covered entity, for a business associate serving several.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_entity: BTreeMap<String, Counts>,
+    /// Fingerprint of the roster's key (while it exists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, key: &str, add: bool) {
+    if add {
+        match map.get_mut(key) {
+            Some(n) => *n += 1,
+            None => {
+                map.insert(key.to_string(), 1);
+            }
+        }
+    } else if let Some(n) = map.get_mut(key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            map.remove(key);
+        }
+    }
+}
+
+fn merge_counts(c: &mut Counts, o: &Counts, add: bool) {
+    let f = |a: &mut u64, b: u64| {
+        *a = if add { *a + b } else { a.saturating_sub(b) };
+    };
+    c.source = CountSource::Roster;
+    f(&mut c.total, o.total);
+    for (k, v) in &o.by_state {
+        let e = c.by_state.entry(k.clone()).or_insert(0);
+        f(e, *v);
+    }
+    c.by_state.retain(|_, v| *v > 0);
+    for (k, v) in &o.by_jurisdiction {
+        let e = c.by_jurisdiction.entry(k.clone()).or_insert(0);
+        f(e, *v);
+    }
+    c.by_jurisdiction.retain(|_, v| *v > 0);
+    f(&mut c.unreachable, o.unreachable);
+    f(&mut c.deceased_with_nok, o.deceased_with_nok);
+    f(&mut c.deceased_without_nok, o.deceased_without_nok);
+}
+
+fn count_class(c: &mut Counts, r: &RowClass, add: bool) {
+    let f = |a: &mut u64| {
+        *a = if add { *a + 1 } else { a.saturating_sub(1) };
+    };
+    c.source = CountSource::Roster;
+    f(&mut c.total);
+    if let Some(st) = r.state_str() {
+        bump(&mut c.by_state, st, add);
+    }
+    if r.deceased {
+        if r.nok_known {
+            f(&mut c.deceased_with_nok);
+        } else {
+            f(&mut c.deceased_without_nok);
+        }
+    } else if !r.reachable {
+        f(&mut c.unreachable);
+    }
 }
 
 impl RosterTotals {
-    fn roster() -> RosterTotals {
+    pub fn roster() -> RosterTotals {
         let mut t = RosterTotals::default();
         t.counts.source = CountSource::Roster;
         t
@@ -140,307 +266,214 @@ impl RosterTotals {
     /// Counts one accepted individual (reference § 3: deceased individuals are affected
     /// individuals and count in their State).
     pub fn add_row(&mut self, row: &RosterRow) {
-        self.add_class(&RowClass::of(row));
+        self.add_class(&RowClass::of(row, None, false), None);
     }
 
-    fn add_class(&mut self, r: &RowClass) {
-        let c = &mut self.counts;
-        c.total += 1;
-        match r.state.as_ref().and_then(|s| std::str::from_utf8(s).ok()) {
-            Some(st) => match c.by_state.get_mut(st) {
-                Some(n) => *n += 1,
-                None => {
-                    c.by_state.insert(st.to_string(), 1);
-                }
-            },
-            None => self.no_state += 1,
+    /// Adds (or, with `add` false, takes away) one individual of class `r`; `entity` is the
+    /// covered entity's name when the roster has that column.
+    pub fn count(&mut self, r: &RowClass, entity: Option<&str>, add: bool) {
+        let f = |a: &mut u64| {
+            *a = if add { *a + 1 } else { a.saturating_sub(1) };
+        };
+        count_class(&mut self.counts, r, add);
+        if r.state.is_none() {
+            f(&mut self.no_state);
         }
         if r.deceased {
-            self.deceased += 1;
-            if r.nok_known {
-                c.deceased_with_nok += 1;
-            } else {
-                c.deceased_without_nok += 1;
+            f(&mut self.deceased);
+        } else if r.reachable && r.email {
+            f(&mut self.email);
+            if !r.postal {
+                f(&mut self.email_only);
             }
-        } else if !r.reachable {
-            c.unreachable += 1;
-        } else if !r.postal {
-            self.email_only += 1;
+        }
+        if r.fix != 0 {
+            f(&mut self.needs_fixing);
+        }
+        if r.warned {
+            f(&mut self.warnings);
+        }
+        if let Some(e) = entity {
+            let c = self.by_entity.entry(e.to_string()).or_default();
+            count_class(c, r, add);
+            if c.total == 0 {
+                self.by_entity.remove(e);
+            }
         }
     }
 
-    fn merge(&mut self, o: &RosterTotals) {
-        let c = &mut self.counts;
-        c.source = CountSource::Roster;
-        c.total += o.counts.total;
-        for (k, v) in &o.counts.by_state {
-            *c.by_state.entry(k.clone()).or_insert(0) += v;
+    pub fn add_class(&mut self, r: &RowClass, entity: Option<&str>) {
+        self.count(r, entity, true);
+    }
+
+    /// Adds (`add`) or takes away another tally.
+    pub fn merge(&mut self, o: &RosterTotals, add: bool) {
+        merge_counts(&mut self.counts, &o.counts, add);
+        let f = |a: &mut u64, b: u64| {
+            *a = if add { *a + b } else { a.saturating_sub(b) };
+        };
+        f(&mut self.email_only, o.email_only);
+        f(&mut self.no_state, o.no_state);
+        f(&mut self.deceased, o.deceased);
+        f(&mut self.email, o.email);
+        f(&mut self.needs_fixing, o.needs_fixing);
+        f(&mut self.warnings, o.warnings);
+        f(&mut self.possible_duplicates, o.possible_duplicates);
+        for (k, v) in &o.by_entity {
+            let c = self.by_entity.entry(k.clone()).or_default();
+            merge_counts(c, v, add);
         }
-        for (k, v) in &o.counts.by_jurisdiction {
-            *c.by_jurisdiction.entry(k.clone()).or_insert(0) += v;
-        }
-        c.unreachable += o.counts.unreachable;
-        c.deceased_with_nok += o.counts.deceased_with_nok;
-        c.deceased_without_nok += o.counts.deceased_without_nok;
-        self.email_only += o.email_only;
-        self.no_state += o.no_state;
-        self.deceased += o.deceased;
+        self.by_entity.retain(|_, c| c.total > 0);
     }
 }
 
-fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
+/// What the counts need to know about a row (no PHI beyond the State), 8 bytes in the sort
+/// records of an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RowClass {
+    pub state: Option<[u8; 2]>,
+    pub deceased: bool,
+    pub nok_known: bool,
+    /// A usable name and a postal address or e-mail with consent.
+    pub reachable: bool,
+    pub postal: bool,
+    /// E-mail consent with a usable address.
+    pub email: bool,
+    /// 0: fine; 1: no usable name; 2: no postal address (a living individual's row).
+    pub fix: u8,
+    /// The row carries at least one warning.
+    pub warned: bool,
+    /// Index into the roster's covered-entity list; `u16::MAX` for none.
+    pub entity: u16,
+}
+
+impl RowClass {
+    pub fn of(row: &RosterRow, entity: Option<u16>, warned: bool) -> RowClass {
+        use crate::domain::roster::FixReason;
+        RowClass {
+            state: row
+                .state
+                .as_deref()
+                .and_then(|s| s.as_bytes().try_into().ok()),
+            deceased: row.deceased,
+            nok_known: row.nok_contact_known(),
+            reachable: row.reachable(),
+            postal: row.has_postal_address(),
+            email: row.email_usable(),
+            fix: match row.needs_fixing() {
+                None => 0,
+                Some(FixReason::NoName) => 1,
+                Some(FixReason::NoPostalAddress) => 2,
+            },
+            warned,
+            entity: entity.unwrap_or(u16::MAX),
+        }
+    }
+
+    fn state_str(&self) -> Option<&str> {
+        self.state
+            .as_ref()
+            .and_then(|s| std::str::from_utf8(s).ok())
+    }
+
+    pub fn to_bytes(self) -> [u8; 8] {
+        let st = self.state.unwrap_or([0, 0]);
+        let flags = u8::from(self.deceased)
+            | u8::from(self.nok_known) << 1
+            | u8::from(self.reachable) << 2
+            | u8::from(self.postal) << 3
+            | u8::from(self.state.is_some()) << 4
+            | u8::from(self.email) << 5;
+        let e = self.entity.to_be_bytes();
+        [
+            st[0],
+            st[1],
+            flags,
+            self.fix,
+            e[0],
+            e[1],
+            u8::from(self.warned),
+            0,
+        ]
+    }
+
+    pub fn from_bytes(b: [u8; 8]) -> RowClass {
+        let f = b[2];
+        RowClass {
+            state: (f & 16 != 0).then_some([b[0], b[1]]),
+            deceased: f & 1 != 0,
+            nok_known: f & 2 != 0,
+            reachable: f & 4 != 0,
+            postal: f & 8 != 0,
+            email: f & 32 != 0,
+            fix: b[3],
+            warned: b[6] != 0,
+            entity: u16::from_be_bytes([b[4], b[5]]),
+        }
+    }
+}
+
+pub(super) fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|e| Error::Storage(format!("cannot encode a roster record: {e}")))
 }
 
-fn prefix(id: &str) -> String {
+pub(super) fn prefix(id: &str) -> String {
     format!("{id}/")
 }
 
 /// The first key after every `<id>/…` key (`'0'` follows `'/'`).
-fn prefix_end(id: &str) -> String {
+pub(super) fn prefix_end(id: &str) -> String {
     format!("{id}0")
 }
 
-fn batch_key(id: &str, seq: u32) -> String {
+pub(super) fn batch_key(id: &str, seq: u32) -> String {
     format!("{id}/{seq:06}")
 }
 
-/// Computes person keys: a keyed hash of (incident, identifier).
-pub struct PersonKeyer {
-    secret: Option<[u8; 32]>,
+/// The first key after every `<id>/<seq>/…` key.
+pub(super) fn batch_range(id: &str, seq: u32) -> (String, String) {
+    (format!("{id}/{seq:06}/"), format!("{id}/{seq:06}0"))
 }
 
-impl PersonKeyer {
-    /// Needs the key on an encrypted database.
-    pub fn new(codec: &PhiCodec) -> Result<PersonKeyer> {
-        match codec {
-            PhiCodec::Plain => Ok(PersonKeyer { secret: None }),
-            PhiCodec::Sealed(v) => Ok(PersonKeyer {
-                secret: Some(v.derive_subkey("roster-person-v1")),
-            }),
-            PhiCodec::Locked => Err(locked_error()),
-        }
-    }
-
-    pub fn hash(&self, incident: &str, id: &str) -> [u8; 32] {
-        let mut h = Sha256::new();
-        match &self.secret {
-            Some(k) => h.update(k),
-            None => h.update(b"breachdesk-person-v1"),
-        }
-        h.update(incident.as_bytes());
-        h.update([0u8]);
-        h.update(id.as_bytes());
-        h.finalize().into()
-    }
-
-    /// `<incident>/<person key hex>`, written into `out`.
-    pub fn row_key(&self, incident: &str, id: &str, out: &mut String) {
-        key_from_hash(incident, &self.hash(incident, id), out);
-    }
+fn unreadable_batch() -> Error {
+    Error::Database(
+        "a roster batch record is unreadable; run `breachdesk audit verify` to locate the damage"
+            .into(),
+    )
 }
 
-/// The row key `<incident>/<hex>` for a hash from [`PersonKeyer::hash`].
-pub(super) fn key_from_hash(incident: &str, hash: &[u8; 32], out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.clear();
-    out.push_str(incident);
-    out.push('/');
-    for &b in hash {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 15)] as char);
-    }
+fn unreadable_counts() -> Error {
+    Error::Database(
+        "the roster counts record is unreadable; run `breachdesk audit verify` to locate the damage"
+            .into(),
+    )
 }
 
-impl Drop for PersonKeyer {
-    fn drop(&mut self) {
-        if let Some(k) = &mut self.secret {
-            for b in k.iter_mut() {
-                // Best effort, like the vault's own key.
-                *b = 0;
-            }
-        }
-    }
-}
-
-fn row_ad(key: &str) -> Vec<u8> {
-    super::vault::associated_data(ROWS_NAME, key.as_bytes(), "row")
-}
-
-/// Encodes a stored row: stamp, then the sealed (or plain) JSON.
-pub fn encode_row(
-    codec: &PhiCodec,
-    key: &str,
-    batch: u32,
-    line: u64,
-    row: &RosterRow,
-) -> Result<Vec<u8>> {
-    seal_row(codec, key, batch, line, &row_json(row)?)
-}
-
-/// The stored JSON of a row (empty fields left out).
-pub(super) fn row_json(row: &RosterRow) -> Result<Vec<u8>> {
-    json(&CompactRow::new(row))
-}
-
-/// Stamp and seal a row's JSON from [`row_json`].
-pub(super) fn seal_row(
-    codec: &PhiCodec,
-    key: &str,
-    batch: u32,
-    line: u64,
-    plain: &[u8],
-) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(STAMP_LEN + plain.len() + 48);
-    out.extend_from_slice(&batch.to_be_bytes());
-    out.extend_from_slice(&line.to_be_bytes());
-    match codec {
-        PhiCodec::Plain => {
-            out.push(0);
-            out.extend_from_slice(plain);
-        }
-        PhiCodec::Sealed(v) => {
-            let sealed = v
-                .seal(&row_ad(key), plain)
-                .map_err(|e| Error::Key(format!("cannot seal a roster row: {e}")))?;
-            out.extend_from_slice(&sealed);
-        }
-        PhiCodec::Locked => return Err(locked_error()),
-    }
-    Ok(out)
-}
-
-/// Opens a stored row.
-pub fn decode_row(codec: &PhiCodec, key: &str, value: &[u8]) -> Result<RosterRow> {
-    let damaged = || {
-        Error::Key(
-            "a stored roster row failed authentication: it was altered or moved; run `breachdesk audit verify`"
-                .into(),
-        )
-    };
-    let payload = value.get(STAMP_LEN..).ok_or_else(damaged)?;
-    let plain = match (codec, payload.first()) {
-        // A clear row only in an unencrypted database: in an encrypted one it was planted.
-        (PhiCodec::Plain, Some(0)) => payload[1..].to_vec(),
-        (PhiCodec::Sealed(v), _) => v.open(&row_ad(key), payload).map_err(|_| damaged())?,
-        (PhiCodec::Locked, _) => return Err(locked_error()),
-        _ => return Err(damaged()),
-    };
-    // Absent fields are empty (see CompactRow).
-    serde_json::from_slice::<RowRecord>(&plain)
-        .map(RowRecord::into_row)
-        .map_err(|_| damaged())
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-macro_rules! compact_row {
-    ($($s:ident),* ; $($o:ident),* ; $($b:ident),*) => {
-        /// The stored JSON of a [`RosterRow`]: the same field names, empty fields left out
-        /// (half the size for a typical row, so fewer pages to write).
-        #[derive(Serialize)]
-        struct CompactRow<'a> {
-            $(#[serde(skip_serializing_if = "str::is_empty")] $s: &'a str,)*
-            $(#[serde(skip_serializing_if = "Option::is_none")] $o: Option<&'a str>,)*
-            $(#[serde(skip_serializing_if = "is_false")] $b: bool,)*
-        }
-
-        impl<'a> CompactRow<'a> {
-            fn new(r: &'a RosterRow) -> CompactRow<'a> {
-                CompactRow {
-                    $($s: r.$s.as_str(),)*
-                    $($o: r.$o.as_deref(),)*
-                    $($b: r.$b,)*
-                }
-            }
-        }
-    };
-}
-
-/// The stored JSON of a row, read back: every field optional (absent means empty).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct RowRecord {
-    id: String,
-    first_name: String,
-    last_name: String,
-    address1: String,
-    address2: String,
-    city: String,
-    state: Option<String>,
-    zip: String,
-    email: String,
-    email_consent: bool,
-    phone: String,
-    deceased: bool,
-    nok_name: String,
-    nok_address: String,
-    nok_city: String,
-    nok_state: Option<String>,
-    nok_zip: String,
-    minor: bool,
-    representative_name: String,
-}
-
-impl RowRecord {
-    fn into_row(self) -> RosterRow {
-        RosterRow {
-            id: self.id,
-            first_name: self.first_name,
-            last_name: self.last_name,
-            address1: self.address1,
-            address2: self.address2,
-            city: self.city,
-            state: self.state,
-            zip: self.zip,
-            email: self.email,
-            email_consent: self.email_consent,
-            phone: self.phone,
-            deceased: self.deceased,
-            nok_name: self.nok_name,
-            nok_address: self.nok_address,
-            nok_city: self.nok_city,
-            nok_state: self.nok_state,
-            nok_zip: self.nok_zip,
-            minor: self.minor,
-            representative_name: self.representative_name,
-        }
-    }
-}
-
-compact_row!(id, first_name, last_name, address1, address2, city, zip, email, phone, nok_name,
-    nok_address, nok_city, nok_zip, representative_name; state, nok_state;
-    email_consent, deceased, minor);
-
-/// The (batch, line) stamp of a stored row.
-pub fn stamp(value: &[u8]) -> Option<(u32, u64)> {
-    let b = u32::from_be_bytes(value.get(0..4)?.try_into().ok()?);
-    let l = u64::from_be_bytes(value.get(4..STAMP_LEN)?.try_into().ok()?);
-    Some((b, l))
-}
-
-fn read_batches<T>(table: &T, id: &str) -> Result<Vec<Batch>>
+pub(super) fn read_batches<T>(table: &T, id: &str) -> Result<Vec<Batch>>
 where
     T: ReadableTable<&'static str, &'static [u8]>,
 {
     let p = prefix(id);
+    let end = prefix_end(id);
     let mut out = Vec::new();
-    for row in table.range(p.as_str()..)? {
-        let (k, v) = row?;
-        if !k.value().starts_with(&p) {
-            break;
-        }
-        let b: Batch = serde_json::from_slice(v.value()).map_err(|_| {
-            Error::Database(
-                "a roster batch record is unreadable; run `breachdesk audit verify` to locate the damage"
-                    .into(),
-            )
-        })?;
+    for row in table.range(p.as_str()..end.as_str())? {
+        let (_, v) = row?;
+        let b: Batch = serde_json::from_slice(v.value()).map_err(|_| unreadable_batch())?;
         out.push(b);
     }
     Ok(out)
+}
+
+pub(super) fn read_totals<T>(table: &T, id: &str) -> Result<Option<RosterTotals>>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    match table.get(id)? {
+        Some(v) => Ok(Some(
+            serde_json::from_slice(v.value()).map_err(|_| unreadable_counts())?,
+        )),
+        None => Ok(None),
+    }
 }
 
 /// The import batches of an incident, oldest first.
@@ -456,16 +489,7 @@ pub(super) fn totals(tx: &ReadTransaction, id: &IncidentId) -> Result<Option<Ros
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let Some(v) = t.get(id.as_str())? else {
-        return Ok(None);
-    };
-    let totals = serde_json::from_slice(v.value()).map_err(|_| {
-        Error::Database(
-            "the roster counts record is unreadable; run `breachdesk audit verify` to locate the damage"
-                .into(),
-        )
-    })?;
-    Ok(Some(totals))
+    read_totals(&t, id.as_str())
 }
 
 /// [`roster_counts`] inside a write transaction (for the engine's snapshot on update).
@@ -474,22 +498,17 @@ pub(super) fn roster_counts_write(
     id: &IncidentId,
 ) -> Result<Option<Counts>> {
     let t = tx.open_table(ROSTER_COUNTS)?;
-    let Some(v) = t.get(id.as_str())? else {
-        return Ok(None);
-    };
-    let mut c: Counts = serde_json::from_slice(v.value()).map_err(|_| {
-        Error::Database(
-            "the roster counts record is unreadable; run `breachdesk audit verify` to locate the damage"
-                .into(),
-        )
-    })?;
-    c.source = CountSource::Roster;
-    Ok(Some(c))
+    Ok(read_totals(&t, id.as_str())?.map(|t| {
+        let mut c = t.counts;
+        c.source = CountSource::Roster;
+        c
+    }))
 }
 
 /// The counts of an incident's imported roster (source [`CountSource::Roster`]), for the
 /// obligations engine: `by_state` includes deceased individuals, `unreachable` counts living
-/// individuals only. `None` when no roster was imported. Needs no key.
+/// individuals only (those that need fixing included). `None` when no roster was imported.
+/// Needs no key.
 pub(super) fn roster_counts(tx: &ReadTransaction, id: &IncidentId) -> Result<Option<Counts>> {
     Ok(totals(tx, id)?.map(|t| {
         let mut c = t.counts;
@@ -532,219 +551,14 @@ pub(super) fn plan(tx: &ReadTransaction, id: &IncidentId, file_sha256: &str) -> 
     }
 }
 
-/// Deletes a staging batch's rows and record in chunk transactions (unaudited: staging is
-/// not part of the record). Safe to interrupt: the record goes last.
-pub fn discard_staging(store: &Store, id: &IncidentId, seq: u32) -> Result<()> {
-    let p = prefix(id.as_str());
-    let end = prefix_end(id.as_str());
-    let mut from = p.clone();
-    loop {
-        let tx = store.db()?.begin_write()?;
-        let done = {
-            let mut rows = tx.open_table(ROSTER_ROWS)?;
-            let mut doomed: Vec<String> = Vec::new();
-            let mut last: Option<String> = None;
-            let mut exhausted = true;
-            for row in rows.range(from.as_str()..end.as_str())? {
-                let (k, v) = row?;
-                if stamp(v.value()).is_some_and(|(b, _)| b == seq) {
-                    doomed.push(k.value().to_string());
-                }
-                if doomed.len() >= CHUNK_ROWS {
-                    last = Some(k.value().to_string());
-                    exhausted = false;
-                    break;
-                }
-            }
-            for k in &doomed {
-                rows.remove(k.as_str())?;
-            }
-            if let Some(l) = last {
-                from = l;
-            }
-            if exhausted {
-                let mut batches = tx.open_table(ROSTER_BATCHES)?;
-                batches.remove(batch_key(id.as_str(), seq).as_str())?;
-            }
-            exhausted
-        };
-        tx.commit()?;
-        if done {
-            return Ok(());
-        }
-    }
-}
-
 /// What happened to one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Newly stored (or already staged by this batch at this line, on resume).
+    /// Newly stored.
     Accepted,
     /// Same identifier as an earlier row: of this file (`batch` = this batch) or of an
     /// earlier import.
     Duplicate { first_batch: u32, first_line: u64 },
-}
-
-/// A staging import: writes chunks, then commits with the audit entry.
-pub struct Stager<'a> {
-    store: &'a Store,
-    incident: IncidentId,
-    codec: &'a PhiCodec,
-    keyer: PersonKeyer,
-    pub batch: Batch,
-    pub added: RosterTotals,
-    pub resumed: bool,
-}
-
-impl<'a> Stager<'a> {
-    /// Starts (writing the staging batch record) or resumes a batch.
-    pub fn start(
-        store: &'a Store,
-        incident: &IncidentId,
-        codec: &'a PhiCodec,
-        plan: Plan,
-        file_sha256: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Stager<'a>> {
-        let keyer = PersonKeyer::new(codec)?;
-        let (mut batch, resumed) = match plan {
-            Plan::Resume(b) => (b, true),
-            Plan::Fresh { seq } => (new_batch(seq, file_sha256, now), false),
-            Plan::DiscardThenFresh { stale, seq } => {
-                discard_staging(store, incident, stale.seq)?;
-                (new_batch(seq, file_sha256, now), false)
-            }
-            Plan::AlreadyImported(_) | Plan::Purged(_) => {
-                return Err(Error::Storage(
-                    "internal: a refused import plan reached the stager".into(),
-                ));
-            }
-        };
-        // Counters are rebuilt from the top of the file on resume.
-        batch.rows_read = 0;
-        batch.accepted = 0;
-        batch.rejected = 0;
-        batch.duplicates = 0;
-        let s = Stager {
-            store,
-            incident: incident.clone(),
-            codec,
-            keyer,
-            batch,
-            added: RosterTotals::roster(),
-            resumed,
-        };
-        if !resumed {
-            let tx = store.db()?.begin_write()?;
-            super::extra_tables(&tx)?;
-            s.put_batch(&tx)?;
-            tx.commit()?;
-        }
-        Ok(s)
-    }
-
-    fn put_batch(&self, tx: &WriteTransaction) -> Result<()> {
-        let mut t = tx.open_table(ROSTER_BATCHES)?;
-        let v = json(&self.batch)?;
-        t.insert(
-            batch_key(self.incident.as_str(), self.batch.seq).as_str(),
-            v.as_slice(),
-        )?;
-        Ok(())
-    }
-
-    /// Reads every row of `reader` and stages it. Two phases, so that memory stays bounded
-    /// and every B-tree leaf is written about once however large the file:
-    ///
-    /// 1. *Sort*: one thread parses, hashes and seals rows; another sorts them by person key
-    ///    in runs of `run_rows` rows, written to temporary files in `<db>.roster-tmp/`
-    ///    (sealed values and keyed hashes only: no plaintext PHI when the database is
-    ///    encrypted; removed when the import ends, and at the start of the next one after a
-    ///    crash).
-    /// 2. *Merge*: the runs are merged in key order and inserted, committing a staging
-    ///    transaction every [`CHUNK_ROWS`] rows. Equal keys arrive together (first line
-    ///    first), so duplicates in the file need no lookup; duplicates of earlier imports are
-    ///    found by the insert itself.
-    ///
-    /// Rejected rows are reported in line order; duplicates in key order.
-    pub fn import_rows<S: RowSource>(
-        &mut self,
-        source: &mut S,
-        run_rows: usize,
-        progress: &(dyn Fn(Progress) + Sync),
-        on_event: &mut dyn FnMut(Event<S::Issue>),
-    ) -> Result<()> {
-        let runs = sort::make_runs(
-            source,
-            run_rows.max(1),
-            &sort::tmp_dir(self.store.path()),
-            &self.keyer,
-            self.codec,
-            self.incident.as_str(),
-            self.batch.seq,
-            progress,
-            &mut |rows_read, lines_done, issue| {
-                self.batch.rows_read = rows_read;
-                self.batch.lines_done = lines_done;
-                if let Some(i) = issue {
-                    self.batch.rejected += 1;
-                    on_event(Event::Rejected(i));
-                }
-            },
-        )?;
-        sort::merge_into(
-            self.store,
-            self.incident.as_str(),
-            &mut self.batch,
-            &mut self.added,
-            runs,
-            progress,
-            &mut |e| on_event(e),
-        )
-    }
-
-    /// The final, audited transaction: the batch becomes committed, the counts are revised
-    /// and one `roster.import` entry is appended.
-    pub fn commit(mut self, actor: &Actor) -> Result<(Batch, RosterTotals)> {
-        let id = self.incident.clone();
-        self.batch.status = BatchStatus::Committed;
-        self.batch.committed = Some(actor.now);
-        self.batch.added = Some(self.added.clone());
-        let b = self.batch.clone();
-        let detail = format!(
-            "batch={} file_sha256={} rows_read={} accepted={} rejected={} duplicates={}{}",
-            b.seq,
-            b.file_sha256,
-            b.rows_read,
-            b.accepted,
-            b.rejected,
-            b.duplicates,
-            if self.resumed { " resumed=true" } else { "" }
-        );
-        let store = self.store;
-        store.write_tx(actor, |tx| {
-            self.put_batch(tx)?;
-            let mut counts = tx.open_table(ROSTER_COUNTS)?;
-            let mut t = match counts.get(id.as_str())? {
-                Some(v) => serde_json::from_slice(v.value()).map_err(|_| {
-                    Error::Database(
-                        "the roster counts record is unreadable; run `breachdesk audit verify`"
-                            .into(),
-                    )
-                })?,
-                None => RosterTotals::roster(),
-            };
-            t.merge(&self.added);
-            t.batches += 1;
-            t.rows_stored += self.batch.accepted;
-            let v = json(&t)?;
-            counts.insert(id.as_str(), v.as_slice())?;
-            Ok((
-                (self.batch.clone(), t),
-                Change::new(Action::RosterImport, Subject::Roster(id.clone())).detail(detail),
-            ))
-        })
-    }
 }
 
 /// Progress of an import, for a progress bar.
@@ -752,247 +566,91 @@ impl<'a> Stager<'a> {
 pub enum Progress {
     /// Bytes of the file read (phase 1).
     Read(u64),
-    /// Rows written of the rows to write (phase 2).
+    /// Rows of earlier imports re-read to find duplicates against them.
+    Rescan { done: u64, total: u64 },
+    /// Rows checked for duplicates (phase 3).
     Write { done: u64, total: u64 },
 }
 
-/// One row from a [`RowSource`]: its line number and the row, or the issue that rejected it.
-pub type SourceRow<I> = (u64, std::result::Result<RosterRow, I>);
-
-/// Where an import's rows come from: validated rows or the issue that rejected one (the
-/// store never looks inside an issue; it only reports it back in line order).
-pub trait RowSource: Send {
-    /// Why a row was rejected (no PHI: it is reported and may be printed).
-    type Issue: Send;
-    /// The next row with its line number, or the issue that rejected it; `None` at the end.
-    /// An error ends the import (the file is unusable past this point).
-    fn next_row(&mut self) -> Result<Option<SourceRow<Self::Issue>>>;
-    /// Bytes of the file read so far, for progress.
-    fn bytes_read(&self) -> u64;
+/// The batches of an incident that belong to its record (committed) and whose rows are still
+/// stored (not purged), and the staging ones, from its batch records. A record that cannot
+/// be read counts as committed, so that rows stamped with it stay in the digest.
+#[derive(Debug, Default, Clone)]
+pub(super) struct BatchSets {
+    pub staging: Vec<u32>,
+    pub purged: Vec<u32>,
 }
 
-/// What the import reports, row by row.
-#[derive(Debug)]
-pub enum Event<I> {
-    /// A row failed validation and was not imported.
-    Rejected(I),
-    /// A row has the identifier of an earlier row (`first_batch` = this batch: earlier in
-    /// this file).
-    Duplicate {
-        line: u64,
-        first_batch: u32,
-        first_line: u64,
-    },
-}
-
-/// What the counts need to know about a row (no PHI beyond the State).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RowClass {
-    state: Option<[u8; 2]>,
-    deceased: bool,
-    nok_known: bool,
-    reachable: bool,
-    postal: bool,
-}
-
-impl RowClass {
-    pub fn of(row: &RosterRow) -> RowClass {
-        RowClass {
-            state: row
-                .state
-                .as_deref()
-                .and_then(|s| s.as_bytes().try_into().ok()),
-            deceased: row.deceased,
-            nok_known: row.nok_contact_known(),
-            reachable: row.reachable(),
-            postal: row.has_postal_address(),
-        }
-    }
-}
-
-fn new_batch(seq: u32, sha: &str, now: DateTime<Utc>) -> Batch {
-    Batch {
-        seq,
-        status: BatchStatus::Staging,
-        file_sha256: sha.to_string(),
-        rows_read: 0,
-        accepted: 0,
-        rejected: 0,
-        duplicates: 0,
-        lines_done: 0,
-        started: now,
-        committed: None,
-        added: None,
-        purged: None,
-    }
-}
-
-/// Validation without writing: duplicates in the file (a map of hashed keys to first lines,
-/// ~24 bytes per accepted row) and against committed rows.
-pub struct DryRun<'a> {
-    tx: ReadTransaction,
-    incident: &'a IncidentId,
-    keyer: PersonKeyer,
-    staging: Vec<u32>,
-    seen: HashMap<u64, u64>,
-    key_buf: String,
-    pub added: RosterTotals,
-}
-
-impl<'a> DryRun<'a> {
-    pub fn new(store: &Store, incident: &'a IncidentId, codec: &PhiCodec) -> Result<DryRun<'a>> {
-        let tx = store.db()?.begin_read()?;
-        let staging = batches(&tx, incident)?
-            .into_iter()
-            .filter(|b| b.status == BatchStatus::Staging)
-            .map(|b| b.seq)
-            .collect();
-        Ok(DryRun {
-            tx,
-            incident,
-            keyer: PersonKeyer::new(codec)?,
-            staging,
-            seen: HashMap::new(),
-            key_buf: String::new(),
-            added: RosterTotals::roster(),
-        })
-    }
-
-    pub fn check(&mut self, line: u64, row: &RosterRow) -> Result<Outcome> {
-        let h = self.keyer.hash(self.incident.as_str(), &row.id);
-        let short = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-        if let Some(first) = self.seen.get(&short) {
-            return Ok(Outcome::Duplicate {
-                first_batch: 0,
-                first_line: *first,
-            });
-        }
-        self.keyer
-            .row_key(self.incident.as_str(), &row.id, &mut self.key_buf);
-        let rows = self.tx.open_table(ROSTER_ROWS)?;
-        if let Some(v) = rows.get(self.key_buf.as_str())?
-            && let Some((b, l)) = stamp(v.value())
-            && !self.staging.contains(&b)
-        {
-            return Ok(Outcome::Duplicate {
-                first_batch: b,
-                first_line: l,
-            });
-        }
-        self.seen.insert(short, line);
-        self.added.add_row(row);
-        Ok(Outcome::Accepted)
-    }
-}
-
-/// Deletes an incident's roster rows in one audited transaction, keeping batch records
-/// (marked purged) and counts. Returns the number of rows deleted.
-pub fn purge(store: &Store, actor: &Actor, id: &IncidentId) -> Result<u64> {
-    store.write_tx(actor, |tx| {
-        super::extra_tables(tx)?;
-        let p = prefix(id.as_str());
-        let end = prefix_end(id.as_str());
-        let mut n = 0u64;
-        {
-            let mut rows = tx.open_table(ROSTER_ROWS)?;
-            rows.retain_in(p.as_str()..end.as_str(), |_, _| {
-                n += 1;
-                false
-            })?;
-        }
-        let mut batches_t = tx.open_table(ROSTER_BATCHES)?;
-        let all = read_batches(&batches_t, id.as_str())?;
-        for mut b in all {
-            let key = batch_key(id.as_str(), b.seq);
-            if b.status == BatchStatus::Staging {
-                batches_t.remove(key.as_str())?;
-                continue;
+impl BatchSets {
+    pub fn read<T>(batches: &T, id: &str) -> Result<BatchSets>
+    where
+        T: ReadableTable<&'static str, &'static [u8]>,
+    {
+        let mut s = BatchSets::default();
+        let p = prefix(id);
+        let end = prefix_end(id);
+        for row in batches.range(p.as_str()..end.as_str())? {
+            let (k, v) = row?;
+            let seq = k
+                .value()
+                .rsplit('/')
+                .next()
+                .and_then(|x| x.parse().ok())
+                .unwrap_or(u32::MAX);
+            if let Ok(b) = serde_json::from_slice::<Batch>(v.value()) {
+                if b.status == BatchStatus::Staging {
+                    s.staging.push(seq);
+                } else if b.purged.is_some() {
+                    s.purged.push(seq);
+                }
             }
-            if b.purged.is_none() {
-                b.purged = Some(actor.now);
-            }
-            let v = json(&b)?;
-            batches_t.insert(key.as_str(), v.as_slice())?;
         }
-        let mut counts = tx.open_table(ROSTER_COUNTS)?;
-        let mut t: RosterTotals = match counts.get(id.as_str())? {
-            Some(v) => serde_json::from_slice(v.value()).map_err(|_| {
-                Error::Database(
-                    "the roster counts record is unreadable; run `breachdesk audit verify`".into(),
-                )
-            })?,
-            None => {
-                return Err(Error::NotFound(format!(
-                    "incident {id} has no imported roster; nothing to purge"
-                )));
-            }
-        };
-        if t.purged.is_none() {
-            t.purged = Some(actor.now);
-        }
-        t.rows_stored = 0;
-        let v = json(&t)?;
-        counts.insert(id.as_str(), v.as_slice())?;
-        Ok((
-            n,
-            Change::new(Action::RosterPurge, Subject::Roster(id.clone()))
-                .detail(format!("rows_deleted={n}; counts and batch records kept")),
-        ))
-    })
+        Ok(s)
+    }
+
+    /// Records of batch `seq` belong to the roster's record.
+    pub fn in_record(&self, seq: u32) -> bool {
+        !self.staging.contains(&seq) && !self.purged.contains(&seq)
+    }
 }
 
-fn staging_seqs<T>(batches: &T, id: &str) -> Result<Vec<u32>>
-where
-    T: ReadableTable<&'static str, &'static [u8]>,
-{
-    let p = prefix(id);
-    let mut out = Vec::new();
-    for row in batches.range(p.as_str()..)? {
-        let (k, v) = row?;
-        if !k.value().starts_with(&p) {
-            break;
-        }
-        if let Ok(b) = serde_json::from_slice::<Batch>(v.value())
-            && b.status == BatchStatus::Staging
-        {
-            out.push(b.seq);
-        }
-    }
-    Ok(out)
+fn seq_of(part: Option<&str>) -> Option<u32> {
+    part.and_then(|s| s.parse().ok())
 }
 
 /// Adds the committed batch records of `id` (key order) to a subject digest and returns the
-/// sequence numbers of its staging batches. An unreadable batch record counts as committed.
+/// batch sets. An unreadable batch record counts as committed.
 pub(super) fn digest_batches<T>(
     d: &mut SubjectDigest,
     name: &str,
     id: &str,
     batches: &T,
-) -> Result<Vec<u32>>
+) -> Result<BatchSets>
 where
     T: ReadableTable<&'static str, &'static [u8]>,
 {
+    let sets = BatchSets::read(batches, id)?;
     let p = prefix(id);
     let end = prefix_end(id);
-    let mut staging = Vec::new();
     for row in batches.range(p.as_str()..end.as_str())? {
         let (k, v) = row?;
-        match serde_json::from_slice::<Batch>(v.value()) {
-            Ok(b) if b.status == BatchStatus::Staging => staging.push(b.seq),
-            _ => d.add(name, k.value().as_bytes(), v.value()),
+        let staging = serde_json::from_slice::<Batch>(v.value())
+            .is_ok_and(|b| b.status == BatchStatus::Staging);
+        if !staging {
+            d.add(name, k.value().as_bytes(), v.value());
         }
     }
-    Ok(staging)
+    Ok(sets)
 }
 
-/// Adds the rows of `id` (key order) to a subject digest, except those of a staging batch:
-/// any other row counts, so a row added outside breachdesk changes the digest.
+/// Adds release 0.1's rows of `id` (key order) to a subject digest, except those of a
+/// staging batch: any other row counts, so a row added outside breachdesk changes it.
 pub(super) fn digest_rows<T>(
     d: &mut SubjectDigest,
     name: &str,
     id: &str,
     rows: &T,
-    staging: &[u32],
+    sets: &BatchSets,
 ) -> Result<()>
 where
     T: ReadableTable<&'static str, &'static [u8]>,
@@ -1002,8 +660,8 @@ where
     for row in rows.range(p.as_str()..end.as_str())? {
         let (k, v) = row?;
         let value = v.value();
-        if let Some((b, _)) = stamp(value)
-            && staging.contains(&b)
+        if let Some((b, _)) = legacy::stamp(value)
+            && sets.staging.contains(&b)
         {
             continue;
         }
@@ -1012,13 +670,84 @@ where
     Ok(())
 }
 
-/// Incidents with committed roster records (rows, batches or counts), for orphan detection.
-/// `audited(id)` says an incident has a `roster/<id>` entry; its rows are then skipped
-/// without being read.
+/// Which batch a schema-2 record belongs to, from its key: groups and issues
+/// `<id>/<batch>/…`; dead marks `<id>/<by batch>/…` (the batch that wrote the mark).
+fn record_batch(key: &str, id_len: usize) -> Option<u32> {
+    seq_of(key.get(id_len + 1..)?.split('/').next())
+}
+
+/// Adds the schema-2 records of `id` in `table` (groups, dead marks or issues; key order) to
+/// a subject digest, except those of staging or purged batches. A record whose key names no
+/// batch counts.
+pub(super) fn digest_v2<T>(
+    d: &mut SubjectDigest,
+    name: &str,
+    id: &str,
+    table: &T,
+    sets: &BatchSets,
+) -> Result<()>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    let p = prefix(id);
+    let end = prefix_end(id);
+    for row in table.range(p.as_str()..end.as_str())? {
+        let (k, v) = row?;
+        let key = k.value();
+        if record_batch(key, id.len()).is_some_and(|b| !sets.in_record(b)) {
+            continue;
+        }
+        d.add(name, key.as_bytes(), v.value());
+    }
+    Ok(())
+}
+
+/// Incidents with roster records that belong to a record (rows, groups, marks, issues,
+/// batches, counts, keys), for orphan detection. `audited(id)` says an incident has a
+/// `roster/<id>` entry; its rows are then skipped without being read. Records of a staging
+/// batch are not orphans, and neither is the key of a roster whose first import is staging.
+/// Incidents with a group in the clear under a staging batch (or under a batch number with
+/// no record), for `audit verify` on an encrypted database. Committed groups are covered by
+/// the subject digest.
+pub(super) fn unsealed_staging<T>(batches: &T, groups: &T) -> Result<Vec<String>>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    let mut out: Vec<String> = Vec::new();
+    let mut sets: Option<(String, BatchSets)> = None;
+    for row in groups.iter()? {
+        let (k, v) = row?;
+        if !codec::group_is_plain(v.value()) {
+            continue;
+        }
+        let key = k.value();
+        let id = key.split('/').next().unwrap_or_default().to_string();
+        if sets.as_ref().is_none_or(|(i, _)| *i != id) {
+            sets = Some((id.clone(), BatchSets::read(batches, &id)?));
+        }
+        let staged = record_batch(key, id.len())
+            .is_some_and(|b| sets.as_ref().is_some_and(|(_, s)| s.staging.contains(&b)));
+        if staged && !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// The roster's tables, as the orphan scan reads them.
+pub(super) struct RosterTables<'a, T> {
+    pub rows: &'a T,
+    pub batches: &'a T,
+    pub counts: &'a T,
+    /// Schema 2's tables (absent from an older file opened read-only).
+    pub keys: Option<&'a T>,
+    pub groups: Option<&'a T>,
+    pub dead: Option<&'a T>,
+    pub issues: Option<&'a T>,
+}
+
 pub(super) fn committed_incidents<T>(
-    rows: &T,
-    batches: &T,
-    counts: &T,
+    t: &RosterTables<T>,
     audited: impl Fn(&str) -> bool,
 ) -> Result<Vec<String>>
 where
@@ -1030,11 +759,21 @@ where
             out.push(id.to_string());
         }
     };
-    for row in counts.iter()? {
+    for row in t.counts.iter()? {
         let (k, _) = row?;
         push(k.value(), &mut out);
     }
-    for row in batches.iter()? {
+    for row in t.keys.map(|k| k.iter()).transpose()?.into_iter().flatten() {
+        let (k, _) = row?;
+        let id = k.value();
+        if !audited(id) && !out.iter().any(|x| x == id) {
+            let sets = BatchSets::read(t.batches, id)?;
+            if sets.staging.is_empty() {
+                push(id, &mut out);
+            }
+        }
+    }
+    for row in t.batches.iter()? {
         let (k, v) = row?;
         let id = k.value().split('/').next().unwrap_or_default();
         let staging = serde_json::from_slice::<Batch>(v.value())
@@ -1043,27 +782,41 @@ where
             push(id, &mut out);
         }
     }
-    let mut from = String::new();
-    loop {
-        let next = rows.range(from.as_str()..)?.next();
-        let Some(row) = next else { break };
-        let (k, _) = row?;
-        let id = k.value().split('/').next().unwrap_or_default().to_string();
-        drop(k);
-        if !audited(&id) && !out.contains(&id) {
-            let staging = staging_seqs(batches, &id)?;
-            let p = prefix(&id);
-            let end = prefix_end(&id);
-            for row in rows.range(p.as_str()..end.as_str())? {
-                let (_, v) = row?;
-                let in_staging = stamp(v.value()).is_some_and(|(b, _)| staging.contains(&b));
-                if !in_staging {
-                    push(&id, &mut out);
-                    break;
+    // Rows (0.1) and schema-2 records: one incident at a time, skipping audited ones.
+    let tables: [(Option<&T>, bool); 4] = [
+        (Some(t.rows), true),
+        (t.groups, false),
+        (t.dead, false),
+        (t.issues, false),
+    ];
+    for (table, legacy_rows) in tables {
+        let Some(table) = table else { continue };
+        let mut from = String::new();
+        loop {
+            let next = table.range(from.as_str()..)?.next();
+            let Some(row) = next else { break };
+            let (k, _) = row?;
+            let id = k.value().split('/').next().unwrap_or_default().to_string();
+            drop(k);
+            if !audited(&id) && !out.contains(&id) {
+                let sets = BatchSets::read(t.batches, &id)?;
+                let p = prefix(&id);
+                let end = prefix_end(&id);
+                for row in table.range(p.as_str()..end.as_str())? {
+                    let (k, v) = row?;
+                    let batch = if legacy_rows {
+                        legacy::stamp(v.value()).map(|(b, _)| b)
+                    } else {
+                        record_batch(k.value(), id.len())
+                    };
+                    if batch.is_none_or(|b| !sets.staging.contains(&b)) {
+                        push(&id, &mut out);
+                        break;
+                    }
                 }
             }
+            from = prefix_end(&id);
         }
-        from = prefix_end(&id);
     }
     Ok(out)
 }
@@ -1072,7 +825,6 @@ where
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::store::vault::Vault;
 
     fn sample() -> RosterRow {
         RosterRow {
@@ -1090,44 +842,6 @@ mod tests {
     }
 
     #[test]
-    fn sealed_rows_round_trip_and_are_bound_to_their_key() {
-        let (vault, _) = Vault::create(b"pw").unwrap();
-        let codec = PhiCodec::Sealed(vault);
-        let keyer = PersonKeyer::new(&codec).unwrap();
-        let mut key = String::new();
-        keyer.row_key("2026-0001", "MRN-1", &mut key);
-        assert!(!key.contains("MRN"));
-        let v = encode_row(&codec, &key, 3, 17, &sample()).unwrap();
-        assert_eq!(stamp(&v), Some((3, 17)));
-        assert_eq!(decode_row(&codec, &key, &v).unwrap(), sample());
-        let mut other = String::new();
-        keyer.row_key("2026-0001", "MRN-2", &mut other);
-        assert!(
-            decode_row(&codec, &other, &v).is_err(),
-            "moved value must fail"
-        );
-    }
-
-    #[test]
-    fn person_keys_are_keyed_and_per_incident() {
-        let plain = PersonKeyer::new(&PhiCodec::Plain).unwrap();
-        let (vault, _) = Vault::create(b"pw").unwrap();
-        let sealed = PersonKeyer::new(&PhiCodec::Sealed(vault)).unwrap();
-        assert_ne!(plain.hash("a", "1"), sealed.hash("a", "1"));
-        assert_ne!(plain.hash("a", "1"), plain.hash("b", "1"));
-        assert_ne!(plain.hash("a1", ""), plain.hash("a", "1"));
-        assert!(PersonKeyer::new(&PhiCodec::Locked).is_err());
-    }
-
-    #[test]
-    fn plain_rows_round_trip_with_empty_fields_left_out() {
-        let v = encode_row(&PhiCodec::Plain, "k", 1, 2, &sample()).unwrap();
-        let text = String::from_utf8_lossy(&v[STAMP_LEN + 1..]).into_owned();
-        assert!(!text.contains("address2"), "{text}");
-        assert_eq!(decode_row(&PhiCodec::Plain, "k", &v).unwrap(), sample());
-    }
-
-    #[test]
     fn totals_read_as_counts() {
         let mut t = RosterTotals::roster();
         t.add_row(&sample());
@@ -1136,5 +850,37 @@ mod tests {
         assert_eq!(c.total, 1);
         assert_eq!(c.by_state.get("TX"), Some(&1));
         assert_eq!(c.deceased_without_nok, 1);
+    }
+
+    #[test]
+    fn classes_round_trip_and_count_up_and_down() {
+        let mut r = sample();
+        r.deceased = false;
+        let c = RowClass::of(&r, Some(3), true);
+        assert_eq!(RowClass::from_bytes(c.to_bytes()), c);
+        let mut t = RosterTotals::roster();
+        t.count(&c, Some("Lakeside"), true);
+        let mut nf = r.clone();
+        nf.zip = "7870".into();
+        let n = RowClass::of(&nf, Some(3), false);
+        assert_eq!(n.fix, 2);
+        t.count(&n, Some("Lakeside"), true);
+        assert_eq!(t.counts.total, 2);
+        assert_eq!(t.counts.unreachable, 1);
+        assert_eq!(t.needs_fixing, 1);
+        assert_eq!(t.warnings, 1);
+        assert_eq!(t.by_entity["Lakeside"].total, 2);
+        // The row that needed fixing is replaced by its fixed version.
+        t.count(&n, Some("Lakeside"), false);
+        t.count(&c, Some("Lakeside"), true);
+        assert_eq!(t.counts.total, 2);
+        assert_eq!(t.counts.unreachable, 0);
+        assert_eq!(t.needs_fixing, 0);
+        assert_eq!(t.counts.by_state["TX"], 2);
+        let mut u = RosterTotals::roster();
+        u.merge(&t, true);
+        u.merge(&t, false);
+        assert_eq!(u.counts.total, 0);
+        assert!(u.counts.by_state.is_empty() && u.by_entity.is_empty());
     }
 }

@@ -14,7 +14,8 @@ use super::tables::{
     ASSESSMENTS_NAME, DETERMINATIONS_NAME, INCIDENTS_NAME, LAW_TEXTS_NAME, LAWS_NAME,
     MANIFESTS_NAME, META_CLOCK, META_ENCRYPTION, META_NAME, META_ORG, META_SCHEMA,
     META_SIGNING_KEY, META_TEMPLATES, META_WRAPPED_KEY, PHI_NAME, ROSTER_BATCHES_NAME,
-    ROSTER_COUNTS_NAME, ROSTER_ROWS_NAME, SubjectDigest, digest_one, digest_prefix,
+    ROSTER_COUNTS_NAME, ROSTER_DEAD_NAME, ROSTER_GROUPS_NAME, ROSTER_ISSUES_NAME, ROSTER_KEYS_NAME,
+    ROSTER_ROWS_NAME, SubjectDigest, digest_one, digest_prefix,
 };
 use crate::audit::entry::Hash;
 use crate::audit::subject::{Subject, SubjectKind};
@@ -32,9 +33,12 @@ pub enum Keys {
     /// The incident's roster batch records (`<id>/<seq>`) except those still staging, in key
     /// order (an unreadable record counts as committed).
     CommittedBatches,
-    /// The incident's roster rows (`<id>/<person key>`) except those of a staging batch, in
-    /// key order.
+    /// The incident's roster rows in release 0.1's format (`<id>/<person key>`) except those
+    /// of a staging batch, in key order.
     CommittedRows,
+    /// The incident's schema-2 roster records (`<id>/<batch>/…`: groups, issues; dead marks
+    /// by the batch that wrote them) except those of staging or purged batches, in key order.
+    CommittedV2,
 }
 
 /// One rule of the mapping: records of `table` selected by `keys` belong to a `subject`.
@@ -146,6 +150,25 @@ pub const MAPPING: &[Rule] = &[
         Keys::Prefix(""),
         "rules file of counsel in",
     ),
+    rule(SubjectKind::Roster, ROSTER_KEYS_NAME, Keys::Id, "stored"),
+    rule(
+        SubjectKind::Roster,
+        ROSTER_GROUPS_NAME,
+        Keys::CommittedV2,
+        "stored",
+    ),
+    rule(
+        SubjectKind::Roster,
+        ROSTER_DEAD_NAME,
+        Keys::CommittedV2,
+        "stored",
+    ),
+    rule(
+        SubjectKind::Roster,
+        ROSTER_ISSUES_NAME,
+        Keys::CommittedV2,
+        "stored",
+    ),
 ];
 
 /// The tables the mapping reads, opened in one transaction (read or write).
@@ -161,22 +184,31 @@ pub(super) struct Tables<T> {
     pub(super) laws: T,
     pub(super) determinations: T,
     pub(super) law_texts: T,
+    /// Schema 2's tables (`None` in an older file opened read-only: no records).
+    pub(super) roster_keys: Option<T>,
+    pub(super) roster_groups: Option<T>,
+    pub(super) roster_dead: Option<T>,
+    pub(super) roster_issues: Option<T>,
 }
 
 impl<T> Tables<T> {
-    fn get(&self, name: &str) -> &T {
+    fn get(&self, name: &str) -> Option<&T> {
         match name {
-            META_NAME => &self.meta,
-            INCIDENTS_NAME => &self.incidents,
-            PHI_NAME => &self.phi,
-            ASSESSMENTS_NAME => &self.assessments,
-            MANIFESTS_NAME => &self.manifests,
-            ROSTER_ROWS_NAME => &self.roster_rows,
-            ROSTER_BATCHES_NAME => &self.roster_batches,
-            LAWS_NAME => &self.laws,
-            DETERMINATIONS_NAME => &self.determinations,
-            LAW_TEXTS_NAME => &self.law_texts,
-            _ => &self.roster_counts,
+            META_NAME => Some(&self.meta),
+            INCIDENTS_NAME => Some(&self.incidents),
+            PHI_NAME => Some(&self.phi),
+            ASSESSMENTS_NAME => Some(&self.assessments),
+            MANIFESTS_NAME => Some(&self.manifests),
+            ROSTER_ROWS_NAME => Some(&self.roster_rows),
+            ROSTER_BATCHES_NAME => Some(&self.roster_batches),
+            ROSTER_KEYS_NAME => self.roster_keys.as_ref(),
+            ROSTER_GROUPS_NAME => self.roster_groups.as_ref(),
+            ROSTER_DEAD_NAME => self.roster_dead.as_ref(),
+            ROSTER_ISSUES_NAME => self.roster_issues.as_ref(),
+            LAWS_NAME => Some(&self.laws),
+            DETERMINATIONS_NAME => Some(&self.determinations),
+            LAW_TEXTS_NAME => Some(&self.law_texts),
+            _ => Some(&self.roster_counts),
         }
     }
 }
@@ -198,18 +230,21 @@ where
 {
     let mut d = SubjectDigest::default();
     let id = subject.incident().map(|i| i.as_str()).unwrap_or("");
-    // Filled by the batches rule, which comes before the rows rule.
-    let mut staging: Vec<u32> = Vec::new();
+    // Filled by the batches rule, which comes before the rows and schema-2 rules.
+    let mut sets = roster::BatchSets::default();
     for r in MAPPING.iter().filter(|r| r.subject == subject.kind()) {
-        let table = t.get(r.table);
+        let Some(table) = t.get(r.table) else {
+            continue;
+        };
         match r.keys {
             Keys::Meta(key) => digest_one(&mut d, r.table, table, key)?,
             Keys::Id => digest_one(&mut d, r.table, table, id)?,
             Keys::Prefix(p) => digest_prefix(&mut d, r.table, table, &p.replace("{id}", id))?,
             Keys::CommittedBatches => {
-                staging = roster::digest_batches(&mut d, r.table, id, table)?;
+                sets = roster::digest_batches(&mut d, r.table, id, table)?;
             }
-            Keys::CommittedRows => roster::digest_rows(&mut d, r.table, id, table, &staging)?,
+            Keys::CommittedRows => roster::digest_rows(&mut d, r.table, id, table, &sets)?,
+            Keys::CommittedV2 => roster::digest_v2(&mut d, r.table, id, table, &sets)?,
         }
     }
     Ok(d.finish())
@@ -237,7 +272,9 @@ where
             continue;
         }
         seen_tables.push(r.table);
-        let table = t.get(r.table);
+        let Some(table) = t.get(r.table) else {
+            continue;
+        };
         match r.keys {
             Keys::Meta(_) => {
                 for row in table.iter()? {
@@ -284,16 +321,30 @@ where
             }
             // The roster's three tables are scanned together: committed records only, and
             // the rows of an audited roster are skipped without being read.
-            Keys::Id | Keys::CommittedBatches | Keys::CommittedRows => {
-                for id in roster::committed_incidents(
-                    &t.roster_rows,
-                    &t.roster_batches,
-                    &t.roster_counts,
-                    |id| audited(&subject_string(SubjectKind::Roster, id)),
-                )? {
+            Keys::Id | Keys::CommittedBatches | Keys::CommittedRows | Keys::CommittedV2 => {
+                let tables = roster::RosterTables {
+                    rows: &t.roster_rows,
+                    batches: &t.roster_batches,
+                    counts: &t.roster_counts,
+                    keys: t.roster_keys.as_ref(),
+                    groups: t.roster_groups.as_ref(),
+                    dead: t.roster_dead.as_ref(),
+                    issues: t.roster_issues.as_ref(),
+                };
+                for id in roster::committed_incidents(&tables, |id| {
+                    audited(&subject_string(SubjectKind::Roster, id))
+                })? {
                     push(subject_string(SubjectKind::Roster, &id), r.orphan);
                 }
-                seen_tables.extend([ROSTER_ROWS_NAME, ROSTER_BATCHES_NAME, ROSTER_COUNTS_NAME]);
+                seen_tables.extend([
+                    ROSTER_ROWS_NAME,
+                    ROSTER_BATCHES_NAME,
+                    ROSTER_COUNTS_NAME,
+                    ROSTER_KEYS_NAME,
+                    ROSTER_GROUPS_NAME,
+                    ROSTER_DEAD_NAME,
+                    ROSTER_ISSUES_NAME,
+                ]);
             }
         }
     }
@@ -316,6 +367,10 @@ fn describe(r: &Rule) -> String {
         ),
         Keys::CommittedRows => format!(
             "`{}` rows under `<id>/` except a staging batch's, in key order",
+            r.table
+        ),
+        Keys::CommittedV2 => format!(
+            "`{}` records under `<id>/<batch>/` except staging or purged batches', in key order",
             r.table
         ),
     }

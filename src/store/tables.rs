@@ -9,7 +9,7 @@ use crate::audit::entry::Hash;
 use crate::error::Result;
 
 /// Schema version this binary writes and the newest it can read.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Settings and singletons: schema version, organization, wrapped key, signing public key.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_NAME);
@@ -26,9 +26,22 @@ pub const MANIFESTS: TableDefinition<&str, &[u8]> = TableDefinition::new(MANIFES
 /// The audit chain, keyed by sequence number.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
 
-/// Roster rows (one affected individual each), keyed `<incident>/<person key hex>`; value
-/// `batch u32 BE ‖ line u64 BE ‖ sealed RosterRow JSON` (see `store::roster`).
+/// Roster rows as release 0.1 wrote them (one sealed JSON row each), keyed
+/// `<incident>/<person key hex>`; value `batch u32 BE ‖ line u64 BE ‖ sealed RosterRow JSON`.
+/// Read only to convert them (schema 2; see `store::roster::legacy`).
 pub const ROSTER_ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new(ROSTER_ROWS_NAME);
+/// Each roster's own data key, wrapped by the database's data key (schema 2), keyed
+/// `<incident>`. Deleting it crypto-shreds the roster (see `store::roster`).
+pub const ROSTER_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new(ROSTER_KEYS_NAME);
+/// Roster rows in sealed groups, in file order (schema 2), keyed
+/// `<incident>/<batch, 6 digits>/<first ordinal, 10 digits>`.
+pub const ROSTER_GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new(ROSTER_GROUPS_NAME);
+/// Rows of a group that no longer count (duplicate, replaced, resolved), keyed
+/// `<incident>/<by batch>/<target batch>/<ordinal>` (schema 2).
+pub const ROSTER_DEAD: TableDefinition<&str, &[u8]> = TableDefinition::new(ROSTER_DEAD_NAME);
+/// Data-quality issues per row (rejected, needs fixing, warnings, duplicates, possible
+/// duplicates; no values), keyed `<incident>/<batch>/<ordinal>/<slot>` (schema 2).
+pub const ROSTER_ISSUES: TableDefinition<&str, &[u8]> = TableDefinition::new(ROSTER_ISSUES_NAME);
 /// Roster import batches (JSON), keyed `<incident>/<batch seq, 6 digits>`.
 pub const ROSTER_BATCHES: TableDefinition<&str, &[u8]> = TableDefinition::new(ROSTER_BATCHES_NAME);
 /// Roster aggregate counts per incident (JSON `Counts` plus extra tallies; no PHI).
@@ -57,6 +70,10 @@ pub const ROSTER_COUNTS_NAME: &str = "roster_counts_v1";
 pub const LAWS_NAME: &str = "laws_v1";
 pub const DETERMINATIONS_NAME: &str = "determinations_v1";
 pub const LAW_TEXTS_NAME: &str = "law_texts_v1";
+pub const ROSTER_KEYS_NAME: &str = "roster_keys_v2";
+pub const ROSTER_GROUPS_NAME: &str = "roster_groups_v2";
+pub const ROSTER_DEAD_NAME: &str = "roster_dead_v2";
+pub const ROSTER_ISSUES_NAME: &str = "roster_issues_v2";
 
 /// Every table whose records belong to audited subjects (all but the audit chain).
 #[cfg(test)]
@@ -72,6 +89,10 @@ pub const AUDITED_TABLES: &[&str] = &[
     LAWS_NAME,
     DETERMINATIONS_NAME,
     LAW_TEXTS_NAME,
+    ROSTER_KEYS_NAME,
+    ROSTER_GROUPS_NAME,
+    ROSTER_DEAD_NAME,
+    ROSTER_ISSUES_NAME,
 ];
 
 pub const META_SCHEMA: &str = "schema_version";

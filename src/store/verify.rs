@@ -40,11 +40,22 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
     for (subject, what) in orphans {
         walk.orphan(&subject, what);
     }
-    if t.meta
+    // Staged roster data is not part of any subject's record, but it must be sealed: a
+    // plaintext group in an encrypted database was planted (issue 9).
+    let encrypted = t
+        .meta
         .get(META_ENCRYPTION)?
-        .is_some_and(|v| v.value() == b"on")
-    {
+        .is_some_and(|v| v.value() == b"on");
+    if encrypted {
         unsealed(&mut walk, &t.phi, &t.roster_rows)?;
+    }
+    if encrypted && let Some(groups) = &t.roster_groups {
+        for id in super::roster::unsealed_staging(&t.roster_batches, groups)? {
+            walk.orphan(
+                &format!("roster/{id}"),
+                "unsealed staged roster data (a plaintext value in an encrypted database) of",
+            );
+        }
     }
     Ok(walk.finish())
 }
@@ -67,7 +78,7 @@ fn unsealed(
     let mut named = 0usize;
     for row in rows.iter()? {
         let (k, v) = row?;
-        if v.value().get(super::roster::STAMP_LEN).copied() != Some(SEAL_VERSION) {
+        if v.value().get(super::roster::legacy::STAMP_LEN).copied() != Some(SEAL_VERSION) {
             // Keys are keyed hashes, not identifiers: naming them reveals nothing.
             walk.unsealed(&format!("the roster row {ROSTER_ROWS_NAME}[{}]", k.value()));
             named += 1;

@@ -179,4 +179,12 @@ pub mod tables {
     pub const ASSESSMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("assessments_v1");
     pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
     pub const ROSTER_ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_rows_v1");
+    pub const ROSTER_GROUPS: TableDefinition<&str, &[u8]> =
+        TableDefinition::new("roster_groups_v2");
+    pub const ROSTER_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_keys_v2");
+    pub const ROSTER_DEAD: TableDefinition<&str, &[u8]> = TableDefinition::new("roster_dead_v2");
+    pub const ROSTER_ISSUES: TableDefinition<&str, &[u8]> =
+        TableDefinition::new("roster_issues_v2");
+    pub const ROSTER_BATCHES: TableDefinition<&str, &[u8]> =
+        TableDefinition::new("roster_batches_v1");
 }

@@ -59,9 +59,14 @@ const ACTIONS: &[&str] = &[
     "audit.keygen",
 ];
 
+/// The entries a later release adds when it first opens the file: the schema migration
+/// steps (FORMAT-COORD: one audited `store.migrate` entry per step, naming it).
+const MIGRATION_ACTIONS: &[&str] = &["store.migrate", "store.migrate", "store.migrate"];
+
 #[test]
 fn release_0_1_database_verifies_against_its_checkpoint() {
     let e = fixture();
+    // Verification changes nothing: it reads release 0.1's 19 entries as they are.
     let r = run(&e, &["audit", "verify"]).ok();
     assert!(
         r.stdout.contains("audit trail intact: 19 entries"),
@@ -97,8 +102,8 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
         .iter()
         .map(|x| x["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions[..19], *ACTIONS);
-    assert_eq!(actions[19..], ["store.migrate", "store.migrate"]);
+    assert_eq!(actions[..ACTIONS.len()], *ACTIONS);
+    assert_eq!(actions[ACTIONS.len()..], *MIGRATION_ACTIONS);
     assert_eq!(entries[19]["subject"], "store");
     assert!(
         entries[19]["detail"]
@@ -117,10 +122,25 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
         "{}",
         entries[20]["detail"]
     );
+    assert_eq!(entries[21]["subject"], "store");
+    assert!(
+        entries[21]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("step=roster-v2 schema_version=3->4"),
+        "{}",
+        entries[21]["detail"]
+    );
     assert_eq!(entries[18]["encoding"], 1);
     assert_eq!(entries[19]["encoding"], 2);
     assert_eq!(entries[19]["clock"], "system");
     assert!(entries[19]["os_account"].as_str().is_some());
+    let r = run(&e, &["audit", "verify", "--against", &checkpoint()]).ok();
+    assert!(
+        r.stdout.contains("audit trail intact: 22 entries"),
+        "{}",
+        r.stdout
+    );
     let subjects: Vec<&str> = entries
         .iter()
         .map(|x| x["subject"].as_str().unwrap())
@@ -306,10 +326,25 @@ fn release_0_1_database_takes_new_entries() {
     run(&e, &["incident", "reopen", "2026-0003"]).ok();
 
     let r = run(&e, &["audit", "verify"]).ok();
+    // Release 0.1's 19, the schema migration, the conversion of 0.1's roster rows
+    // (roster.migrate, by the first roster command with the passphrase), then the 6 above.
     assert!(
         r.stdout.contains("audit trail intact: 27 entries"),
         "{}",
         r.stdout
+    );
+    let log = run(&e, &["audit", "log", "--json"]).ok().json();
+    let migrate = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["action"] == "roster.migrate")
+        .expect("the 0.1 roster was converted");
+    assert_eq!(migrate["subject"], "roster/2026-0001");
+    assert!(
+        migrate["detail"].as_str().unwrap().contains("rows=35"),
+        "{}",
+        migrate["detail"]
     );
     // The old checkpoint still holds: the chain only grew.
     run(&e, &["audit", "verify", "--against", &checkpoint()]).ok();
@@ -402,10 +437,64 @@ fn release_0_1_exercise_database_continues() {
     .ok();
     run(&e, &["exercise", "next", "--exercise-db", s(&ex)]).ok();
     let r = run(&e, &["--db", s(&ex), "audit", "verify"]).ok();
+    // 0.1's entries, the schema migration on open, and the two steps above.
     assert!(
-        r.stdout.contains("audit trail intact: 8 entries"),
+        r.stdout.contains("audit trail intact: 9 entries"),
         "{}",
         r.stdout
     );
     run(&e, &["--db", s(&ex), "incident", "show", "2026-0001"]).ok();
+}
+
+/// Release 0.1's roster: readable and verifiable before conversion (even without the
+/// passphrase), converted by the first roster command that has it into sealed groups under a
+/// key of its own, and then purged by destroying that key.
+#[test]
+fn release_0_1_roster_converts_to_groups_then_purges_by_shredding_its_key() {
+    use crate::common::tables::{ROSTER_GROUPS, ROSTER_KEYS, ROSTER_ROWS};
+    use redb::{ReadableDatabase, ReadableTableMetadata};
+    let e = fixture();
+    let count = |t: redb::TableDefinition<&str, &[u8]>| -> u64 {
+        let db = redb::Database::open(&e.db).unwrap();
+        let tx = db.begin_read().unwrap();
+        tx.open_table(t).map(|t| t.len().unwrap()).unwrap_or(0)
+    };
+    // Without the passphrase: the schema step runs, the 0.1 rows stay and verify.
+    let mut c = e.cmd();
+    c.env_remove("BREACHDESK_PASSPHRASE");
+    e.run_with(c, &["audit", "verify"]).ok();
+    assert_eq!(count(ROSTER_ROWS), 35);
+    let mut c = e.cmd();
+    c.env_remove("BREACHDESK_PASSPHRASE");
+    let v = e
+        .run_with(c, &["roster", "issues", "2026-0001", "--json"])
+        .ok()
+        .json();
+    assert_eq!(v["issues"].as_array().unwrap().len(), 0);
+    // With it, a roster command converts them first.
+    let before = std::fs::read(&e.db).unwrap();
+    run(&e, &["roster", "purge", "2026-0001", "--yes"]).ok();
+    assert_eq!(count(ROSTER_ROWS), 0);
+    assert_eq!(count(ROSTER_GROUPS), 0);
+    assert_eq!(count(ROSTER_KEYS), 0);
+    let log = run(&e, &["audit", "log", "--json"]).ok().json();
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions[ACTIONS.len()..],
+        ["store.migrate", "roster.migrate", "roster.purge"]
+    );
+    let purge = &log["entries"][21]["detail"];
+    assert!(purge.as_str().unwrap().contains("destroyed"), "{purge}");
+    let v = run(&e, &["roster", "stats", "2026-0001", "--json"])
+        .ok()
+        .json();
+    assert_eq!(v["total"], 35, "the counts stay");
+    assert_eq!(v["rows_stored"], 0);
+    run(&e, &["audit", "verify", "--against", &checkpoint()]).ok();
+    assert!(before.len() as u64 > 0);
 }

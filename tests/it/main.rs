@@ -17,4 +17,6 @@ mod incident;
 mod layering;
 mod letters;
 mod roster;
+mod roster_data;
+mod roster_sealing;
 mod states;

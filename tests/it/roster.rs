@@ -2,7 +2,7 @@
 
 use std::process::Stdio;
 
-use crate::common::tables::{AUDIT, ROSTER_ROWS};
+use crate::common::tables::{AUDIT, ROSTER_GROUPS};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use crate::common::*;
@@ -134,17 +134,23 @@ fn ragged_rows_and_bad_states_are_reported_by_line_without_values() {
             r.stderr
         );
     }
+    // A file whose every row is rejected changes nothing and exits 3 with the report
+    // (issue 9: it used to exit 0 and "succeed").
+    let before = audit_entries(&e);
     let v = import(
         &e,
         s(&e.write("bad2.csv", &format!("{HEADER}\n{}\n", row(9, "Mars")))),
         &["--json"],
     )
-    .ok()
+    .code(3)
     .json();
+    assert_eq!(v["committed"], false);
+    assert_eq!(v["outcome"], "nothing_accepted");
     assert_eq!(v["rejected"], 1);
     assert_eq!(v["rejected_rows"]["items"][0]["line"], 2);
     assert_eq!(v["rejected_rows"]["items"][0]["field"], "state");
     assert_eq!(stats(&e)["total"], 1);
+    assert_eq!(audit_entries(&e), before);
 }
 
 #[test]
@@ -326,10 +332,11 @@ fn audit_verify_catches_an_edited_roster_row_and_an_orphan() {
     );
     import(&e, s(&f), &[]).ok();
     e.run(&["audit", "verify"]).ok();
+    // Rows are stored in sealed groups: flip one byte of a group.
     let (key, mut value) = {
         let db = redb::Database::open(&e.db).unwrap();
         let tx = db.begin_read().unwrap();
-        let t = tx.open_table(ROSTER_ROWS).unwrap();
+        let t = tx.open_table(ROSTER_GROUPS).unwrap();
         let (k, v) = t.first().unwrap().unwrap();
         (k.value().to_string(), v.value().to_vec())
     };
@@ -338,7 +345,7 @@ fn audit_verify_catches_an_edited_roster_row_and_an_orphan() {
     {
         let db = redb::Database::open(&e.db).unwrap();
         let tx = db.begin_write().unwrap();
-        tx.open_table(ROSTER_ROWS)
+        tx.open_table(ROSTER_GROUPS)
             .unwrap()
             .insert(key.as_str(), value.as_slice())
             .unwrap();
@@ -356,9 +363,10 @@ fn audit_verify_catches_an_edited_roster_row_and_an_orphan() {
         let db = redb::Database::open(&e.db).unwrap();
         let tx = db.begin_write().unwrap();
         {
-            let mut t = tx.open_table(ROSTER_ROWS).unwrap();
+            let mut t = tx.open_table(ROSTER_GROUPS).unwrap();
             let v = t.first().unwrap().unwrap().1.value().to_vec();
-            t.insert("2026-0002/00ff", v.as_slice()).unwrap();
+            t.insert("2026-0002/000001/0000000000", v.as_slice())
+                .unwrap();
         }
         tx.commit().unwrap();
     }
@@ -373,7 +381,7 @@ fn rekey_changes_the_passphrase_without_reencrypting() {
     let rows_before = {
         let db = redb::Database::open(&e.db).unwrap();
         let tx = db.begin_read().unwrap();
-        let t = tx.open_table(ROSTER_ROWS).unwrap();
+        let t = tx.open_table(ROSTER_GROUPS).unwrap();
         let (k, v) = t.first().unwrap().unwrap();
         (k.value().to_string(), v.value().to_vec())
     };
@@ -393,7 +401,7 @@ fn rekey_changes_the_passphrase_without_reencrypting() {
     // Sealed rows were not rewritten; duplicates are still found under the same data key.
     let db = redb::Database::open(&e.db).unwrap();
     let tx = db.begin_read().unwrap();
-    let t = tx.open_table(ROSTER_ROWS).unwrap();
+    let t = tx.open_table(ROSTER_GROUPS).unwrap();
     assert_eq!(
         t.get(rows_before.0.as_str()).unwrap().unwrap().value(),
         rows_before.1.as_slice()
@@ -460,7 +468,7 @@ fn purge_keeps_counts_and_the_audit_proof() {
     e.run(&["audit", "verify"]).ok();
     let db = redb::Database::open(&e.db).unwrap();
     let tx = db.begin_read().unwrap();
-    assert_eq!(tx.open_table(ROSTER_ROWS).unwrap().len().unwrap(), 0);
+    assert_eq!(tx.open_table(ROSTER_GROUPS).unwrap().len().unwrap(), 0);
     drop(tx);
     drop(db);
     let log = e.run(&["audit", "log", "--json"]).ok().json();

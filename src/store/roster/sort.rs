@@ -1,371 +1,492 @@
-//! The external sort behind [`Stager::import_rows`](super::Stager::import_rows): sorted runs
-//! in temporary files, then a k-way merge into the rows table.
+//! External sort of fixed-size records for the roster import: runs sorted in memory, spilled
+//! to temporary files sealed under a key that exists only in this process, and merged back
+//! in order, in two levels or more when there are too many runs to merge at once.
 //!
-//! Run file record: `hash (32) ‖ line (u64 BE) ‖ class (4) ‖ value length (u32 BE) ‖ value`,
-//! where the value is the stored row (stamp and sealed JSON) exactly as it will be inserted.
+//! Memory is bounded whatever the number of records: a run holds at most `cap` records, and
+//! a merge reads at most [`FAN_IN`] runs at a time through one [`BLOCK_BYTES`] block each (a
+//! 200 M-row roster makes a few hundred runs; they are merged [`FAN_IN`] at a time into
+//! longer runs first).
+//!
+//! Run file: a sequence of blocks, each `u32 BE length n ‖ tag (16) ‖ n bytes of ciphertext`,
+//! XChaCha20-Poly1305 under the process's ephemeral key with nonce `sorter id (u64 BE) ‖ run
+//! (u64 BE) ‖ block (u64 BE)`: a run file is unreadable once the process is gone, and a
+//! changed byte stops the import instead of corrupting it. (For an unencrypted database the
+//! blocks are written in the clear with a zero tag, like its rows.)
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
-
+use std::io::{BufWriter, ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{
-    Batch, CHUNK_ROWS, Event, Outcome, PersonKeyer, Progress, ROSTER_BATCHES, ROSTER_ROWS,
-    RosterTotals, RowClass, RowSource, batch_key, json, key_from_hash, row_json, seal_row, stamp,
-};
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
+
 use crate::error::{Error, Result};
-use crate::store::Store;
-use crate::store::phi::PhiCodec;
 
-/// Read buffer per run during the merge.
-const MERGE_BUFFER: usize = 32 * 1024;
-
-struct Rec {
-    hash: [u8; 32],
-    line: u64,
-    class: RowClass,
-    /// The row's JSON while reading; the stored value (stamped, sealed) once sealed.
-    value: Vec<u8>,
-}
-
-impl RowClass {
-    fn to_bytes(self) -> [u8; 4] {
-        let st = self.state.unwrap_or([0, 0]);
-        let flags = u8::from(self.deceased)
-            | u8::from(self.nok_known) << 1
-            | u8::from(self.reachable) << 2
-            | u8::from(self.postal) << 3
-            | u8::from(self.state.is_some()) << 4;
-        [st[0], st[1], flags, 0]
-    }
-
-    fn from_bytes(b: [u8; 4]) -> RowClass {
-        let f = b[2];
-        RowClass {
-            state: (f & 16 != 0).then_some([b[0], b[1]]),
-            deceased: f & 1 != 0,
-            nok_known: f & 2 != 0,
-            reachable: f & 4 != 0,
-            postal: f & 8 != 0,
-        }
-    }
-}
+/// Plaintext bytes per sealed block of a run file.
+pub const BLOCK_BYTES: usize = 64 * 1024;
+/// Runs merged at once; more are first merged in groups of this many.
+pub const FAN_IN: usize = 128;
 
 fn tmp_error(e: std::io::Error) -> Error {
     Error::io(
-        "cannot write the import's temporary sort files next to the database (they need about the size of the roster); check free space and permissions",
+        "cannot use the import's temporary sort files next to the database (they need about 100 bytes per row); check free space and permissions",
         e,
     )
 }
 
-/// The sorted runs of one import, in a private directory removed on drop.
-pub(super) struct Runs {
-    dir: PathBuf,
-    files: Vec<PathBuf>,
-    rows: u64,
-}
-
-impl Drop for Runs {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+fn damaged() -> Error {
+    Error::Storage(
+        "a temporary sort file of this import was changed while the import ran; run the import again"
+            .into(),
+    )
 }
 
 /// The temporary directory of imports into the database at `db`. Only one import runs at a
 /// time (the database is locked), so a leftover directory is from an interrupted import.
-pub(super) fn tmp_dir(db: &Path) -> PathBuf {
+pub fn tmp_dir(db: &Path) -> PathBuf {
     let mut s = db.as_os_str().to_owned();
     s.push(".roster-tmp");
     PathBuf::from(s)
 }
 
-fn create_private_dir(dir: &Path) -> Result<()> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(tmp_error)?;
-    }
-    let mut b = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir).map_err(tmp_error)
+/// A private (0700) temporary directory, emptied first; removed on drop.
+pub struct TmpDir {
+    path: PathBuf,
 }
 
-struct Chunk<I> {
-    recs: Vec<Rec>,
-    issues: Vec<I>,
-    rows_read: u64,
-    lines_done: u64,
-    ended: bool,
+impl TmpDir {
+    pub fn create(path: &Path) -> Result<TmpDir> {
+        if path.exists() {
+            std::fs::remove_dir_all(path).map_err(tmp_error)?;
+        }
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            b.mode(0o700);
+        }
+        b.create(path).map_err(tmp_error)?;
+        Ok(TmpDir {
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
 }
 
-/// Phase 1: parse, hash and seal on one thread, sort and write runs on this one.
-/// `on_rows(rows_read, lines_done, issue)` reports progress and rejected rows in line order.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn make_runs<S: RowSource>(
-    reader: &mut S,
-    run_rows: usize,
-    dir: &Path,
-    keyer: &PersonKeyer,
-    codec: &PhiCodec,
-    incident: &str,
-    seq: u32,
-    progress: &(dyn Fn(Progress) + Sync),
-    on_rows: &mut dyn FnMut(u64, u64, Option<S::Issue>),
-) -> Result<Runs> {
-    create_private_dir(dir)?;
-    let mut runs = Runs {
-        dir: dir.to_path_buf(),
-        files: Vec::new(),
-        rows: 0,
-    };
-    std::thread::scope(|scope| -> Result<()> {
-        let (send, recv) = std::sync::mpsc::sync_channel::<Result<Chunk<S::Issue>>>(0);
-        scope.spawn(move || {
-            let mut tick = 0u32;
-            let mut total_read = 0u64;
-            let mut lines_done = 0u64;
-            loop {
-                let mut c = Chunk {
-                    recs: Vec::with_capacity(run_rows.min(1 << 16)),
-                    issues: Vec::new(),
-                    rows_read: 0,
-                    lines_done: 0,
-                    ended: false,
-                };
-                while c.recs.len() + c.issues.len() < run_rows {
-                    tick += 1;
-                    if tick >= 4096 {
-                        tick = 0;
-                        progress(Progress::Read(reader.bytes_read()));
-                    }
-                    match reader.next_row() {
-                        Err(e) => {
-                            let _ = send.send(Err(e));
-                            return;
-                        }
-                        Ok(None) => {
-                            c.ended = true;
-                            break;
-                        }
-                        Ok(Some((line, Err(issue)))) => {
-                            total_read += 1;
-                            lines_done = lines_done.max(line);
-                            c.issues.push(issue);
-                        }
-                        Ok(Some((line, Ok(row)))) => {
-                            total_read += 1;
-                            lines_done = lines_done.max(line);
-                            let hash = keyer.hash(incident, &row.id);
-                            // Sealed on the other thread, which has less to do.
-                            match row_json(&row) {
-                                Ok(value) => c.recs.push(Rec {
-                                    hash,
-                                    line,
-                                    class: RowClass::of(&row),
-                                    value,
-                                }),
-                                Err(e) => {
-                                    let _ = send.send(Err(e));
-                                    return;
-                                }
-                            }
-                        }
-                    }
-                }
-                progress(Progress::Read(reader.bytes_read()));
-                c.rows_read = total_read;
-                c.lines_done = lines_done;
-                let ended = c.ended;
-                if send.send(Ok(c)).is_err() || ended {
-                    return;
-                }
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The ephemeral key sealing run files (random, never stored); none for an unencrypted
+/// database, whose rows are stored in the clear anyway.
+pub struct RunKey {
+    cipher: Option<XChaCha20Poly1305>,
+}
+
+impl RunKey {
+    pub fn generate() -> Result<RunKey> {
+        let mut k = [0u8; 32];
+        getrandom::getrandom(&mut k)
+            .map_err(|e| Error::Storage(format!("the random number generator failed: {e}")))?;
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(&k));
+        k.fill(0);
+        Ok(RunKey {
+            cipher: Some(cipher),
+        })
+    }
+
+    /// Run files in the clear (an unencrypted database).
+    pub fn plain() -> RunKey {
+        RunKey { cipher: None }
+    }
+}
+
+static SORTER_IDS: AtomicU64 = AtomicU64::new(1);
+
+fn nonce(sorter: u64, run: u64, block: u64) -> [u8; 24] {
+    let mut n = [0u8; 24];
+    n[..8].copy_from_slice(&sorter.to_be_bytes());
+    n[8..16].copy_from_slice(&run.to_be_bytes());
+    n[16..].copy_from_slice(&block.to_be_bytes());
+    n
+}
+
+struct RunFile {
+    path: PathBuf,
+    run: u64,
+}
+
+/// Sorts records of `N` bytes by their bytes.
+pub struct Sorter<'k, const N: usize> {
+    key: &'k RunKey,
+    dir: PathBuf,
+    id: u64,
+    cap: usize,
+    buf: Vec<[u8; N]>,
+    runs: Vec<RunFile>,
+    next_run: u64,
+    /// Records pushed.
+    pub len: u64,
+    /// Bytes written to run files (for the benchmark's disk figure).
+    pub spilled: u64,
+}
+
+impl<'k, const N: usize> Sorter<'k, N> {
+    /// A sorter holding at most `memory` bytes of records before spilling a run.
+    pub fn new(key: &'k RunKey, dir: &Path, memory: usize) -> Sorter<'k, N> {
+        let cap = (memory / N).max(1024);
+        Sorter {
+            key,
+            dir: dir.to_path_buf(),
+            id: SORTER_IDS.fetch_add(1, Ordering::Relaxed),
+            cap,
+            buf: Vec::new(),
+            runs: Vec::new(),
+            next_run: 0,
+            len: 0,
+            spilled: 0,
+        }
+    }
+
+    pub fn push(&mut self, rec: [u8; N]) -> Result<()> {
+        if self.buf.len() >= self.cap {
+            self.spill()?;
+        }
+        if self.buf.capacity() == 0 {
+            self.buf.reserve_exact(self.cap.min(1 << 16));
+        }
+        self.buf.push(rec);
+        self.len += 1;
+        Ok(())
+    }
+
+    fn spill(&mut self) -> Result<()> {
+        self.buf.sort_unstable();
+        let run = self.new_run();
+        let mut w = RunWriter::create(self.key, self.id, &run)?;
+        for r in &self.buf {
+            w.push(r)?;
+        }
+        self.spilled += w.finish()?;
+        self.runs.push(run);
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn new_run(&mut self) -> RunFile {
+        let run = self.next_run;
+        self.next_run += 1;
+        RunFile {
+            path: self.dir.join(format!("sort-{}-{run:06}", self.id)),
+            run,
+        }
+    }
+
+    /// Every record, in order. Spilled runs are merged [`FAN_IN`] at a time until one merge
+    /// can finish the job.
+    pub fn finish(mut self) -> Result<Merged<'k, N>> {
+        self.buf.sort_unstable();
+        // The records still in memory count as one run of the final merge.
+        while self.runs.len() + 1 > FAN_IN {
+            let take: Vec<RunFile> = self.runs.drain(..FAN_IN).collect();
+            let out = self.new_run();
+            let mut w = RunWriter::create(self.key, self.id, &out)?;
+            let mut m = Merged::<N>::new(self.key, self.id, take, Vec::new())?;
+            while let Some(r) = m.next_rec()? {
+                w.push(&r)?;
             }
-        });
-        let mut key = String::with_capacity(96);
-        for msg in recv {
-            let mut c = msg?;
-            for r in c.recs.iter_mut() {
-                key_from_hash(incident, &r.hash, &mut key);
-                r.value = seal_row(codec, &key, seq, r.line, &r.value)?;
-            }
-            for issue in c.issues.drain(..) {
-                on_rows(c.rows_read, c.lines_done, Some(issue));
-            }
-            on_rows(c.rows_read, c.lines_done, None);
-            if !c.recs.is_empty() {
-                c.recs
-                    .sort_unstable_by(|a, b| a.hash.cmp(&b.hash).then(a.line.cmp(&b.line)));
-                let path = dir.join(format!("run-{:06}", runs.files.len()));
-                write_run(&path, &c.recs)?;
-                runs.rows += c.recs.len() as u64;
-                runs.files.push(path);
-            }
-            if c.ended {
-                break;
-            }
+            self.spilled += w.finish()?;
+            self.runs.push(out);
+        }
+        let runs = std::mem::take(&mut self.runs);
+        let buf = std::mem::take(&mut self.buf);
+        Merged::new(self.key, self.id, runs, buf)
+    }
+}
+
+struct RunWriter<'k> {
+    key: &'k RunKey,
+    sorter: u64,
+    run: u64,
+    block: u64,
+    w: BufWriter<File>,
+    plain: Vec<u8>,
+    written: u64,
+}
+
+impl<'k> RunWriter<'k> {
+    fn create(key: &'k RunKey, sorter: u64, run: &RunFile) -> Result<RunWriter<'k>> {
+        let f = File::create(&run.path).map_err(tmp_error)?;
+        Ok(RunWriter {
+            key,
+            sorter,
+            run: run.run,
+            block: 0,
+            w: BufWriter::with_capacity(BLOCK_BYTES + 64, f),
+            plain: Vec::with_capacity(BLOCK_BYTES + 64),
+            written: 0,
+        })
+    }
+
+    fn push(&mut self, rec: &[u8]) -> Result<()> {
+        self.plain.extend_from_slice(rec);
+        if self.plain.len() + rec.len() > BLOCK_BYTES {
+            self.flush_block()?;
         }
         Ok(())
-    })?;
-    Ok(runs)
-}
+    }
 
-fn write_run(path: &Path, recs: &[Rec]) -> Result<()> {
-    let f = File::create(path).map_err(tmp_error)?;
-    let mut w = BufWriter::with_capacity(256 * 1024, f);
-    for r in recs {
-        let len = u32::try_from(r.value.len())
-            .map_err(|_| Error::invalid("a roster row is larger than 4 GiB"))?;
-        w.write_all(&r.hash).map_err(tmp_error)?;
-        w.write_all(&r.line.to_be_bytes()).map_err(tmp_error)?;
-        w.write_all(&r.class.to_bytes()).map_err(tmp_error)?;
-        w.write_all(&len.to_be_bytes()).map_err(tmp_error)?;
-        w.write_all(&r.value).map_err(tmp_error)?;
-    }
-    w.flush().map_err(tmp_error)
-}
-
-fn read_rec(r: &mut BufReader<File>) -> Result<Option<Rec>> {
-    let mut head = [0u8; 48];
-    match r.read_exact(&mut head) {
-        Ok(()) => {}
-        Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(tmp_error(e)),
-    }
-    let mut hash = [0u8; 32];
-    hash.copy_from_slice(&head[..32]);
-    let line = u64::from_be_bytes([
-        head[32], head[33], head[34], head[35], head[36], head[37], head[38], head[39],
-    ]);
-    let class = RowClass::from_bytes([head[40], head[41], head[42], head[43]]);
-    let len = u32::from_be_bytes([head[44], head[45], head[46], head[47]]) as usize;
-    let mut value = vec![0u8; len];
-    r.read_exact(&mut value).map_err(tmp_error)?;
-    Ok(Some(Rec {
-        hash,
-        line,
-        class,
-        value,
-    }))
-}
-
-/// Phase 2: merges the runs in (key, line) order into the rows table, committing a staging
-/// transaction every [`CHUNK_ROWS`] rows.
-pub(super) fn merge_into<I>(
-    store: &Store,
-    incident: &str,
-    batch: &mut Batch,
-    added: &mut RosterTotals,
-    runs: Runs,
-    progress: &(dyn Fn(Progress) + Sync),
-    on_event: &mut dyn FnMut(Event<I>),
-) -> Result<()> {
-    let mut readers = Vec::with_capacity(runs.files.len());
-    for p in &runs.files {
-        let f = File::open(p).map_err(tmp_error)?;
-        readers.push(BufReader::with_capacity(MERGE_BUFFER, f));
-    }
-    let mut heads: Vec<Option<Rec>> = Vec::with_capacity(readers.len());
-    let mut heap = BinaryHeap::with_capacity(readers.len());
-    for (i, r) in readers.iter_mut().enumerate() {
-        let rec = read_rec(r)?;
-        if let Some(rec) = &rec {
-            heap.push(Reverse((rec.hash, rec.line, i)));
-        }
-        heads.push(rec);
-    }
-    let seq = batch.seq;
-    let total = runs.rows;
-    let mut done = 0u64;
-    let mut key = String::with_capacity(96);
-    // The current group of equal keys: its hash, first line and the first row's outcome.
-    let mut group: Option<([u8; 32], u64, Outcome)> = None;
-    loop {
-        let tx = store.db()?.begin_write()?;
-        let mut n = 0usize;
-        {
-            let mut rows = tx.open_table(ROSTER_ROWS)?;
-            while n < CHUNK_ROWS {
-                let Some(Reverse((_, _, i))) = heap.pop() else {
-                    break;
-                };
-                let Some(rec) = heads[i].take() else {
-                    continue;
-                };
-                heads[i] = read_rec(&mut readers[i])?;
-                if let Some(next) = &heads[i] {
-                    heap.push(Reverse((next.hash, next.line, i)));
-                }
-                n += 1;
-                let outcome = match group {
-                    Some((h, first_line, first)) if h == rec.hash => match first {
-                        Outcome::Accepted => Outcome::Duplicate {
-                            first_batch: seq,
-                            first_line,
-                        },
-                        d => d,
-                    },
-                    _ => {
-                        key_from_hash(incident, &rec.hash, &mut key);
-                        // Insert first (one tree walk); put an earlier row back if there
-                        // was one.
-                        let old = rows
-                            .insert(key.as_str(), rec.value.as_slice())?
-                            .map(|v| v.value().to_vec());
-                        let o = match old {
-                            None => Outcome::Accepted,
-                            Some(old) => match stamp(&old) {
-                                None => {
-                                    return Err(Error::Database(
-                                        "a stored roster row is damaged (no stamp); run `breachdesk audit verify`"
-                                            .into(),
-                                    ));
-                                }
-                                // Staged by this batch before an interruption: same row.
-                                Some((b, l)) if b == seq && l == rec.line => Outcome::Accepted,
-                                Some((b, l)) => {
-                                    rows.insert(key.as_str(), old.as_slice())?;
-                                    Outcome::Duplicate {
-                                        first_batch: b,
-                                        first_line: l,
-                                    }
-                                }
-                            },
-                        };
-                        group = Some((rec.hash, rec.line, o));
-                        o
-                    }
-                };
-                match outcome {
-                    Outcome::Accepted => {
-                        batch.accepted += 1;
-                        added.add_class(&rec.class);
-                    }
-                    Outcome::Duplicate {
-                        first_batch,
-                        first_line,
-                    } => {
-                        batch.duplicates += 1;
-                        on_event(Event::Duplicate {
-                            line: rec.line,
-                            first_batch,
-                            first_line,
-                        });
-                    }
-                }
-            }
-            let mut batches = tx.open_table(ROSTER_BATCHES)?;
-            let v = json(&*batch)?;
-            batches.insert(batch_key(incident, seq).as_str(), v.as_slice())?;
-        }
-        tx.commit()?;
-        done += n as u64;
-        progress(Progress::Write { done, total });
-        if heap.is_empty() {
+    fn flush_block(&mut self) -> Result<()> {
+        if self.plain.is_empty() {
             return Ok(());
         }
+        let n = nonce(self.sorter, self.run, self.block);
+        self.block += 1;
+        let tag = match &self.key.cipher {
+            Some(c) => c
+                .encrypt_in_place_detached(XNonce::from_slice(&n), b"", &mut self.plain)
+                .map_err(|_| Error::Storage("cannot seal a temporary sort block".into()))?,
+            None => Tag::default(),
+        };
+        let len = self.plain.len() as u32;
+        self.w.write_all(&len.to_be_bytes()).map_err(tmp_error)?;
+        self.w.write_all(&tag).map_err(tmp_error)?;
+        self.w.write_all(&self.plain).map_err(tmp_error)?;
+        self.written += 20 + self.plain.len() as u64;
+        self.plain.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<u64> {
+        self.flush_block()?;
+        self.w.flush().map_err(tmp_error)?;
+        Ok(self.written)
+    }
+}
+
+struct RunReader<'k, const N: usize> {
+    key: &'k RunKey,
+    sorter: u64,
+    run: u64,
+    block: u64,
+    f: File,
+    path: PathBuf,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl<'k, const N: usize> RunReader<'k, N> {
+    fn open(key: &'k RunKey, sorter: u64, run: &RunFile) -> Result<RunReader<'k, N>> {
+        Ok(RunReader {
+            key,
+            sorter,
+            run: run.run,
+            block: 0,
+            f: File::open(&run.path).map_err(tmp_error)?,
+            path: run.path.clone(),
+            buf: Vec::with_capacity(BLOCK_BYTES + 64),
+            pos: 0,
+        })
+    }
+
+    fn next_rec(&mut self) -> Result<Option<[u8; N]>> {
+        if self.pos + N > self.buf.len() {
+            if self.pos != self.buf.len() {
+                return Err(damaged());
+            }
+            let mut head = [0u8; 20];
+            match self.f.read_exact(&mut head) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(None),
+                Err(e) => return Err(tmp_error(e)),
+            }
+            let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+            if len > BLOCK_BYTES + N || !len.is_multiple_of(N) {
+                return Err(damaged());
+            }
+            self.buf.resize(len, 0);
+            self.f.read_exact(&mut self.buf).map_err(tmp_error)?;
+            let n = nonce(self.sorter, self.run, self.block);
+            self.block += 1;
+            if let Some(c) = &self.key.cipher {
+                c.decrypt_in_place_detached(
+                    XNonce::from_slice(&n),
+                    b"",
+                    &mut self.buf,
+                    Tag::from_slice(&head[4..20]),
+                )
+                .map_err(|_| damaged())?;
+            }
+            self.pos = 0;
+            if self.buf.is_empty() {
+                return Ok(None);
+            }
+        }
+        let mut r = [0u8; N];
+        r.copy_from_slice(&self.buf[self.pos..self.pos + N]);
+        self.pos += N;
+        Ok(Some(r))
+    }
+}
+
+impl<const N: usize> Drop for RunReader<'_, N> {
+    fn drop(&mut self) {
+        // A merged run is not needed again.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The merged, sorted stream of a [`Sorter`]'s records.
+pub struct Merged<'k, const N: usize> {
+    readers: Vec<RunReader<'k, N>>,
+    mem: std::vec::IntoIter<[u8; N]>,
+    heap: BinaryHeap<Reverse<([u8; N], usize)>>,
+}
+
+impl<'k, const N: usize> Merged<'k, N> {
+    fn new(
+        key: &'k RunKey,
+        sorter: u64,
+        runs: Vec<RunFile>,
+        mem: Vec<[u8; N]>,
+    ) -> Result<Merged<'k, N>> {
+        let mut readers = Vec::with_capacity(runs.len());
+        for r in &runs {
+            readers.push(RunReader::open(key, sorter, r)?);
+        }
+        let mut m = Merged {
+            heap: BinaryHeap::with_capacity(readers.len() + 1),
+            readers,
+            mem: mem.into_iter(),
+        };
+        for i in 0..m.readers.len() {
+            if let Some(r) = m.readers[i].next_rec()? {
+                m.heap.push(Reverse((r, i)));
+            }
+        }
+        let mem_index = m.readers.len();
+        if let Some(r) = m.mem.next() {
+            m.heap.push(Reverse((r, mem_index)));
+        }
+        Ok(m)
+    }
+
+    /// The next record in order.
+    pub fn next_rec(&mut self) -> Result<Option<[u8; N]>> {
+        let Some(Reverse((rec, i))) = self.heap.pop() else {
+            return Ok(None);
+        };
+        let next = if i == self.readers.len() {
+            self.mem.next()
+        } else {
+            self.readers[i].next_rec()?
+        };
+        if let Some(n) = next {
+            self.heap.push(Reverse((n, i)));
+        }
+        Ok(Some(rec))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn records(n: u64, seed: u64) -> Vec<[u8; 12]> {
+        let mut x = seed;
+        (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let mut r = [0u8; 12];
+                r[..8].copy_from_slice(&(x % 5000).to_be_bytes());
+                r[8..].copy_from_slice(&(i as u32).to_be_bytes());
+                r
+            })
+            .collect()
+    }
+
+    /// Many runs (more than FAN_IN, so the merge takes two levels), in memory and spilled,
+    /// come back sorted and complete; the run files are gone afterwards.
+    #[test]
+    fn sorts_through_multi_level_merges() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = RunKey::generate().unwrap();
+        let recs = records(300_000, 0x9e37_79b9);
+        // 1024 records per run (the minimum) → 293 runs.
+        let mut s = Sorter::<12>::new(&key, dir.path(), 1);
+        for r in &recs {
+            s.push(*r).unwrap();
+        }
+        assert!(s.runs.len() > FAN_IN, "{}", s.runs.len());
+        let mut m = s.finish().unwrap();
+        let mut out = Vec::new();
+        while let Some(r) = m.next_rec().unwrap() {
+            out.push(r);
+        }
+        drop(m);
+        let mut want = recs.clone();
+        want.sort_unstable();
+        assert_eq!(out, want);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn in_memory_only_and_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = RunKey::generate().unwrap();
+        let s = Sorter::<12>::new(&key, dir.path(), 1 << 20);
+        assert!(s.finish().unwrap().next_rec().unwrap().is_none());
+        let mut s = Sorter::<12>::new(&key, dir.path(), 1 << 20);
+        for r in records(100, 7) {
+            s.push(r).unwrap();
+        }
+        let mut m = s.finish().unwrap();
+        let mut n = 0;
+        let mut prev = [0u8; 12];
+        while let Some(r) = m.next_rec().unwrap() {
+            assert!(r >= prev);
+            prev = r;
+            n += 1;
+        }
+        assert_eq!(n, 100);
+    }
+
+    /// A run file holds no record in the clear, and a changed byte is detected.
+    #[test]
+    fn run_files_are_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = RunKey::generate().unwrap();
+        let mut s = Sorter::<12>::new(&key, dir.path(), 1);
+        let canary = *b"CANARYCANARY";
+        for _ in 0..3000 {
+            s.push(canary).unwrap();
+        }
+        let path = s.runs[0].path.clone();
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(6).any(|w| w == b"CANARY"));
+        bytes[30] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let failed = match s.finish() {
+            Err(_) => true,
+            Ok(mut m) => loop {
+                match m.next_rec() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break false,
+                    Err(_) => break true,
+                }
+            },
+        };
+        assert!(failed);
     }
 }
