@@ -13,7 +13,7 @@ use super::office::{Desk, counts_or_estimate};
 use super::progress::Progress;
 use super::records::Derived;
 use crate::domain::roster::FixReason;
-use crate::domain::{Counts, IncidentId};
+use crate::domain::{Counts, IncidentId, RosterRow};
 use crate::error::{Error, Result};
 use crate::intake::roster_csv::{Field, RosterError, RosterReader, RowIssue, delimiter_name};
 use crate::store::roster::{
@@ -289,8 +289,8 @@ struct CsvRows<'a, R: Read> {
 }
 
 impl<R: Read + Send> RowSource for CsvRows<'_, R> {
-    fn next_row(&mut self) -> Result<Option<SourceRow>> {
-        match self.reader.next_row() {
+    fn next_row(&mut self, row: &mut RosterRow) -> Result<Option<SourceRow>> {
+        match self.reader.next_row_into(row) {
             Err(e) => Err(roster_error(self.path, e)),
             Ok(None) => Ok(None),
             Ok(Some(Err(issue))) => Ok(Some(SourceRow {
@@ -300,10 +300,9 @@ impl<R: Read + Send> RowSource for CsvRows<'_, R> {
                     note: note(&issue),
                 },
             })),
-            Ok(Some(Ok(row))) => Ok(Some(SourceRow {
+            Ok(Some(Ok(()))) => Ok(Some(SourceRow {
                 line: self.reader.line(),
                 item: SourceItem::Row {
-                    row: Box::new(row),
                     warnings: self.reader.warnings().iter().map(note).collect(),
                 },
             })),

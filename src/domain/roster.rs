@@ -122,12 +122,23 @@ const PLACEHOLDER_NAMES: &[&str] = &[
 /// A name part that names someone: it has a letter and is not a placeholder (`N/A`,
 /// `UNKNOWN`, `xxx`, …).
 pub fn is_usable_name(s: &str) -> bool {
-    let letters: String = s
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect();
-    s.chars().any(char::is_alphabetic) && !PLACEHOLDER_NAMES.contains(&letters.as_str())
+    // Placeholders are short and ASCII: fold at most 16 letters and digits on the stack.
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    let mut alpha = false;
+    let mut short = true;
+    for c in s.chars() {
+        alpha |= c.is_alphabetic();
+        if c.is_alphanumeric() {
+            if c.is_ascii() && n < buf.len() {
+                buf[n] = c.to_ascii_lowercase() as u8;
+                n += 1;
+            } else {
+                short = false;
+            }
+        }
+    }
+    alpha && !(short && PLACEHOLDER_NAMES.iter().any(|p| p.as_bytes() == &buf[..n]))
 }
 
 impl RosterRow {
@@ -271,31 +282,65 @@ pub fn looks_like_email(s: &str) -> bool {
 /// words in order (`"O'Brien,  Mary-Ann "` → `"obrien maryann"`).
 pub fn normalize_name(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut space = false;
+    words(s, &mut |w| {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    });
+    out
+}
+
+/// Calls `f` with each word of `s` as [`normalize_name`] forms them (letters and digits,
+/// lowercase; words end at spaces and commas, other characters are dropped), without
+/// allocating for ASCII words of up to 64 bytes.
+fn words(s: &str, f: &mut dyn FnMut(&str)) {
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    let mut long = String::new();
+    let flush = |buf: &[u8; 64], n: &mut usize, long: &mut String, f: &mut dyn FnMut(&str)| {
+        if !long.is_empty() {
+            f(long);
+            long.clear();
+        } else if *n > 0 {
+            f(std::str::from_utf8(&buf[..*n]).unwrap_or(""));
+        }
+        *n = 0;
+    };
     for c in s.chars() {
         if c.is_alphanumeric() {
-            if space && !out.is_empty() {
-                out.push(' ');
+            if c.is_ascii() && long.is_empty() && n < buf.len() {
+                buf[n] = c.to_ascii_lowercase() as u8;
+                n += 1;
+            } else {
+                if long.is_empty() {
+                    long.push_str(std::str::from_utf8(&buf[..n]).unwrap_or(""));
+                }
+                long.extend(c.to_lowercase());
             }
-            space = false;
-            out.extend(c.to_lowercase());
         } else if c.is_whitespace() || c == ',' {
-            space = true;
+            flush(&buf, &mut n, &mut long, f);
         }
     }
-    out
+    flush(&buf, &mut n, &mut long, f);
+}
+
+/// Feeds `f` the bytes of [`match_name`]`(first, last)`, without allocating.
+pub fn match_name_into(first: &str, last: &str, f: &mut dyn FnMut(&[u8])) {
+    let part = |s: &str, f: &mut dyn FnMut(&[u8])| {
+        words(s, &mut |w| f(w.as_bytes()));
+    };
+    part(first, f);
+    f(b"|");
+    part(last, f);
 }
 
 /// A person's name reduced for identity matching: first and last name, each with letters and
 /// digits only, lowercase (`"Mary-Ann", "O'Brien"` and `"Mary Ann", "OBrien"` match).
 pub fn match_name(first: &str, last: &str) -> String {
-    let fold = |s: &str| -> String {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
-    format!("{}|{}", fold(first), fold(last))
+    let mut out = Vec::new();
+    match_name_into(first, last, &mut |b| out.extend_from_slice(b));
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Street abbreviations folded for address matching (USPS Publication 28 suffixes and
@@ -329,31 +374,40 @@ const ADDRESS_WORDS: &[(&str, &str)] = &[
     ("southwest", "sw"),
 ];
 
-/// An address reduced for matching: [`normalize_name`] of street, second line, city, State
-/// and the 5-digit ZIP, common abbreviations folded (`"12 Elm Street, Apt. 3"` and
-/// `"12 elm st apt 3"` match). `None` when there is no street line.
-pub fn normalize_address(row: &RosterRow) -> Option<String> {
+/// Feeds `f` the bytes of [`normalize_address`]`(row)` without allocating; `false` (and
+/// nothing fed) when there is no street line.
+pub fn address_key_into(row: &RosterRow, f: &mut dyn FnMut(&[u8])) -> bool {
     if row.address1.trim().is_empty() {
-        return None;
+        return false;
     }
-    let mut out = String::new();
+    let mut first = true;
     for part in [&row.address1, &row.address2, &row.city] {
-        for w in normalize_name(part).split(' ').filter(|w| !w.is_empty()) {
+        words(part, &mut |w| {
             let w = ADDRESS_WORDS
                 .iter()
                 .find(|(long, _)| *long == w)
                 .map_or(w, |(_, short)| short);
-            if !out.is_empty() {
-                out.push(' ');
+            if !first {
+                f(b" ");
             }
-            out.push_str(w);
-        }
+            first = false;
+            f(w.as_bytes());
+        });
     }
-    out.push('|');
-    out.push_str(row.state.as_deref().unwrap_or(""));
-    out.push('|');
-    out.push_str(row.zip.get(..5).unwrap_or(&row.zip));
-    Some(out)
+    f(b"|");
+    f(row.state.as_deref().unwrap_or("").as_bytes());
+    f(b"|");
+    f(row.zip.get(..5).unwrap_or(&row.zip).as_bytes());
+    true
+}
+
+/// An address reduced for matching: [`normalize_name`] of street, second line, city, State
+/// and the 5-digit ZIP, common abbreviations folded (`"12 Elm Street, Apt. 3"` and
+/// `"12 elm st apt 3"` match). `None` when there is no street line.
+pub fn normalize_address(row: &RosterRow) -> Option<String> {
+    let mut out = Vec::new();
+    address_key_into(row, &mut |b| out.extend_from_slice(b))
+        .then(|| String::from_utf8(out).unwrap_or_default())
 }
 
 #[cfg(test)]

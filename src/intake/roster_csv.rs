@@ -689,16 +689,8 @@ impl<R: Read> RosterReader<R> {
         }
         match self.read_record() {
             Ok(Some(line)) => {
-                self.line = line;
-                let mut warnings = Vec::new();
-                let mut id = None;
-                let row = self.parse(line, &mut warnings, &mut id);
-                if row.is_err() {
-                    warnings.clear();
-                }
-                self.warnings = warnings;
-                self.last_id = id;
-                Ok(Some(row))
+                let mut row = RosterRow::default();
+                Ok(Some(self.parse_line(line, &mut row).map(|()| row)))
             }
             Ok(None) => {
                 self.done = true;
@@ -709,6 +701,43 @@ impl<R: Read> RosterReader<R> {
                 Err(e)
             }
         }
+    }
+
+    /// Like [`RosterReader::next_row`], but fills `row` in place (its strings' buffers are
+    /// reused: no allocation per row for a bulk import). On a rejected row `row` holds
+    /// nothing usable.
+    pub fn next_row_into(
+        &mut self,
+        row: &mut RosterRow,
+    ) -> Result<Option<Result<(), RowIssue>>, RosterError> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.read_record() {
+            Ok(Some(line)) => Ok(Some(self.parse_line(line, row))),
+            Ok(None) => {
+                self.done = true;
+                Ok(None)
+            }
+            Err(e) => {
+                self.done = true;
+                Err(e)
+            }
+        }
+    }
+
+    fn parse_line(&mut self, line: u64, row: &mut RosterRow) -> Result<(), RowIssue> {
+        self.line = line;
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.clear();
+        let mut id = self.last_id.take();
+        let r = self.parse(line, row, &mut warnings, &mut id);
+        if r.is_err() {
+            warnings.clear();
+        }
+        self.warnings = warnings;
+        self.last_id = id;
+        r
     }
 
     /// Reads the next non-blank record into `self.record`; returns its start line.
@@ -761,12 +790,14 @@ impl<R: Read> RosterReader<R> {
         }
     }
 
+    /// Validates the record just read into `row` (its strings' buffers are reused).
     fn parse(
         &self,
         line: u64,
+        row: &mut RosterRow,
         warnings: &mut Vec<RowIssue>,
         last_id: &mut Option<String>,
-    ) -> Result<RosterRow, RowIssue> {
+    ) -> Result<(), RowIssue> {
         let rec = &self.record;
         let map = &self.map;
         let issue = |field: Option<Field>, reason: String| RowIssue {
@@ -775,12 +806,15 @@ impl<R: Read> RosterReader<R> {
             column: field.and_then(|f| map.header_of(f)).map(str::to_string),
             reason,
         };
-        if let Some(c) = self.map.column_of(Field::Id) {
-            let raw = field_bytes(rec, c);
-            *last_id = std::str::from_utf8(raw)
+        let read_id = self.map.column_of(Field::Id).and_then(|c| {
+            std::str::from_utf8(field_bytes(rec, c))
                 .ok()
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty() && t.len() <= 1024);
+                .map(str::trim)
+                .filter(|t| !t.is_empty() && t.len() <= 1024)
+        });
+        match (last_id.as_mut(), read_id) {
+            (Some(d), Some(v)) => set(d, v),
+            (_, v) => *last_id = v.map(str::to_string),
         }
         if rec.len() != self.map.width() {
             return Err(issue(
@@ -825,7 +859,7 @@ impl<R: Read> RosterReader<R> {
             }
             values[*field as usize] = text.trim();
         }
-        let get = |f: Field| values[f as usize].to_string();
+        let get = |f: Field| values[f as usize];
         let boolean = |f: Field| -> Result<bool, RowIssue> {
             parse_bool(values[f as usize]).ok_or_else(|| {
                 issue(
@@ -840,16 +874,18 @@ impl<R: Read> RosterReader<R> {
             return Err(issue(Some(Field::Id), "id is empty".to_string()));
         }
 
+        let split;
         let (mut first_name, mut last_name) = (get(Field::FirstName), get(Field::LastName));
         if first_name.is_empty() && last_name.is_empty() {
-            (first_name, last_name) = split_full_name(values[Field::FullName as usize]);
+            split = split_full_name(values[Field::FullName as usize]);
+            (first_name, last_name) = (split.0.as_str(), split.1.as_str());
         }
 
         let address1 = get(Field::Address1);
         let city = get(Field::City);
         let zip = get(Field::Zip);
         let state = match normalize_state(values[Field::State as usize]) {
-            Some(code) => Some(code.to_string()),
+            Some(code) => Some(code),
             None if values[Field::State as usize].is_empty() => {
                 if !address1.is_empty() || !city.is_empty() || !zip.is_empty() {
                     return Err(issue(
@@ -864,7 +900,7 @@ impl<R: Read> RosterReader<R> {
             None => return Err(issue(Some(Field::State), bad_state_reason())),
         };
         let nok_state = match normalize_state(values[Field::NokState as usize]) {
-            Some(code) => Some(code.to_string()),
+            Some(code) => Some(code),
             None if values[Field::NokState as usize].is_empty() => None,
             None => return Err(issue(Some(Field::NokState), bad_state_reason())),
         };
@@ -905,7 +941,7 @@ impl<R: Read> RosterReader<R> {
                 }
             },
         };
-        if !zip.is_empty() && !is_valid_zip(&zip) {
+        if !zip.is_empty() && !is_valid_zip(zip) {
             warn(
                 Field::Zip,
                 "not a ZIP code (5 digits, or ZIP+4 as 12345-6789): the postal address is not \
@@ -929,7 +965,7 @@ impl<R: Read> RosterReader<R> {
             ));
         }
         let email = get(Field::Email);
-        if !email.is_empty() && !looks_like_email(&email) {
+        if !email.is_empty() && !looks_like_email(email) {
             warnings.push(issue(
                 Some(Field::Email),
                 "not a usable e-mail address (name@domain.tld): no electronic notice to it"
@@ -952,7 +988,7 @@ impl<R: Read> RosterReader<R> {
             ));
         }
         let nok_zip = get(Field::NokZip);
-        if !nok_zip.is_empty() && !is_valid_zip(&nok_zip) {
+        if !nok_zip.is_empty() && !is_valid_zip(nok_zip) {
             warnings.push(issue(
                 Some(Field::NokZip),
                 "not a ZIP code: no next-of-kin letter can be mailed until it is corrected"
@@ -960,29 +996,40 @@ impl<R: Read> RosterReader<R> {
             ));
         }
 
-        Ok(RosterRow {
-            id,
-            first_name,
-            last_name,
-            address1,
-            address2: get(Field::Address2),
-            city,
-            state,
-            zip,
-            email,
-            email_consent,
-            phone: get(Field::Phone),
-            deceased,
-            nok_name: get(Field::NokName),
-            nok_address: get(Field::NokAddress),
-            nok_city: get(Field::NokCity),
-            nok_state,
-            nok_zip,
-            date_of_birth,
-            minor,
-            representative_name: get(Field::RepresentativeName),
-            covered_entity,
-        })
+        set(&mut row.id, id);
+        set(&mut row.first_name, first_name);
+        set(&mut row.last_name, last_name);
+        set(&mut row.address1, address1);
+        set(&mut row.address2, get(Field::Address2));
+        set(&mut row.city, city);
+        set_opt(&mut row.state, state);
+        set(&mut row.zip, zip);
+        set(&mut row.email, email);
+        row.email_consent = email_consent;
+        set(&mut row.phone, get(Field::Phone));
+        row.deceased = deceased;
+        set(&mut row.nok_name, get(Field::NokName));
+        set(&mut row.nok_address, get(Field::NokAddress));
+        set(&mut row.nok_city, get(Field::NokCity));
+        set_opt(&mut row.nok_state, nok_state);
+        set(&mut row.nok_zip, nok_zip);
+        row.date_of_birth = date_of_birth;
+        row.minor = minor;
+        set(&mut row.representative_name, get(Field::RepresentativeName));
+        set(&mut row.covered_entity, covered_entity);
+        Ok(())
+    }
+}
+
+fn set(dst: &mut String, v: &str) {
+    dst.clear();
+    dst.push_str(v);
+}
+
+fn set_opt(dst: &mut Option<String>, v: Option<&str>) {
+    match (dst.as_mut(), v) {
+        (Some(d), Some(v)) => set(d, v),
+        (_, v) => *dst = v.map(str::to_string),
     }
 }
 

@@ -515,9 +515,9 @@ fn kill_9_at_reported_progress_points_then_verify_and_resume_exactly() {
     let (csv, unique) = crash_roster(60_000);
     let template = with_incident(Env::plain());
     let f = template.write("crash.csv", &csv);
-    // Reading and sorting report progress every 4,096 rows and at the end of each run of
-    // 7,000 rows; the staged rows are committed in one chunk (write:1), before the final
-    // commit of the batch.
+    // Reading reports progress every 2,048 rows (and the parsing thread every 4,096), with
+    // groups of rows staged in a chunk transaction every 7,000 rows; the duplicate check
+    // reports once it has staged its marks (write:1), before the final commit of the batch.
     let mut points: Vec<String> = (1..=18).map(|n| format!("read:{n}")).collect();
     points.push("write:1".into());
     points.push("read:23".into());

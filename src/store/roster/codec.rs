@@ -579,14 +579,25 @@ impl Keyer {
     /// A match key: `basis` (1 name and date of birth, 2 name and address) and the
     /// normalised text.
     pub fn matching(&self, basis: u8, text: &str) -> [u8; 8] {
+        let mut h = self.match_hasher(basis);
+        h.update(text.as_bytes());
+        finish8(h)
+    }
+
+    /// A match key's hasher, `basis` fed: feed it the normalised text, then [`finish8`].
+    pub fn match_hasher(&self, basis: u8) -> Sha256 {
         let mut h = self.matching.clone();
         h.update([basis]);
-        h.update(text.as_bytes());
-        let d = h.finalize();
-        let mut out = [0u8; 8];
-        out.copy_from_slice(&d[..8]);
-        out
+        h
     }
+}
+
+/// The first 8 bytes of a match key's hash.
+pub fn finish8(h: Sha256) -> [u8; 8] {
+    let d = h.finalize();
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&d[..8]);
+    out
 }
 
 #[cfg(test)]

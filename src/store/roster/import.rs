@@ -32,7 +32,9 @@ use super::{
     Batch, BatchStatus, CHUNK_BYTES, Plan, Progress, RosterTotals, RowClass, batch_key,
     batch_range, json, read_totals,
 };
-use crate::domain::roster::{FixReason, match_name, normalize_address};
+use chrono::Datelike;
+
+use crate::domain::roster::{FixReason, address_key_into, match_name_into};
 use crate::domain::{IncidentId, RosterRow};
 use crate::error::{Error, Result};
 use crate::store::phi::PhiCodec;
@@ -53,11 +55,9 @@ pub struct IssueNote {
 /// One data row of the file.
 #[derive(Debug, Clone)]
 pub enum SourceItem {
-    /// Validated; `warnings` name doubtful or unusable values the row is imported with.
-    Row {
-        row: Box<RosterRow>,
-        warnings: Vec<IssueNote>,
-    },
+    /// Validated (the row is in the buffer given to [`RowSource::next_row`]); `warnings`
+    /// name doubtful or unusable values the row is imported with.
+    Row { warnings: Vec<IssueNote> },
     /// Rejected; `id` is the row's identifier when it could be read (hashed at once, so a
     /// later import of the fixed row can resolve the issue).
     Rejected { id: Option<String>, note: IssueNote },
@@ -72,9 +72,9 @@ pub struct SourceRow {
 
 /// Where an import's rows come from: validated rows or the issue that rejected one.
 pub trait RowSource: Send {
-    /// The next data row; `None` at the end. An error ends the import (the file is unusable
-    /// past this point).
-    fn next_row(&mut self) -> Result<Option<SourceRow>>;
+    /// The next data row, validated into `row` (whose buffers are reused from row to row);
+    /// `None` at the end. An error ends the import (the file is unusable past this point).
+    fn next_row(&mut self, row: &mut RosterRow) -> Result<Option<SourceRow>>;
     /// Bytes of the file read so far, for progress.
     fn bytes_read(&self) -> u64;
 }
@@ -211,18 +211,26 @@ impl NameRec {
     }
 }
 
-/// The keyed hashes of a row: its identifier's, and its name keys (with the date of birth,
-/// with the address) when it has a usable name.
+/// The keyed hashes of a row: its identifier's, and its name keys (the name with the date
+/// of birth, with the address) when it has a usable name. Fed to the hashers without
+/// building strings.
 fn hashes(keyer: &Keyer, row: &RosterRow) -> ([u8; 16], [Option<[u8; 8]>; 2]) {
+    use sha2::Digest;
     let person = keyer.person(&row.id);
     let mut m = [None, None];
     if row.has_usable_name() {
-        let name = match_name(&row.first_name, &row.last_name);
         if let Some(d) = row.date_of_birth {
-            m[0] = Some(keyer.matching(1, &format!("{name}|{d}")));
+            let mut h = keyer.match_hasher(1);
+            match_name_into(&row.first_name, &row.last_name, &mut |b| h.update(b));
+            h.update(b"|");
+            h.update(d.num_days_from_ce().to_be_bytes());
+            m[0] = Some(codec::finish8(h));
         }
-        if let Some(a) = normalize_address(row) {
-            m[1] = Some(keyer.matching(2, &format!("{name}|{a}")));
+        let mut h = keyer.match_hasher(2);
+        match_name_into(&row.first_name, &row.last_name, &mut |b| h.update(b));
+        h.update(b"|");
+        if address_key_into(row, &mut |b| h.update(b)) {
+            m[1] = Some(codec::finish8(h));
         }
     }
     (person, m)
@@ -485,6 +493,9 @@ impl<'a> Stager<'a> {
             return Ok(());
         }
         let id = self.incident.clone();
+        // Marks and issues of the duplicate checks arrive in hash order: insert in key order.
+        p.issues.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        p.dead.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut tx = self.store.db()?.begin_write()?;
         // Durable at most about once a second: an interrupted import resumes from the last
         // durable chunk (the final commit makes everything before it durable).
@@ -615,6 +626,7 @@ impl<'a> Stager<'a> {
             scope.spawn(move || {
                 let mut ordinal: u64 = 0;
                 let mut tick = 0u32;
+                let mut row = RosterRow::default();
                 loop {
                     let mut c = Chunk {
                         items: Vec::with_capacity(2048),
@@ -628,7 +640,7 @@ impl<'a> Stager<'a> {
                             tick = 0;
                             progress(Progress::Read(source.bytes_read()));
                         }
-                        let next = match source.next_row() {
+                        let next = match source.next_row(&mut row) {
                             Err(e) => {
                                 let _ = send.send(Err(e));
                                 return;
@@ -653,14 +665,13 @@ impl<'a> Stager<'a> {
                                 person: id.filter(|i| !i.is_empty()).map(|i| keyer.person(&i)),
                                 note,
                             }),
-                            SourceItem::Row { row, warnings } => {
-                                let mut row = *row;
+                            SourceItem::Row { warnings } => {
                                 let start = c.bodies.len();
                                 codec::encode_row_body(&row, &mut c.bodies);
                                 let (person, matches) = hashes(&keyer, &row);
                                 let class = RowClass::of(&row, None, !warnings.is_empty());
                                 let entity = (!row.covered_entity.is_empty())
-                                    .then(|| std::mem::take(&mut row.covered_entity));
+                                    .then(|| row.covered_entity.clone());
                                 c.items.push(Item::Row(Parsed {
                                     ordinal: ord,
                                     line,
@@ -978,10 +989,12 @@ impl<'a> Stager<'a> {
         on_event: &mut dyn FnMut(Event),
     ) -> Result<()> {
         let existing = group.iter().find(|r| r.src == SRC_EXISTING);
-        let news: Vec<&IdRec> = group.iter().filter(|r| r.src == SRC_NEW).collect();
-        let Some(first_new) = news.first() else {
-            return Ok(());
+        // The sort puts this file's rows last, in line order.
+        let news = match group.iter().position(|r| r.src == SRC_NEW) {
+            Some(i) => &group[i..],
+            None => return Ok(()),
         };
+        let first_new = &news[0];
         let mut first_ref = RowRef {
             batch: seq,
             line: first_new.line,
@@ -1013,7 +1026,7 @@ impl<'a> Stager<'a> {
                     batch: old.origin,
                     line: old.line,
                 };
-                rest = &news[..];
+                rest = news;
             }
             None => {
                 let entity = self.entity_name(first_new.class.entity).map(str::to_string);

@@ -161,7 +161,8 @@ impl<'k, const N: usize> Sorter<'k, N> {
             self.spill()?;
         }
         if self.buf.capacity() == 0 {
-            self.buf.reserve_exact(self.cap.min(1 << 16));
+            // One allocation for the run (pages are touched only as records arrive).
+            self.buf.reserve_exact(self.cap);
         }
         self.buf.push(rec);
         self.len += 1;
