@@ -331,3 +331,102 @@ fn a_change_from_a_stale_view_is_a_conflict() {
     assert_ne!(now, seen);
     assert_eq!(Revision::parse(&now.to_string()), Some(now));
 }
+
+/// A roster's key rotated as `rekey --rotate` will do it (issue 10): begin, re-seal
+/// (resumable), finish inside one audited change; afterwards neither the old database key
+/// nor the old roster key opens the roster, and the chain verifies.
+#[test]
+fn a_roster_key_rotates_and_the_old_keys_open_nothing() {
+    use crate::store::roster::{RosterSeal, read, rotate};
+    use crate::store::vault::Vault;
+    use crate::store::{Action, Change, Subject};
+    let dir = tempfile::tempdir().unwrap();
+    let o = office(&dir);
+    let id = new_incident(&o);
+    let csv = dir.path().join("r.csv");
+    let mut text = String::from("MRN,First,Last,Address,City,State,Zip\n");
+    for i in 0..500 {
+        text.push_str(&format!("{i},Ann{i},Lee{i},{i} Main St,Chicago,IL,60601\n"));
+    }
+    text.push_str("bad,Bo,Kim,1 Main St,Chicago,Narnia,60601\n");
+    std::fs::write(&csv, text).unwrap();
+    let desk = o.desk(ctx("pat"));
+    desk.import_roster(
+        &ImportRoster {
+            id: id.clone(),
+            file: csv,
+            maps: vec![],
+            delimiter: None,
+            dry_run: false,
+            restart: false,
+            report_limit: 10,
+            run_rows: RUN_ROWS,
+            lower_counts: LowerCounts::Accept,
+        },
+        &Silent,
+    )
+    .unwrap();
+    let store = o.store();
+    let old = o.vault().unwrap();
+    let codec = o.codec(true).unwrap();
+    let Some(RosterSeal::Sealed(old_roster_key)) =
+        store.reader().unwrap().roster_seal(&id, codec).unwrap()
+    else {
+        panic!("a sealed roster");
+    };
+    let count = |seal: &RosterSeal| {
+        let r = store.reader().unwrap();
+        let view = r.roster_view(&id).unwrap();
+        let mut n = 0;
+        read::for_each_live_row(&r, &id, &view, seal, &mut |_| {
+            n += 1;
+            Ok(true)
+        })
+        .map(|()| n)
+    };
+    assert!(rotate::begin(store, &id, old).unwrap());
+    assert!(rotate::begin(store, &id, old).unwrap(), "idempotent");
+    let groups = rotate::reseal(store, &id, old, &|_| {}).unwrap();
+    // 500 rows of about 50 bytes fill several groups (at most 3,950 bytes each).
+    assert!(groups >= 5, "{groups}");
+    assert_eq!(
+        rotate::reseal(store, &id, old, &|_| {}).unwrap(),
+        0,
+        "resumable: done"
+    );
+    // Readable throughout, with the database key in use.
+    let during = store
+        .reader()
+        .unwrap()
+        .roster_seal(&id, codec)
+        .unwrap()
+        .unwrap();
+    assert!(during.rotating());
+    assert_eq!(count(&during).unwrap(), 500);
+    // Finish, with the database's new key, in one audited change.
+    let (new, _) = Vault::create(b"the next passphrase").unwrap();
+    let fp = store
+        .write(&ctx("pat").actor(), |w| {
+            let fp = w.finish_roster_rotation(&id, old, &new)?;
+            Ok((
+                fp,
+                Change::new(Action::RosterMigrate, Subject::Roster(id.clone())),
+            ))
+        })
+        .unwrap()
+        .unwrap();
+    assert_ne!(fp, crate::audit::entry::hex(&old_roster_key.fingerprint()));
+    assert!(store.reader().unwrap().verify().unwrap().intact());
+    // The old database key no longer unwraps the roster's key; the old roster key opens no
+    // group; the new keys open all of them.
+    assert!(store.reader().unwrap().roster_seal(&id, codec).is_err());
+    assert!(count(&RosterSeal::Sealed(old_roster_key)).is_err());
+    let new_codec = crate::store::phi::PhiCodec::Sealed(new);
+    let seal = store
+        .reader()
+        .unwrap()
+        .roster_seal(&id, &new_codec)
+        .unwrap()
+        .unwrap();
+    assert_eq!(count(&seal).unwrap(), 500);
+}

@@ -401,6 +401,17 @@ impl<'t> Writer<'t> {
         laws::add_determination(self.tx, id, rec, texts)
     }
 
+    /// Step 3 of a roster key rotation (`store::roster::rotate`): the roster's next key
+    /// becomes its key, wrapped by the database's new data key. Returns its fingerprint.
+    pub fn finish_roster_rotation(
+        &mut self,
+        id: &IncidentId,
+        current: &super::vault::Vault,
+        new: &super::vault::Vault,
+    ) -> Result<Option<String>> {
+        roster::rotate::finish(self.tx, id, current, new)
+    }
+
     /// Records a rendered letters batch under the incident.
     pub fn add_manifest(
         &mut self,

@@ -60,6 +60,7 @@ pub mod import;
 pub mod legacy;
 pub mod purge;
 pub mod read;
+pub mod rotate;
 pub(super) mod sort;
 
 use chrono::{DateTime, Utc};

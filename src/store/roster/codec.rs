@@ -214,6 +214,12 @@ pub fn decode_row_body(buf: &mut &[u8]) -> Option<RosterRow> {
 pub enum RosterSeal {
     Plain,
     Sealed(DataKey),
+    /// During a key rotation (`rotate`): groups open under either key; new ones are sealed
+    /// under the next.
+    Rotating {
+        current: DataKey,
+        next: DataKey,
+    },
 }
 
 impl RosterSeal {
@@ -221,15 +227,24 @@ impl RosterSeal {
     pub fn fingerprint(&self) -> Option<String> {
         match self {
             RosterSeal::Plain => None,
-            RosterSeal::Sealed(k) => Some(crate::audit::entry::hex(&k.fingerprint())),
+            RosterSeal::Sealed(k) | RosterSeal::Rotating { current: k, .. } => {
+                Some(crate::audit::entry::hex(&k.fingerprint()))
+            }
         }
     }
 
     fn secret(&self, label: &str) -> Option<[u8; 32]> {
         match self {
             RosterSeal::Plain => None,
-            RosterSeal::Sealed(k) => Some(k.derive_subkey(label)),
+            RosterSeal::Sealed(k) | RosterSeal::Rotating { current: k, .. } => {
+                Some(k.derive_subkey(label))
+            }
         }
+    }
+
+    /// A key rotation is under way.
+    pub fn rotating(&self) -> bool {
+        matches!(self, RosterSeal::Rotating { .. })
     }
 }
 
@@ -264,7 +279,7 @@ pub fn seal_group(
             out.push(BODY_PLAIN);
             out.extend_from_slice(payload);
         }
-        RosterSeal::Sealed(k) => k
+        RosterSeal::Sealed(k) | RosterSeal::Rotating { next: k, .. } => k
             .seal_append(&group_ad(key, origin, rows, file_sha256), payload, out)
             .map_err(|e| Error::Key(format!("cannot seal roster rows: {e}")))?,
     }
@@ -312,6 +327,13 @@ pub fn open_group(
         (RosterSeal::Sealed(k), Some(&BODY_SEALED)) => k
             .open_into(&group_ad(key, origin, rows, file_sha256), body, out)
             .map_err(|_| damaged_group())?,
+        (RosterSeal::Rotating { current, next }, Some(&BODY_SEALED)) => {
+            let ad = group_ad(key, origin, rows, file_sha256);
+            current
+                .open_into(&ad, body, out)
+                .or_else(|_| next.open_into(&ad, body, out))
+                .map_err(|_| damaged_group())?
+        }
         _ => return Err(damaged_group()),
     }
     Ok((origin, rows))
@@ -508,8 +530,12 @@ pub fn encode_roster_key(vault: &Vault, id: &str, key: &DataKey) -> Result<Vec<u
 
 /// The fingerprint (hex) recorded with a stored roster key (needs no key).
 pub fn roster_key_fingerprint(stored: &[u8]) -> Option<String> {
-    (stored.first() == Some(&KEY_FORMAT) && stored.len() > 33)
-        .then(|| crate::audit::entry::hex(&stored[1..33]))
+    match stored.first() {
+        Some(&KEY_FORMAT) if stored.len() > 33 => Some(crate::audit::entry::hex(&stored[1..33])),
+        // During a rotation: the current key's record, after a u16 length.
+        Some(&0x02) => roster_key_fingerprint(stored.get(3..)?),
+        _ => None,
+    }
 }
 
 /// Unwraps a stored roster key with the database key.

@@ -372,6 +372,11 @@ impl<'a> Stager<'a> {
         let existing = r.roster_seal(incident, codec)?;
         drop(r);
         let (seal, new_key) = match (existing, vault) {
+            (Some(s), _) if s.rotating() => {
+                return Err(Error::invalid(format!(
+                    "the key of {incident}'s roster is being rotated; finish the rotation (`breachdesk rekey --rotate`) before importing"
+                )));
+            }
             (Some(s), _) => (s, None),
             (None, None) => (RosterSeal::Plain, None),
             (None, Some(v)) => {
@@ -597,7 +602,7 @@ impl<'a> Stager<'a> {
         let tmp = TmpDir::create(&tmp_dir(self.store.path()))?;
         let key = match self.seal {
             RosterSeal::Plain => RunKey::plain(),
-            RosterSeal::Sealed(_) => RunKey::generate()?,
+            _ => RunKey::generate()?,
         };
         let run_rows = run_rows.max(1);
         let mut ids = Sorter::<ID_REC>::new(&key, tmp.path(), run_rows * ID_REC);

@@ -88,11 +88,12 @@ pub(crate) fn roster_seal(
     let Some(v) = t.get(id.as_str())? else {
         return Ok(None);
     };
-    Ok(Some(RosterSeal::Sealed(codec::decode_roster_key(
-        vault,
-        id.as_str(),
-        v.value(),
-    )?)))
+    Ok(Some(
+        match super::rotate::keys(vault, id.as_str(), v.value())? {
+            (current, None) => RosterSeal::Sealed(current),
+            (current, Some(next)) => RosterSeal::Rotating { current, next },
+        },
+    ))
 }
 
 /// Dead marks of one target batch, merged from every committed batch that may have written
