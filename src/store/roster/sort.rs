@@ -209,7 +209,9 @@ impl<'k, const N: usize> Sorter<'k, N> {
         }
         let runs = std::mem::take(&mut self.runs);
         let buf = std::mem::take(&mut self.buf);
-        Merged::new(self.key, self.id, runs, buf)
+        let mut m = Merged::new(self.key, self.id, runs, buf)?;
+        m.spilled = self.spilled;
+        Ok(m)
     }
 }
 
@@ -350,6 +352,8 @@ pub struct Merged<'k, const N: usize> {
     readers: Vec<RunReader<'k, N>>,
     mem: std::vec::IntoIter<[u8; N]>,
     heap: BinaryHeap<Reverse<([u8; N], usize)>>,
+    /// Bytes the sorter wrote to run files, every level included.
+    spilled: u64,
 }
 
 impl<'k, const N: usize> Merged<'k, N> {
@@ -367,6 +371,7 @@ impl<'k, const N: usize> Merged<'k, N> {
             heap: BinaryHeap::with_capacity(readers.len() + 1),
             readers,
             mem: mem.into_iter(),
+            spilled: 0,
         };
         for i in 0..m.readers.len() {
             if let Some(r) = m.readers[i].next_rec()? {
@@ -378,6 +383,11 @@ impl<'k, const N: usize> Merged<'k, N> {
             m.heap.push(Reverse((r, mem_index)));
         }
         Ok(m)
+    }
+
+    /// Bytes written to run files by the sort that made this merge.
+    pub fn spilled(&self) -> u64 {
+        self.spilled
     }
 
     /// The next record in order.
