@@ -326,10 +326,11 @@ fn release_0_1_database_takes_new_entries() {
     run(&e, &["incident", "reopen", "2026-0003"]).ok();
 
     let r = run(&e, &["audit", "verify"]).ok();
-    // Release 0.1's 19, the schema migration, the conversion of 0.1's roster rows
-    // (roster.migrate, by the first roster command with the passphrase), then the 6 above.
+    // Release 0.1's 19, the three schema migration steps, the conversion of 0.1's roster
+    // rows (roster.migrate, by the first roster command with the passphrase), then the 6
+    // above.
     assert!(
-        r.stdout.contains("audit trail intact: 27 entries"),
+        r.stdout.contains("audit trail intact: 29 entries"),
         "{}",
         r.stdout
     );
@@ -460,11 +461,11 @@ fn release_0_1_roster_converts_to_groups_then_purges_by_shredding_its_key() {
         tx.open_table(t).map(|t| t.len().unwrap()).unwrap_or(0)
     };
     // Without the passphrase: the schema step runs, the 0.1 rows stay and verify.
-    let mut c = e.cmd();
+    let mut c = e.real_cmd();
     c.env_remove("BREACHDESK_PASSPHRASE");
     e.run_with(c, &["audit", "verify"]).ok();
     assert_eq!(count(ROSTER_ROWS), 35);
-    let mut c = e.cmd();
+    let mut c = e.real_cmd();
     c.env_remove("BREACHDESK_PASSPHRASE");
     let v = e
         .run_with(c, &["roster", "issues", "2026-0001", "--json"])
@@ -486,9 +487,15 @@ fn release_0_1_roster_converts_to_groups_then_purges_by_shredding_its_key() {
         .collect();
     assert_eq!(
         actions[ACTIONS.len()..],
-        ["store.migrate", "roster.migrate", "roster.purge"]
+        [
+            "store.migrate",
+            "store.migrate",
+            "store.migrate",
+            "roster.migrate",
+            "roster.purge"
+        ]
     );
-    let purge = &log["entries"][21]["detail"];
+    let purge = &log["entries"][23]["detail"];
     assert!(purge.as_str().unwrap().contains("destroyed"), "{purge}");
     let v = run(&e, &["roster", "stats", "2026-0001", "--json"])
         .ok()

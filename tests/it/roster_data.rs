@@ -396,6 +396,7 @@ fn date_of_birth_minor_and_covered_entity_are_roster_fields() {
         "--email",
         "p@billing.example",
         "--no-encryption",
+        "--pinned-clock",
     ])
     .ok();
     let id = e.incident(&["--title", "Vendor breach", "--discovered", "2026-11-01"]);
