@@ -4,6 +4,11 @@
 use clap::Parser;
 
 fn main() {
+    // Before anything is read: no core dump and no ptrace attachment (keys, passphrase and
+    // decrypted PHI live in this process's memory).
+    for warning in breachdesk::cli::harden_process() {
+        eprintln!("warning: {warning}");
+    }
     // The front end prints through fallible writes (a closed or full standard output is an
     // error, not a panic). This hook stays as a backstop: a closed pipe ends the program
     // quietly wherever a write happens.

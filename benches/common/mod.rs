@@ -66,6 +66,7 @@ pub fn new_db(path: &Path) -> Store {
         time_zone: "UTC".into(),
         le_policy: Default::default(),
         business_days: Default::default(),
+        weak_passphrase: false,
     };
     drop(
         Office::create(

@@ -159,6 +159,8 @@ actions! {
     OrgRekey = "org.rekey" on Org,
     OrgTemplates = "org.templates" on Org,
     OrgTemplatesClear = "org.templates.clear" on Org,
+    /// Text an older release stored in the clear, sealed (schema 3).
+    OrgMigrate = "org.migrate" on Org,
     AuditKeygen = "audit.keygen" on SigningKey,
     IncidentNew = "incident.new" on Incident,
     IncidentUpdate = "incident.update" on Incident,
@@ -166,6 +168,8 @@ actions! {
     IncidentAssess = "incident.assess" on Incident,
     IncidentClose = "incident.close" on Incident,
     IncidentReopen = "incident.reopen" on Incident,
+    /// Text an older release stored in the clear, sealed under the incident's own key.
+    IncidentMigrate = "incident.migrate" on Incident,
     NoticeRecord = "notice.record" on Incident,
     LettersRender = "letters.render" on Incident,
     RosterImport = "roster.import" on Roster,

@@ -109,7 +109,8 @@ pub enum Command {
     /// The audit trail: log, verify, checkpoints, signing key
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Change the database passphrase (the data key is re-wrapped, data is not re-encrypted)
+    /// Change the database passphrase: re-wraps the data key (fast; backups keep opening with
+    /// the old passphrase), or with --rotate makes new keys and seals everything again
     Rekey(RekeyArgs),
     /// Give space back: finish interrupted purges, compact the file and overwrite its free
     /// pages (nothing a purge destroyed survives in the file or in a later copy of it)
@@ -175,6 +176,10 @@ pub struct InitArgs {
     /// Do not encrypt PHI at rest (exercises and demos only)
     #[arg(long)]
     pub no_encryption: bool,
+    /// Accept a passphrase the strength estimator judges weak (demos and tests only; recorded
+    /// in the organization record)
+    #[arg(long)]
+    pub allow_weak_passphrase: bool,
     /// A database for tests and demos: it accepts a pinned clock (BREACHDESK_NOW), and every
     /// output says "pinned clock — not evidence". A real register (the default) takes the
     /// system clock only and refuses BREACHDESK_NOW.
@@ -921,6 +926,15 @@ pub struct RekeyArgs {
     /// prompt, twice, on a terminal]
     #[arg(long, value_name = "FILE")]
     pub new_key_file: Option<PathBuf>,
+    /// Also make new data keys and seal every value again: afterwards neither the old
+    /// passphrase nor any backup taken before opens data written from then on. Use it when
+    /// the old passphrase may have leaked, or a copy of the file or its key went missing
+    #[arg(long)]
+    pub rotate: bool,
+    /// Accept a new passphrase the strength estimator judges weak (demos and tests only;
+    /// recorded in the organization record)
+    #[arg(long)]
+    pub allow_weak_passphrase: bool,
 }
 
 #[cfg(test)]

@@ -287,7 +287,7 @@ pub fn run_demo(ctx: &Ctx, a: DemoArgs, run: &dyn Fn(Cli, Env) -> Result<i32>) -
     write_roster(&dir.join("roster.csv"))?;
     let env = Env {
         db: Some(db.clone()),
-        passphrase: Some(DEMO_PASSPHRASE.into()),
+        passphrase: Some(crate::desk::Secret::new(DEMO_PASSPHRASE.into())),
         actor: Some("demo".into()),
         stdin_tty: false,
         // The walk-through's dates and IDs are fixed, so its clock is too: the demo database is

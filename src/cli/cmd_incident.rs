@@ -71,7 +71,7 @@ fn list(ctx: &Ctx, a: IncidentListArgs) -> Result<i32> {
     if ctx.json {
         let out: Vec<IncidentSummary> = items
             .iter()
-            .map(|l| IncidentSummary::new(&l.incident, l.individuals))
+            .map(|l| IncidentSummary::new(&l.incident, l.individuals, &l.label))
             .collect();
         return print_json(&serde_json::json!({ "incidents": out })).map(|_| 0);
     }
@@ -79,7 +79,7 @@ fn list(ctx: &Ctx, a: IncidentListArgs) -> Result<i32> {
         println!("no incidents match");
         return Ok(0);
     }
-    let mut t = table(&["ID", "Status", "Discovered", "Individuals", "Title"]);
+    let mut t = table(&["ID", "Status", "Discovered", "Individuals", "Title (kind without the passphrase)"]);
     for l in &items {
         let i = &l.incident;
         t.add_row(vec![
@@ -87,7 +87,7 @@ fn list(ctx: &Ctx, a: IncidentListArgs) -> Result<i32> {
             i.status.key().to_string(),
             date_or_dash(i.facts.breach.discovered),
             l.individuals.to_string(),
-            i.facts.title.clone(),
+            l.label.clone(),
         ]);
     }
     println!("{t}");
@@ -261,7 +261,7 @@ struct ShowOut<'a> {
 fn print_incident(inc: &Incident, c: &Counts) -> Result<()> {
     let f = &inc.facts;
     let b = &f.breach;
-    println!("Incident {}  {}", inc.id, f.title);
+    println!("Incident {}  {}", inc.id, crate::desk::label(inc, f.title == crate::desk::SEALED));
     println!(
         "Status: {}{}",
         inc.status.key(),

@@ -73,16 +73,19 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<i32> {
     } else {
         let p = ctx
             .keys("New database passphrase: ")
-            .passphrase()?
+            .new_passphrase()?
             .ok_or_else(|| {
                 Error::Key(
                     "a new database encrypts PHI and needs a passphrase: set BREACHDESK_PASSPHRASE, use --key-file FILE, run on a terminal, or pass --no-encryption for a demo"
                         .into(),
                 )
             })?;
-        NewEncryption::Passphrase(p)
+        NewEncryption::Passphrase {
+            passphrase: p,
+            allow_weak: a.allow_weak_passphrase,
+        }
     };
-    let encrypted = matches!(encryption, NewEncryption::Passphrase(_));
+    let encrypted = matches!(encryption, NewEncryption::Passphrase { .. });
     let clock = if a.pinned_clock {
         desk::ClockMarker::Pinned
     } else {

@@ -10,7 +10,7 @@ use super::args::{ImportArgs, IssuesArgs, PurgeArgs, RekeyArgs, RosterCommand};
 use super::context::Ctx;
 use super::output::{print_json, table};
 use super::progress::Bar;
-use crate::desk::Progress;
+use crate::desk::{self, Progress, Secret};
 use crate::desk::{
     Compacted, DuplicateRow, FixRow, ImportOutcome, ImportReport, ImportRoster, ListedRows,
     LowerCounts, LoweredCounts, RUN_ROWS, RelatedRow, RosterBatch as Batch, RosterIssue,
@@ -865,36 +865,15 @@ pub fn compact(ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or("").to_string()
-}
-
-fn new_passphrase(ctx: &Ctx, a: &RekeyArgs) -> Result<String> {
+fn new_passphrase(ctx: &Ctx, a: &RekeyArgs) -> Result<Secret> {
     if let Some(f) = &a.new_key_file {
-        let text = crate::files::read_text(f, crate::files::KEY_FILE)?;
-        let p = first_line(&text);
-        if p.is_empty() {
-            return Err(Error::Key(format!(
-                "the new key file {} is empty: put the new passphrase on its first line",
-                f.display()
-            )));
-        }
-        return Ok(p);
+        return super::context::key_file_line(f, "new key file");
     }
     if let Some(p) = &ctx.env.new_passphrase {
         return Ok(p.clone());
     }
     if ctx.env.stdin_tty && ctx.env.stderr_tty {
-        let p1 = rpassword::prompt_password("New passphrase: ")
-            .map_err(|e| Error::io("cannot read the passphrase", e))?;
-        let p2 = rpassword::prompt_password("New passphrase again: ")
-            .map_err(|e| Error::io("cannot read the passphrase", e))?;
-        if p1 != p2 {
-            return Err(Error::Key(
-                "the two new passphrases differ; nothing was changed".into(),
-            ));
-        }
-        return Ok(p1);
+        return super::context::prompt_twice("New passphrase: ", "nothing was changed");
     }
     Err(Error::Key(
         "rekey needs the new passphrase: set BREACHDESK_NEW_PASSPHRASE, use --new-key-file FILE, or run on a terminal"
@@ -904,11 +883,36 @@ fn new_passphrase(ctx: &Ctx, a: &RekeyArgs) -> Result<String> {
 
 pub fn rekey(ctx: &Ctx, a: RekeyArgs) -> Result<i32> {
     let office = ctx.open()?;
-    ctx.desk(&office).rekey(|| new_passphrase(ctx, &a))?;
+    let req = desk::Rekey {
+        allow_weak: a.allow_weak_passphrase,
+        rotate: a.rotate,
+    };
+    let done = ctx.desk(&office).rekey(&req, || new_passphrase(ctx, &a))?;
+    if done.weak {
+        eprintln!(
+            "warning: the new passphrase is weak (accepted with --allow-weak-passphrase; recorded in the organization record)"
+        );
+    }
     if ctx.json {
-        print_json(&serde_json::json!({ "rekeyed": true }))?;
+        print_json(&serde_json::json!({
+            "rekeyed": true,
+            "rotated": done.rotated,
+            "incidents_resealed": done.incidents,
+            "weak_passphrase": done.weak,
+        }))?;
+    } else if done.rotated {
+        println!(
+            "Passphrase changed and keys rotated: new data keys, {} incident(s) sealed again. \
+             Neither the old passphrase nor a backup taken before opens anything written from now on \
+             (a backup still opens what it already held with the old passphrase: destroy old backups you no longer need).",
+            done.incidents
+        );
     } else {
-        println!("Passphrase changed. The old passphrase no longer opens this database.");
+        println!(
+            "Passphrase changed. The old passphrase no longer opens this file, but the data keys are unchanged: \
+             a backup taken before keeps opening with the old passphrase, and so would data written from now on if copied next to it. \
+             If the old passphrase may have leaked, run `breachdesk rekey --rotate`."
+        );
     }
     Ok(0)
 }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::desk::{ClockSource, Context, DbClock, Desk, KeySource, NOT_EVIDENCE, Office, Who};
+use crate::desk::{
+    ClockSource, Context, DbClock, Desk, KeySource, NOT_EVIDENCE, Office, Secret, Who,
+};
 use crate::error::{Error, Result};
 
 /// The operating-system account running this process, from its user id (never from an
@@ -30,7 +32,7 @@ pub fn os_account() -> (String, Option<u32>) {
 }
 
 /// Everything read from the process environment, once, in `main`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Env {
     pub db: Option<PathBuf>,
     /// `BREACHDESK_EXERCISE_DB`: where exercises keep their own database.
@@ -40,9 +42,10 @@ pub struct Env {
     /// The account running the process, from its user id, and the id.
     pub os_account: String,
     pub os_uid: Option<u32>,
-    pub passphrase: Option<String>,
+    /// `BREACHDESK_PASSPHRASE`, held in memory wiped on drop.
+    pub passphrase: Option<Secret>,
     /// `BREACHDESK_NEW_PASSPHRASE`: the new passphrase for `rekey`.
-    pub new_passphrase: Option<String>,
+    pub new_passphrase: Option<Secret>,
     /// `BREACHDESK_ROSTER_RUN_ROWS`: rows per sorted run of a roster import (tuning).
     pub roster_run_rows: Option<usize>,
     /// `BREACHDESK_TEST_PAUSE_AT=read:N|write:N`: a roster import stops at that progress
@@ -76,8 +79,8 @@ impl Env {
             actor: var("BREACHDESK_ACTOR"),
             os_account,
             os_uid,
-            passphrase: var("BREACHDESK_PASSPHRASE"),
-            new_passphrase: var("BREACHDESK_NEW_PASSPHRASE"),
+            passphrase: secret_var("BREACHDESK_PASSPHRASE"),
+            new_passphrase: secret_var("BREACHDESK_NEW_PASSPHRASE"),
             roster_run_rows: var("BREACHDESK_ROSTER_RUN_ROWS")
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n > 0),
@@ -93,6 +96,80 @@ impl Env {
             stderr_tty: std::io::stderr().is_terminal(),
         })
     }
+}
+
+impl std::fmt::Debug for Env {
+    /// Never the passphrases.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("db", &self.db)
+            .field("actor", &self.actor)
+            .field("os_account", &self.os_account)
+            .field("passphrase", &self.passphrase.as_ref().map(|_| "<given>"))
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A secret from the environment, straight into memory wiped on drop (the variable itself
+/// stays in the process's environment block, which only its owner and root can read, and
+/// not even they once the process is marked non-dumpable at start).
+fn secret_var(k: &str) -> Option<Secret> {
+    std::env::var_os(k)
+        .and_then(|v| v.into_string().ok())
+        .map(Secret::new)
+        .filter(|v| !v.is_empty())
+}
+
+/// The first line of a key file, as a secret (the file's text is wiped too).
+pub fn key_file_line(f: &Path, what: &str) -> Result<Secret> {
+    let text = Secret::new(crate::files::read_text(f, crate::files::KEY_FILE)?);
+    let line = Secret::new(text.lines().next().unwrap_or("").to_string());
+    if line.is_empty() {
+        return Err(Error::Key(format!(
+            "the {what} {} is empty: put the passphrase on its first line",
+            f.display()
+        )));
+    }
+    Ok(line)
+}
+
+/// Asks for a new passphrase twice on the terminal (a typo would lock the organization out
+/// of its own PHI for good); `nothing` says what was not done when they differ.
+pub fn prompt_twice(prompt: &str, nothing: &str) -> Result<Secret> {
+    let ask = |p: &str| {
+        rpassword::prompt_password(p)
+            .map(Secret::new)
+            .map_err(|e| Error::io("cannot read the passphrase", e))
+    };
+    let p1 = ask(prompt)?;
+    let p2 = ask("The same passphrase again: ")?;
+    if *p1 != *p2 {
+        return Err(Error::Key(format!(
+            "the two passphrases differ; {nothing}. Run the command again"
+        )));
+    }
+    Ok(p1)
+}
+
+/// The process holds the passphrase, the keys and decrypted PHI in memory: no core dump
+/// may write them to disk, and no other process of the same user may attach to read them.
+/// Marks the process non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`: no core file, no ptrace by
+/// unprivileged processes, `/proc/<pid>/mem` and `environ` closed) and sets the core-size
+/// limit to 0 (also for the hard limit, so nothing it starts can raise it). Through `nix`, so
+/// this crate keeps `unsafe_code = "forbid"`. Returns what could not be done.
+pub fn harden_process() -> Vec<String> {
+    let mut failed = Vec::new();
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(e) = nix::sys::prctl::set_dumpable(false) {
+        failed.push(format!("cannot mark the process non-dumpable ({e})"));
+    }
+    #[cfg(unix)]
+    if let Err(e) = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0)
+    {
+        failed.push(format!("cannot disable core dumps ({e})"));
+    }
+    failed
 }
 
 /// Parses YYYY-MM-DD (noon UTC) or RFC 3339.
@@ -121,31 +198,42 @@ pub struct Ctx {
 /// The passphrase from --key-file, BREACHDESK_PASSPHRASE, or a prompt on a terminal.
 pub struct CliKeys {
     pub key_file: Option<PathBuf>,
-    pub env: Option<String>,
+    pub env: Option<Secret>,
     pub tty: bool,
     pub prompt: &'static str,
 }
 
 impl KeySource for CliKeys {
-    fn passphrase(&self) -> Result<Option<String>> {
-        if let Some(f) = &self.key_file {
-            let text = crate::files::read_text(f, crate::files::KEY_FILE)?;
-            let line = text.lines().next().unwrap_or("").to_string();
-            if line.is_empty() {
-                return Err(Error::Key(format!(
-                    "the key file {} is empty: put the passphrase on its first line",
-                    f.display()
-                )));
-            }
-            return Ok(Some(line));
-        }
-        if let Some(p) = &self.env {
-            return Ok(Some(p.clone()));
+    fn passphrase(&self) -> Result<Option<Secret>> {
+        if let Some(p) = self.given()? {
+            return Ok(Some(p));
         }
         if self.tty {
             let p = rpassword::prompt_password(self.prompt)
+                .map(Secret::new)
                 .map_err(|e| Error::io("cannot read the passphrase", e))?;
             return Ok(Some(p));
+        }
+        Ok(None)
+    }
+
+    fn given(&self) -> Result<Option<Secret>> {
+        if let Some(f) = &self.key_file {
+            return key_file_line(f, "key file").map(Some);
+        }
+        Ok(self.env.clone())
+    }
+}
+
+impl CliKeys {
+    /// The passphrase of a new database: from a key file or the environment, or asked twice
+    /// on a terminal.
+    pub fn new_passphrase(&self) -> Result<Option<Secret>> {
+        if let Some(p) = self.given()? {
+            return Ok(Some(p));
+        }
+        if self.tty {
+            return prompt_twice(self.prompt, "nothing was created").map(Some);
         }
         Ok(None)
     }

@@ -336,18 +336,22 @@ impl<'a> IncidentOut<'a> {
 pub struct IncidentSummary<'a> {
     id: &'a str,
     status: &'a str,
+    /// The title (`[encrypted: …]` without the passphrase: a title may name someone).
     title: &'a str,
+    /// The title when the passphrase was given, else the kind (`theft · laptop`).
+    label: &'a str,
     discovered: Option<String>,
     individuals: u64,
     exercise: bool,
 }
 
 impl<'a> IncidentSummary<'a> {
-    pub fn new(i: &'a Incident, individuals: u64) -> IncidentSummary<'a> {
+    pub fn new(i: &'a Incident, individuals: u64, label: &'a str) -> IncidentSummary<'a> {
         IncidentSummary {
             id: i.id.as_str(),
             status: i.status.key(),
             title: &i.facts.title,
+            label,
             discovered: i
                 .facts
                 .breach

@@ -51,7 +51,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use args::{Cli, Command};
-pub use context::{Ctx, Env, parse_instant};
+pub use context::{Ctx, Env, harden_process, parse_instant};
 
 /// Runs one command. Returns the exit code on success (0 unless a check failed).
 pub fn run(cli: Cli, env: Env) -> Result<i32> {

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::change::{Access, Plan, Revision};
+use super::change::{Plan, Revision};
 use super::evaluate::{Policies, evaluate};
 use super::office::{Desk, counts_or_estimate};
 use super::records::{Assessment, Derived};
@@ -141,6 +141,7 @@ pub struct DeadlineQuery {
 #[derive(Debug, Clone)]
 pub struct DeadlineRow {
     pub incident: IncidentId,
+    /// The title when the key is at hand, else the incident's kind (see `desk::label`).
     pub title: String,
     /// Where the incident stands (a closed incident's unmet duties stay on the board).
     pub status: IncidentStatus,
@@ -250,7 +251,6 @@ impl Desk<'_> {
         let now = self.ctx.now;
         let plan = Plan {
             action: Action::IncidentAssess,
-            access: Access::Keep,
             touch: true,
             refresh: true,
             expect: req.expected,
@@ -319,13 +319,16 @@ impl Desk<'_> {
         let org = self.org()?;
         let laws = self.laws()?;
         let today = self.today()?;
+        // A calendar goes into other systems: never a title (it may name someone), so it is
+        // built from the records without their text.
+        let codec = self.office.no_phi();
         let r = self.reader()?;
         let mut items = Vec::new();
-        for inc in r.incidents()? {
+        for inc in r.incidents(codec)? {
             if q.incident.as_ref().is_some_and(|id| *id != inc.id) {
                 continue;
             }
-            let d = Derived::from(r.derived(&inc.id)?);
+            let d = Derived::from(r.derived(&inc.id, codec)?);
             let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
             let ev = evaluate(org, laws, &inc, &d, &counts, q.policies, today);
             items.extend(
@@ -334,7 +337,7 @@ impl Desk<'_> {
                     .filter_map(|o| {
                         crate::ics::CalendarItem::from_obligation(
                             inc.id.as_str(),
-                            &inc.facts.title,
+                            &super::incidents::label(&inc, true),
                             o,
                         )
                     })
@@ -354,13 +357,14 @@ impl Desk<'_> {
         let org = self.org()?;
         let laws = self.laws()?;
         let today = self.today()?;
+        let codec = self.quiet_codec()?;
         let r = self.reader()?;
         let mut rows = Vec::new();
-        for inc in r.incidents()? {
+        for inc in r.incidents(codec)? {
             if q.incident.as_ref().is_some_and(|id| *id != inc.id) {
                 continue;
             }
-            let d = Derived::from(r.derived(&inc.id)?);
+            let d = Derived::from(r.derived(&inc.id, codec)?);
             let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
             let ev = evaluate(org, laws, &inc, &d, &counts, q.policies, today);
             for o in ev.obligations {
@@ -377,7 +381,7 @@ impl Desk<'_> {
                 if listed && within {
                     rows.push(DeadlineRow {
                         incident: inc.id.clone(),
-                        title: inc.facts.title.clone(),
+                        title: super::incidents::label(&inc, codec.is_locked()),
                         status: inc.status,
                         obligation: o,
                         keep_until: keep,

@@ -16,24 +16,12 @@ use crate::letters::manifest::Manifest;
 use crate::rules::explain::short;
 use crate::store::phi::PhiCodec;
 use crate::store::records::{DerivedRecord, DeterminationLogRecord, ManifestRecord};
-use crate::store::{Action, Change, Phi, Writer};
-
-/// What a change does with the incident's sealed values (narrative, timeline texts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Access {
-    /// Touches no PHI: sealed values are kept as stored, no key needed.
-    Keep,
-    /// Reads PHI when the key is at hand (else placeholders, written back untouched).
-    Read,
-    /// Writes PHI: the key is required.
-    Write,
-}
+use crate::store::{Action, Change, Writer};
 
 /// What a change touches.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Plan {
     pub action: Action,
-    pub access: Access,
     /// Rewrites the incident record (with `updated` = now).
     pub touch: bool,
     /// Recomputes the obligations snapshot (with what changed).
@@ -68,8 +56,6 @@ pub(super) struct Edit {
     pub derived: Derived,
     /// The counts the engine uses before the change (the roster's, else the facts').
     pub counts: Counts,
-    /// No key: the narrative and timeline texts are placeholders and stay as stored.
-    pub locked: bool,
     manifest: Option<(ManifestRecord, String)>,
 }
 
@@ -105,11 +91,9 @@ impl<'o> Desk<'o> {
         let org = self.org()?.clone();
         let today = self.today()?;
         let now = self.ctx.now;
-        let codec: &PhiCodec = match plan.access {
-            Access::Keep => self.office.no_phi(),
-            Access::Read => self.codec(false)?,
-            Access::Write => self.codec(true)?,
-        };
+        // Every change rewrites the incident's sealed text (and the obligations snapshot, whose
+        // notes can quote it): in an encrypted database it needs the key.
+        let codec: &PhiCodec = self.codec(true)?;
         self.store().write(&self.actor()?, |w| {
             if let Some(seen) = plan.expect
                 && w.incident_exists(id)?
@@ -124,24 +108,18 @@ impl<'o> Desk<'o> {
             // names is what the engine used.
             let laws = law_set(&w.counsel_laws()?)?;
             let inc = w.incident(id, codec)?;
-            let stored = w.derived(id)?;
+            let stored = w.derived(id, codec)?;
             let counts = counts_or_estimate(w.roster_counts(id)?, &inc);
             let mut e = Edit {
                 inc,
                 counts,
                 derived: Derived::from(stored.clone()),
-                locked: codec.is_locked(),
                 manifest: None,
             };
             let (value, mut detail) = f(&mut e)?;
             if plan.touch {
                 e.inc.updated = now;
-                let phi = if e.locked {
-                    Phi::Keep
-                } else {
-                    Phi::Seal(codec)
-                };
-                w.put_incident(&e.inc, phi)?;
+                w.put_incident(&e.inc, codec)?;
             }
             let counts = counts_or_estimate(w.roster_counts(id)?, &e.inc);
             let mut moved = vec![];
@@ -168,7 +146,7 @@ impl<'o> Desk<'o> {
             }
             let record = DerivedRecord::from(&e.derived);
             if record != stored {
-                w.put_derived(id, &record)?;
+                w.put_derived(id, &record, codec)?;
             }
             if let Some((m, hash)) = &e.manifest {
                 w.add_manifest(id, m, hash)?;
@@ -198,7 +176,7 @@ pub(super) fn put_new_incident(
     codec: &PhiCodec,
     today: chrono::NaiveDate,
 ) -> Result<()> {
-    w.put_incident(inc, Phi::Seal(codec))?;
+    w.put_incident(inc, codec)?;
     let counts = counts_or_estimate(w.roster_counts(&inc.id)?, inc);
     let laws = law_set(&w.counsel_laws()?)?;
     let ev = super::evaluate::evaluate(
@@ -211,7 +189,7 @@ pub(super) fn put_new_incident(
         today,
     );
     refresh(&mut derived, &ev, inc.updated);
-    w.put_derived(&inc.id, &DerivedRecord::from(&derived))
+    w.put_derived(&inc.id, &DerivedRecord::from(&derived), codec)
 }
 
 /// What the audit entry of a recorded determination says about it: its number, the engine

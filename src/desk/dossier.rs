@@ -80,7 +80,7 @@ impl Desk<'_> {
 
         let f = &inc.facts;
         let mut h = String::with_capacity(64 * 1024);
-        let title = format!("Breach dossier {} — {}", inc.id, f.title);
+        let title = format!("Breach dossier {} — {}", inc.id, view.label);
         let _ = write!(
             h,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",

@@ -54,7 +54,10 @@ pub fn inputs(
     policies: Policies,
     today: NaiveDate,
 ) -> InputsRecord {
-    let mut facts = inc.facts.clone();
+    // Recorded determinations are kept in the clear (`determinations_v1`): every typed string
+    // is masked (issue 10), as in the incident's clear part; the engine decides nothing on
+    // free text, so the result is the same (its reasons quote the placeholder).
+    let mut facts = crate::store::sealing::masked_facts(&inc.facts).unwrap_or_default();
     facts.breach.narrative.clear();
     InputsRecord {
         facts,

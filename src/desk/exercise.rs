@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use super::change::{Access, Plan, put_new_incident};
+use super::change::{Plan, put_new_incident};
 use super::office::{Context, Desk, NoKey, Office};
 use super::records::Derived;
 use crate::domain::{Incident, IncidentId, IncidentStatus};
@@ -214,7 +214,6 @@ impl ExerciseDesk {
         let desk: Desk = base.at(sim_now(date, &self.ctx), date);
         let plan = Plan {
             action,
-            access: Access::Write,
             touch: true,
             refresh: true,
             expect: None,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use super::change::{Access, Plan, Revision, put_new_incident};
+use super::change::{Plan, Revision, put_new_incident};
 use super::evaluate::{Policies, evaluate};
 use super::office::{Desk, counts_or_estimate};
 use super::records::Derived;
@@ -73,8 +73,10 @@ pub struct IncidentFilter {
 /// One line of the register.
 #[derive(Debug, Clone)]
 pub struct Listed {
-    /// Without PHI.
+    /// Its text opened when the key was given, else placeholders.
     pub incident: Incident,
+    /// How to name it: the title when the key is at hand, else the kind (see [`label`]).
+    pub label: String,
     /// Individuals affected: the roster's count, else the facts' estimate.
     pub individuals: u64,
 }
@@ -84,6 +86,10 @@ pub struct Listed {
 pub struct IncidentView {
     /// PHI opened when the key is at hand, else the locked placeholder.
     pub incident: Incident,
+    /// The title when the key is at hand, else the kind (see [`label`]).
+    pub label: String,
+    /// Read without the key: every typed string is a placeholder.
+    pub locked: bool,
     pub counts: Counts,
     pub derived: Derived,
     pub evaluation: Evaluation,
@@ -148,7 +154,8 @@ impl Desk<'_> {
                 "an incident needs a title (no PHI): --title \"Stolen laptop, billing\" or title = \"...\" in the facts file",
             ));
         }
-        let codec = self.codec(!facts.breach.narrative.is_empty())?;
+        // The title at least is typed text: sealed.
+        let codec = self.codec(true)?;
         let now = self.ctx.now;
         self.store().write(&self.actor()?, |w| {
             let id = w.next_incident_id(today.year())?;
@@ -170,23 +177,28 @@ impl Desk<'_> {
         })
     }
 
-    /// `incident list`: the register, filtered, in ID order. Needs no key.
+    /// `incident list`: the register, filtered, in ID order. Needs no key: without it each
+    /// incident is named by its ID and kind (a title may name someone), and `text` matches
+    /// the ID and kind only.
     pub fn incidents(&self, f: &IncidentFilter) -> Result<Vec<Listed>> {
+        let codec = self.quiet_codec()?;
+        let locked = codec.is_locked();
         let r = self.reader()?;
         let text = f.text.as_deref().map(str::to_lowercase);
         let mut out = Vec::new();
-        for i in r.incidents()? {
+        for i in r.incidents(codec)? {
+            let label = label(&i, locked);
             let keep = f.status.is_none_or(|s| i.status == s)
                 && (!f.open_only || i.status.is_open())
                 && (!f.closed_only || !i.status.is_open())
                 && text.as_ref().is_none_or(|t| {
-                    i.id.as_str().contains(t.as_str())
-                        || i.facts.title.to_lowercase().contains(t.as_str())
+                    i.id.as_str().contains(t.as_str()) || label.to_lowercase().contains(t.as_str())
                 });
             if keep {
                 let counts = counts_or_estimate(r.roster_counts(&i.id)?, &i);
                 out.push(Listed {
                     individuals: counts.total,
+                    label,
                     incident: i,
                 });
             }
@@ -203,7 +215,7 @@ impl Desk<'_> {
         let r = self.reader()?;
         let incident = r.incident(id, codec)?;
         let revision = Revision(r.incident_revision(id)?);
-        let derived = Derived::from(r.derived(id)?);
+        let derived = Derived::from(r.derived(id, codec)?);
         let counts = counts_or_estimate(r.roster_counts(id)?, &incident);
         let evaluation = evaluate(
             org,
@@ -220,6 +232,8 @@ impl Desk<'_> {
             rules::diff_obligations(&derived.obligations, &evaluation.obligations)
         };
         Ok(IncidentView {
+            label: label(&incident, codec.is_locked()),
+            locked: codec.is_locked(),
             incident,
             counts,
             derived,
@@ -230,18 +244,21 @@ impl Desk<'_> {
         })
     }
 
-    /// The incident without its PHI and its revision, read together: what an interview
-    /// starts from before the database is closed while a person answers.
+    /// The incident and its revision, read together: what an interview starts from before
+    /// the database is closed while a person answers. Its text is opened (the change that
+    /// follows needs the key anyway).
     pub fn incident_for_change(&self, id: &IncidentId) -> Result<(Incident, Revision)> {
+        let codec = self.codec(true)?;
         let r = self.reader()?;
-        let inc = r.incident(id, self.office.no_phi())?;
+        let inc = r.incident(id, codec)?;
         Ok((inc, Revision(r.incident_revision(id)?)))
     }
 
-    /// The incident without its PHI (no key needed), e.g. the facts an assessment starts
-    /// from.
+    /// The incident with its text opened when the key is at hand, e.g. the facts an
+    /// assessment starts from.
     pub fn incident_record(&self, id: &IncidentId) -> Result<Incident> {
-        self.reader()?.incident(id, self.office.no_phi())
+        let codec = self.codec(false)?;
+        self.reader()?.incident(id, codec)
     }
 
     /// `incident update`: facts, a replacement facts file, a status.
@@ -256,31 +273,16 @@ impl Desk<'_> {
                 "nothing to change: give fact flags, --set PATH=VALUE, --from FILE or --status",
             ));
         }
-        let touches_phi = req.edits.touches_phi()
-            || req
-                .replacement
-                .as_ref()
-                .is_some_and(|f| !f.breach.narrative.is_empty());
         let today = self.today()?;
         let role = self.org()?.role;
         let plan = Plan {
             action: Action::IncidentUpdate,
-            // Reading the current narrative to carry it over needs the key when it is sealed.
-            access: if touches_phi {
-                Access::Write
-            } else {
-                Access::Read
-            },
             touch: true,
             refresh: true,
             expect: req.expected,
             record: false,
         };
         let c = self.change_incident(&req.id, plan, |e| {
-            if e.locked {
-                // Keep sealed values untouched: the placeholder is not the narrative.
-                e.inc.facts.breach.narrative.clear();
-            }
             let before = e.inc.facts.clone();
             if let Some(r) = &req.replacement {
                 e.inc.facts = r.clone();
@@ -310,7 +312,6 @@ impl Desk<'_> {
         }
         let plan = Plan {
             action: Action::IncidentNote,
-            access: Access::Write,
             touch: true,
             refresh: false,
             expect: req.expected,
@@ -423,7 +424,6 @@ impl Desk<'_> {
     ) -> Result<Incident> {
         let plan = Plan {
             action,
-            access: Access::Keep,
             touch: true,
             refresh: true,
             expect: expected,
@@ -433,6 +433,27 @@ impl Desk<'_> {
             .change_incident(id, plan, |e| Ok(((), f(e)?)))?
             .incident)
     }
+}
+
+/// How an incident is named: its title when its text could be opened, else its kind (e.g.
+/// `theft · laptop`), since a title may name someone and is sealed.
+pub fn label(inc: &Incident, locked: bool) -> String {
+    let f = &inc.facts;
+    if !locked && !f.title.trim().is_empty() {
+        return f.title.clone();
+    }
+    let join = |v: Vec<&str>| {
+        if v.is_empty() {
+            "?".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    format!(
+        "{} · {}",
+        join(f.breach.types.iter().map(|t| t.key()).collect()),
+        join(f.breach.locations.iter().map(|l| l.key()).collect())
+    )
 }
 
 /// An obligation still owed: pending or overdue (the optional urgent telephone notice of

@@ -10,7 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 
 use super::bulk::{self, BulkSpec};
-use super::change::{Access, Plan};
+use super::change::Plan;
 use super::evaluate::{Policies, evaluate};
 use super::office::{Desk, counts_or_estimate};
 use super::progress::Progress;
@@ -590,8 +590,9 @@ impl Desk<'_> {
 
     /// The letter context of an incident (everything but the recipient), as rendering uses it.
     pub fn letter_context(&self, id: &IncidentId, notice_date: NaiveDate) -> Result<LetterContext> {
-        let inc = self.incident_record(id)?;
-        Ok(base_context(self.org()?, &inc, notice_date))
+        let codec = self.codec(true)?;
+        let inc = self.reader()?.incident(id, codec)?;
+        Ok(base_context(&self.org_unlocked()?, &inc, notice_date))
     }
 
     /// `letters render`: every document of a kind into sharded files and `manifest.json`,
@@ -603,7 +604,9 @@ impl Desk<'_> {
         let id = &a.id;
         let kind = a.kind;
         let (format, csv) = a.check()?;
-        let org = self.org()?;
+        // Every letter quotes sealed text (the public summary, the privacy officer).
+        let codec = self.codec(true)?;
+        let org = &self.org_unlocked()?;
         let today = self.today()?;
         let notice_date = a.notice_date.unwrap_or(today);
         let templates = self.template_set(a.templates.as_deref())?;
@@ -620,13 +623,12 @@ impl Desk<'_> {
             kind,
             LetterKind::Individual | LetterKind::NextOfKin | LetterKind::BaToCe
         );
-        let codec = self.codec(needs_phi)?;
         if needs_phi {
             self.roster_current(id)?;
         }
         let r = self.reader()?;
-        let inc = r.incident(id, self.office.no_phi())?;
-        let d = Derived::from(r.derived(id)?);
+        let inc = r.incident(id, codec)?;
+        let d = Derived::from(r.derived(id, codec)?);
         let counts = counts_or_estimate(r.roster_counts(id)?, &inc);
         let ev = evaluate(
             org,
@@ -840,7 +842,6 @@ impl Desk<'_> {
             .ok_or_else(|| Error::Storage("bad incident id".into()))?;
         let plan = Plan {
             action: Action::LettersRender,
-            access: Access::Keep,
             touch: false,
             refresh: false,
             expect: None,
@@ -865,15 +866,16 @@ impl Desk<'_> {
 
     /// `hhs annual-log`: one record per breach under 500 discovered in `year` (164.408(c)).
     pub fn annual_log(&self, year: i32) -> Result<Vec<AnnualLogRecord>> {
-        let org = self.org()?;
+        let codec = self.codec(true)?;
+        let org = &self.org_unlocked()?;
         let today = self.today()?;
         let r = self.reader()?;
         let mut records = Vec::new();
-        for inc in r.incidents()? {
+        for inc in r.incidents(codec)? {
             if inc.exercise {
                 continue;
             }
-            let d = Derived::from(r.derived(&inc.id)?);
+            let d = Derived::from(r.derived(&inc.id, codec)?);
             let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
             let ev = evaluate(
                 org,

@@ -30,6 +30,7 @@ mod progress;
 pub mod records;
 mod replay;
 mod roster;
+pub mod secret;
 
 /// A roster's counts and import batches, as stored (no PHI); the file's space.
 pub use crate::store::compact::{Compacted, Space};
@@ -50,7 +51,7 @@ pub use evaluate::Policies;
 pub use evaluate::status_text;
 pub use incidents::{
     CloseIncident, IncidentFilter, IncidentView, Listed, NewIncident, NewNote, UpdateIncident,
-    Updated, unmet,
+    Updated, label, unmet,
 };
 pub use laws::{
     CounselVersion, LawDiff, LawShow, LawsChanged, LawsFile, LawsList, VersionView,
@@ -61,9 +62,12 @@ pub use office::{
     Context, DbClock, Desk, KeySource, NOT_EVIDENCE, NoKey, Office, Passphrase, counts_or_estimate,
     default_signing_key, today_in,
 };
-pub use org::{NewEncryption, NewOrg, OrgDetails, OrgUpdate, new_organization};
+pub use org::{NewEncryption, NewOrg, OrgDetails, OrgUpdate, Rekey, Rekeyed, new_organization};
 pub use progress::{Progress, Silent};
 pub use replay::{FileReplay, Replay, ReplayRequest};
+pub use secret::{Secret, check_strength};
+/// What a sealed string reads as without the passphrase.
+pub use crate::store::sealing::SEALED;
 pub use roster::Listed as ListedRows;
 pub use roster::{
     DuplicateRow, FixRow, ImportOutcome, ImportReport, ImportRoster, IssueSummary, LowerCounts,

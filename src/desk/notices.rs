@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use sha2::{Digest, Sha256};
 
-use super::change::{Access, Plan, Revision};
+use super::change::{Plan, Revision};
 use crate::domain::{IncidentId, IncidentStatus, NoticeMethod, NoticeRecord, ObligationKind};
 use crate::error::{Error, Result};
 use crate::rules::Obligation;
@@ -171,7 +171,6 @@ impl Desk<'_> {
         }
         let plan = Plan {
             action: Action::NoticeRecord,
-            access: Access::Keep,
             touch: true,
             refresh: true,
             expect: req.expected,

@@ -13,6 +13,7 @@ use crate::domain::{Counts, Incident, Organization};
 use crate::error::{Error, Result};
 use crate::exercise::ExerciseState;
 use crate::laws::LawSet;
+use super::secret::Secret;
 use crate::store::phi::{PhiCodec, locked_error};
 use crate::store::vault::{Vault, WrappedKey};
 use crate::store::{Actor, ClockMarker, ClockSource, Encryption, Reader, Store, Who};
@@ -65,24 +66,37 @@ pub const NOT_EVIDENCE: &str = "pinned clock — not evidence";
 /// Where the passphrase comes from when PHI must be read or written. Asked at most once per
 /// office; the server unlocks at start-up instead ([`Office::unlock`]).
 pub trait KeySource: Send + Sync {
-    /// The passphrase, or `None` when none was given (PHI then stays sealed).
-    fn passphrase(&self) -> Result<Option<String>>;
+    /// The passphrase, or `None` when none was given (PHI then stays sealed). May ask a
+    /// person (a prompt on a terminal).
+    fn passphrase(&self) -> Result<Option<Secret>>;
+
+    /// The passphrase if it was given without asking anyone (a key file, the environment):
+    /// views that read well without it (lists, the deadline board) never prompt.
+    fn given(&self) -> Result<Option<Secret>> {
+        self.passphrase()
+    }
 }
 
 /// No passphrase: PHI stays sealed (and writes that need it are refused).
 pub struct NoKey;
 
 impl KeySource for NoKey {
-    fn passphrase(&self) -> Result<Option<String>> {
+    fn passphrase(&self) -> Result<Option<Secret>> {
         Ok(None)
     }
 }
 
 /// A passphrase given up front (a server's, or a test's).
-pub struct Passphrase(pub String);
+pub struct Passphrase(pub Secret);
+
+impl Passphrase {
+    pub fn new(p: impl Into<String>) -> Passphrase {
+        Passphrase(Secret::new(p.into()))
+    }
+}
 
 impl KeySource for Passphrase {
-    fn passphrase(&self) -> Result<Option<String>> {
+    fn passphrase(&self) -> Result<Option<Secret>> {
         Ok(Some(self.0.clone()))
     }
 }
@@ -95,6 +109,11 @@ pub struct Office {
     /// The PHI codec once resolved (plain, unlocked or locked): the key source is asked once.
     codec: OnceLock<PhiCodec>,
     clock: DbClock,
+    /// Opened to work on (not only to verify): text an older release stored in the clear is
+    /// sealed at the first unlock.
+    migrates: bool,
+    /// The sealing pass has run (or was not needed).
+    sealed_legacy: std::sync::atomic::AtomicBool,
 }
 
 impl Office {
@@ -102,10 +121,11 @@ impl Office {
     /// then brings an older file up to this binary's schema (each step audited as done by
     /// `ctx`).
     pub fn open(path: &Path, keys: Box<dyn KeySource>, ctx: &Context) -> Result<Office> {
-        let office = Office::open_as_is(path, keys, ctx)?;
+        let mut office = Office::open_as_is(path, keys, ctx)?;
         if office.store.needs_migration()? {
             office.store.migrate(&ctx.actor())?;
         }
+        office.migrates = true;
         Ok(office)
     }
 
@@ -136,6 +156,8 @@ impl Office {
             keys,
             codec: OnceLock::new(),
             clock,
+            migrates: false,
+            sealed_legacy: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -185,7 +207,7 @@ impl Office {
     /// is used): every desk then reads and writes PHI without asking. A wrong passphrase is
     /// an error; so is unlocking an office whose key was already found missing.
     pub fn unlock(&self, passphrase: &str) -> Result<()> {
-        let codec = self.unlock_with(Some(passphrase.to_string()))?;
+        let codec = self.unlock_with(Some(Secret::new(passphrase.to_string())))?;
         if self.codec.set(codec).is_err() && self.codec.get().is_some_and(PhiCodec::is_locked) {
             return Err(Error::Key(
                 "this office was already opened without its passphrase: unlock it before use"
@@ -195,7 +217,7 @@ impl Office {
         Ok(())
     }
 
-    fn unlock_with(&self, passphrase: Option<String>) -> Result<PhiCodec> {
+    fn unlock_with(&self, passphrase: Option<Secret>) -> Result<PhiCodec> {
         let Encryption::On { wrapped_key } = self.store.reader()?.encryption()? else {
             return Ok(PhiCodec::Plain);
         };
@@ -230,11 +252,47 @@ impl Office {
         Ok(codec)
     }
 
-    /// A codec that neither reads nor writes PHI: for changes that keep sealed values as
-    /// stored, so they never need the key.
+    /// The codec if the key is at hand without asking anyone (see [`KeySource::given`]), else
+    /// locked: for views that read well without the key.
+    pub(super) fn quiet_codec(&self) -> Result<&PhiCodec> {
+        if let Some(c) = self.codec.get() {
+            return Ok(c);
+        }
+        let resolved = match self.store.reader()?.encryption()? {
+            Encryption::Off => PhiCodec::Plain,
+            Encryption::On { .. } => match self.keys.given()? {
+                Some(p) => self.unlock_with(Some(p))?,
+                None => return Ok(self.no_phi()),
+            },
+        };
+        Ok(self.codec.get_or_init(|| resolved))
+    }
+
+    /// A codec that neither reads nor writes PHI: sealed strings read as placeholders.
     pub(super) fn no_phi(&self) -> &'static PhiCodec {
         static LOCKED: PhiCodec = PhiCodec::Locked;
         &LOCKED
+    }
+
+    /// Incidents (and the organization) whose text an older release stored in the clear and
+    /// that wait for the key to be sealed: how many incidents, and whether the organization.
+    pub fn legacy_text(&self) -> Result<(usize, bool)> {
+        let (ids, org) = self.store.legacy_text()?;
+        Ok((ids.len(), org))
+    }
+
+    /// Seals what an older release stored in the clear, once the key is at hand (the first
+    /// open that unlocks it; never when opened only to verify).
+    fn seal_legacy(&self, codec: &PhiCodec, actor: impl FnOnce() -> Result<Actor>) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if !self.migrates
+            || !matches!(codec, PhiCodec::Sealed(_))
+            || self.sealed_legacy.swap(true, Ordering::SeqCst)
+        {
+            return Ok(());
+        }
+        self.store.seal_legacy(&actor()?, codec)?;
+        Ok(())
     }
 
     /// The unlocked data key (for `rekey`); an unencrypted database has none.
@@ -323,6 +381,26 @@ impl<'o> Desk<'o> {
         Ok(self.org.get_or_init(|| org))
     }
 
+    /// The organization with its sealed text (the privacy officer) opened: for letters and
+    /// exports that print it. Needs the key in an encrypted database.
+    pub fn org_unlocked(&self) -> Result<Organization> {
+        let codec = self.codec(true)?;
+        match self.reader()?.org_opened(codec)? {
+            Some(o) => Ok(o),
+            None => self.org().cloned(),
+        }
+    }
+
+    /// The organization with its sealed text opened when the key is at hand without asking,
+    /// else placeholders (`org show`).
+    pub fn org_view(&self) -> Result<Organization> {
+        let codec = self.quiet_codec()?;
+        match self.reader()?.org_opened(codec)? {
+            Some(o) => Ok(o),
+            None => self.org().cloned(),
+        }
+    }
+
     /// "Today" for deadlines: the date of `now` in the organization's time zone, or the
     /// simulated date of an exercise database (unless the clock is pinned).
     pub fn today(&self) -> Result<NaiveDate> {
@@ -349,7 +427,11 @@ impl<'o> Desk<'o> {
         let Some(id) = r.first_incident()? else {
             return Ok(None);
         };
-        let d = r.derived(&id)?;
+        // A register's first incident is no exercise: known without the key.
+        if r.derived(&id, self.office.no_phi())?.exercise.is_none() {
+            return Ok(None);
+        }
+        let d = r.derived(&id, self.office.quiet_codec()?)?;
         Ok(d.exercise.map(|e| (id, super::records::exercise(e))))
     }
 
@@ -363,9 +445,19 @@ impl<'o> Desk<'o> {
         })
     }
 
-    /// PHI codec; see [`Office::codec`].
+    /// PHI codec; see [`Office::codec`]. The first unlock also seals what an older release
+    /// stored in the clear.
     pub(super) fn codec(&self, required: bool) -> Result<&'o PhiCodec> {
-        self.office.codec(required)
+        let c = self.office.codec(required)?;
+        self.office.seal_legacy(c, || self.actor())?;
+        Ok(c)
+    }
+
+    /// The codec when the key is at hand without asking (see [`Office::quiet_codec`]).
+    pub(super) fn quiet_codec(&self) -> Result<&'o PhiCodec> {
+        let c = self.office.quiet_codec()?;
+        self.office.seal_legacy(c, || self.actor())?;
+        Ok(c)
     }
 }
 
@@ -384,7 +476,7 @@ fn detect_clock(r: &Reader) -> Result<DbClock> {
         .first_incident()
         .ok()
         .flatten()
-        .and_then(|id| r.derived(&id).ok())
+        .and_then(|id| r.derived(&id, &PhiCodec::Locked).ok())
         .is_some_and(|d| d.exercise.is_some());
     Ok(if exercise {
         DbClock::Exercise

@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use super::office::{Context, Desk, KeySource, Office};
+use super::secret::{Secret, check_strength};
+use crate::store::phi::PhiCodec;
 use crate::domain::vocab::EntityType;
 use crate::domain::{BusinessDays, LePolicy, Organization, Role};
 use crate::error::{Error, Result};
@@ -50,10 +52,37 @@ pub struct OrgUpdate {
 
 /// How a new database protects PHI at rest.
 pub enum NewEncryption {
-    /// Sealed under a data key wrapped by this passphrase (Argon2id).
-    Passphrase(String),
+    /// Sealed under a data key wrapped by this passphrase (Argon2id). A weak passphrase is
+    /// refused unless `allow_weak` (demos, tests), and then recorded in the organization.
+    Passphrase { passphrase: Secret, allow_weak: bool },
     /// Not encrypted: exercises and demos only.
     Off,
+}
+
+/// `rekey`.
+pub struct Rekey {
+    /// Accept a passphrase the estimator judges weak (recorded in the organization record).
+    pub allow_weak: bool,
+    /// New data keys and every value sealed again (see [`Desk::rekey`]).
+    pub rotate: bool,
+}
+
+/// What `rekey` did.
+#[derive(Debug, Clone)]
+pub struct Rekeyed {
+    pub rotated: bool,
+    /// Incidents whose text was sealed again under new keys (rotation).
+    pub incidents: usize,
+    /// The new passphrase was judged weak and accepted (`--allow-weak-passphrase`).
+    pub weak: bool,
+}
+
+/// Words a passphrase should not be built from: the organization's own names.
+fn context_words(org: &Organization) -> Vec<&str> {
+    let mut v: Vec<&str> = org.legal_name.split_whitespace().collect();
+    v.push(&org.legal_name);
+    v.push("breachdesk");
+    v
 }
 
 fn entity_for(role: Role, e: EntityType) -> EntityType {
@@ -125,6 +154,7 @@ pub fn new_organization(n: &NewOrg) -> Result<Organization> {
         time_zone: "UTC".into(),
         le_policy: LePolicy::default(),
         business_days: BusinessDays::default(),
+        weak_passphrase: false,
     };
     apply_details(&mut org, &n.details)?;
     Ok(org)
@@ -147,16 +177,26 @@ impl Office {
                  Unset BREACHDESK_NOW, or pass --pinned-clock for a test or demo database (its outputs then say \"pinned clock — not evidence\")",
             ));
         }
-        let stored = match encryption {
-            NewEncryption::Passphrase(p) => {
-                let (_, w) = Vault::create(p.as_bytes()).map_err(|e| Error::Key(e.to_string()))?;
-                Encryption::On {
-                    wrapped_key: w.to_bytes(),
-                }
+        let mut org = org.clone();
+        let (stored, codec) = match encryption {
+            NewEncryption::Passphrase {
+                passphrase,
+                allow_weak,
+            } => {
+                org.weak_passphrase =
+                    check_strength(&passphrase, &context_words(&org), allow_weak)?;
+                let (vault, w) =
+                    Vault::create(passphrase.as_bytes()).map_err(|e| Error::Key(e.to_string()))?;
+                (
+                    Encryption::On {
+                        wrapped_key: w.to_bytes(),
+                    },
+                    PhiCodec::Sealed(vault),
+                )
             }
-            NewEncryption::Off => Encryption::Off,
+            NewEncryption::Off => (Encryption::Off, PhiCodec::Plain),
         };
-        Office::init_on(Store::create(path)?, org, stored, clock, ctx, keys)
+        Office::init_on(Store::create(path)?, &org, stored, &codec, clock, ctx, keys)
     }
 
     /// Writes a new database's first transaction on `store` (see [`Office::create`]).
@@ -164,6 +204,7 @@ impl Office {
         store: Store,
         org: &Organization,
         stored: Encryption,
+        codec: &PhiCodec,
         clock: ClockMarker,
         ctx: &Context,
         keys: Box<dyn KeySource>,
@@ -171,9 +212,12 @@ impl Office {
         let path = store.path().to_path_buf();
         let written = store.init(&ctx.actor(), |w| {
             w.put_encryption(&stored)?;
-            w.put_org(org)?;
+            w.put_org(org, codec)?;
             w.put_clock_marker(clock)?;
             let detail = match stored {
+                Encryption::On { .. } if org.weak_passphrase => {
+                    "encryption=xchacha20poly1305+argon2id weak_passphrase=allowed"
+                }
                 Encryption::On { .. } => "encryption=xchacha20poly1305+argon2id",
                 Encryption::Off => "encryption=off",
             };
@@ -208,7 +252,9 @@ impl Desk<'_> {
 
     /// `org update`: returns the organization as stored.
     pub fn update_org(&self, u: &OrgUpdate) -> Result<Organization> {
-        let mut org = self.org()?.clone();
+        // The record's text (the privacy officer) is sealed: rewriting it needs the key.
+        let codec = self.codec(true)?;
+        let mut org = self.org_unlocked()?;
         if let Some(n) = &u.legal_name {
             org.legal_name = n.clone();
         }
@@ -232,7 +278,7 @@ impl Desk<'_> {
             detail.push(format!("business_days={}", org.business_days.key()));
         }
         self.store().write(&self.actor()?, |w| {
-            w.put_org(&org)?;
+            w.put_org(&org, codec)?;
             Ok((
                 (),
                 Change::new(Action::OrgUpdate, Subject::Org).detail(detail.join(" ")),
@@ -241,27 +287,71 @@ impl Desk<'_> {
         Ok(org)
     }
 
-    /// `rekey`: re-wraps the data key under a new passphrase (the sealed data are
-    /// unchanged). Needs the current key; `new_passphrase` is asked once it is unlocked.
-    pub fn rekey(&self, new_passphrase: impl FnOnce() -> Result<String>) -> Result<()> {
+    /// `rekey`: by default re-wraps the data key under a new passphrase, fast, leaving every
+    /// sealed value as it is — so a backup taken before still opens with the old passphrase,
+    /// and would open data written afterwards too (same keys). With `rotate`, new keys are
+    /// made and everything sealed again (see `store::rotate`): afterwards neither the old
+    /// passphrase nor an old backup opens anything written since. Needs the current key;
+    /// `new_passphrase` is asked once it is unlocked.
+    pub fn rekey(
+        &self,
+        req: &Rekey,
+        new_passphrase: impl FnOnce() -> Result<Secret>,
+    ) -> Result<Rekeyed> {
         if !self.encrypted()? {
             return Err(Error::invalid(
                 "this database is not encrypted (it was created with --no-encryption); there is no passphrase to change",
             ));
         }
-        let vault = self.office.vault()?;
+        let codec = self.codec(true)?;
+        let mut org = self.org_unlocked()?;
+        let PhiCodec::Sealed(vault) = codec else {
+            return Err(crate::store::phi::locked_error());
+        };
         let new = new_passphrase()?;
+        if new.is_empty() {
+            return Err(Error::Key(
+                "the new passphrase is empty; choose a non-empty passphrase".into(),
+            ));
+        }
+        let weak = check_strength(&new, &context_words(&org), req.allow_weak)?;
+        let actor = self.actor()?;
+        if req.rotate {
+            let (new_vault, wrapped) =
+                Vault::create(new.as_bytes()).map_err(|e| Error::Key(e.to_string()))?;
+            org.weak_passphrase = weak;
+            let n = self
+                .store()
+                .rotate(&actor, codec, new_vault, &wrapped.to_bytes(), &org)?;
+            return Ok(Rekeyed {
+                rotated: true,
+                incidents: n,
+                weak,
+            });
+        }
         let wrapped = vault
             .rewrap(new.as_bytes())
             .map_err(|e| Error::Key(e.to_string()))?
             .to_bytes();
-        self.store().write(&self.actor()?, |w| {
+        let changed_flag = org.weak_passphrase != weak;
+        org.weak_passphrase = weak;
+        self.store().write(&actor, |w| {
             w.put_wrapped_key(&wrapped)?;
-            Ok((
-                (),
-                Change::new(Action::OrgRekey, Subject::Org)
-                    .detail("passphrase changed; the data key and the sealed data are unchanged"),
-            ))
+            if changed_flag {
+                w.put_org(&org, codec)?;
+            }
+            let mut detail = String::from(
+                "passphrase changed; the data keys and the sealed data are unchanged (backups keep opening with the old passphrase)",
+            );
+            if weak {
+                detail.push_str(" weak_passphrase=allowed");
+            }
+            Ok(((), Change::new(Action::OrgRekey, Subject::Org).detail(detail)))
+        })?;
+        Ok(Rekeyed {
+            rotated: false,
+            incidents: 0,
+            weak,
         })
     }
 }

@@ -291,7 +291,7 @@ impl Desk<'_> {
         let todays_rules = run(&rec.inputs, now_laws);
         let rules_changes = diff_of(&replayed, &todays_rules);
 
-        let d = Derived::from(r.derived(id)?);
+        let d = Derived::from(r.derived(id, self.office.no_phi())?);
         let counts = counts_or_estimate(r.roster_counts(id)?, &inc);
         let now_inputs = inputs(org, &inc, &d, &counts, Policies::default(), today);
         let current = run(&now_inputs, now_laws);

@@ -404,7 +404,7 @@ impl Desk<'_> {
         }
         let org = self.org()?;
         let today = self.today()?;
-        let d = Derived::from(r.derived(id)?);
+        let d = Derived::from(r.derived(id, self.office.no_phi())?);
         let laws = self.laws()?;
         let required = |c: &Counts| -> Vec<String> {
             evaluate(org, laws, &inc, &d, c, Policies::default(), today)

@@ -43,10 +43,13 @@ fn office(dir: &tempfile::TempDir) -> Arc<Office> {
         Office::create(
             &path,
             &org,
-            NewEncryption::Passphrase("desk test passphrase".into()),
+            NewEncryption::Passphrase {
+                passphrase: Secret::new("desk test passphrase".into()),
+                allow_weak: false,
+            },
             ClockMarker::Pinned,
             &ctx("setup"),
-            Box::new(Passphrase("desk test passphrase".into())),
+            Box::new(Passphrase::new("desk test passphrase")),
         )
         .unwrap(),
     )

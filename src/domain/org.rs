@@ -138,4 +138,8 @@ pub struct Organization {
     /// means the default, and the default is not written).
     #[serde(default, skip_serializing_if = "BusinessDays::is_default")]
     pub business_days: BusinessDays,
+    /// The database passphrase was judged weak and accepted anyway with
+    /// `--allow-weak-passphrase` (demos and tests); a `rekey` to a strong one clears it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub weak_passphrase: bool,
 }

@@ -114,6 +114,7 @@ impl ScenarioOrg {
             time_zone: self.time_zone.clone(),
             le_policy: self.le_policy,
             business_days: self.business_days,
+            weak_passphrase: false,
         }
     }
 }

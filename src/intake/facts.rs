@@ -140,7 +140,41 @@ pub fn sanitize(msg: &str) -> String {
             out.push(c);
         }
     }
-    out.replace("string (value hidden)", "a string")
+    let out = out.replace("string (value hidden)", "a string");
+    hide_found(&out)
+}
+
+/// serde names what it found in backticks before "expected" (`invalid type: integer `42`,
+/// expected a string`, `unknown variant `Jane`, expected one of …`): that is a value from the
+/// file, hidden; what follows "expected" is the accepted form and stays. A field name
+/// (`unknown field`, `missing field`, `duplicate field`) is structure, not a value, and stays.
+fn hide_found(msg: &str) -> String {
+    let names_field = ["unknown field", "missing field", "duplicate field"]
+        .iter()
+        .any(|p| msg.starts_with(p));
+    if names_field {
+        return msg.to_string();
+    }
+    let (head, tail) = match msg.find("expected") {
+        Some(i) => msg.split_at(i),
+        None => (msg, ""),
+    };
+    let mut out = String::with_capacity(msg.len());
+    let mut in_tick = false;
+    for c in head.chars() {
+        if c == '`' {
+            if !in_tick {
+                out.push_str("(value hidden)");
+            }
+            in_tick = !in_tick;
+            continue;
+        }
+        if !in_tick {
+            out.push(c);
+        }
+    }
+    out.push_str(tail);
+    out
 }
 
 /// Finds the line where the last segment of a dotted path is assigned, inside its table.
@@ -406,6 +440,37 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 6, 1).expect("valid")
+    }
+
+    /// Regression (issue 10): an integer typed into a text field, and an unknown variant
+    /// spelled with a name, were echoed back in the error.
+    #[test]
+    fn errors_name_the_field_and_line_never_the_value() {
+        for (text, field) in [
+            ("title = 4815162342\n", "title"),
+            ("[breach]\ntypes = [\"Zebulon Quxworthy\"]\n", "breach.types"),
+            (
+                "[business_associate]\nrelationship = \"Zebulon Quxworthy\"\n",
+                "business_associate.relationship",
+            ),
+            ("[breach]\ndiscovered = \"Zebulon Quxworthy\"\n", "breach.discovered"),
+            ("[individuals]\nunreachable = \"Zebulon Quxworthy\"\n", "individuals.unreachable"),
+            ("[individuals]\nunreachable = -4815162342\n", "individuals.unreachable"),
+            ("[individuals]\nunreachable = 4815162342.5\n", "individuals.unreachable"),
+            ("[breach]\nsafeguards = 4815162342\n", "breach.safeguards"),
+            (
+                "[[law_enforcement]]\nkind = \"Zebulon Quxworthy\"\ndate = 2026-01-01\n",
+                "law_enforcement[0].kind",
+            ),
+        ] {
+            let e = parse_facts(text, "f.toml").unwrap_err().to_string();
+            assert!(
+                !e.contains("Zebulon") && !e.contains("4815162342"),
+                "value echoed: {e}"
+            );
+            assert!(e.contains(field), "{e}");
+            assert!(e.contains("line "), "{e}");
+        }
     }
 
     #[test]

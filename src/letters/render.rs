@@ -204,7 +204,7 @@ impl Renderer {
             };
             match hb.register_template_string(e.file, &src) {
                 Err(err) => {
-                    let reason = err.to_string();
+                    let reason = template_error(&err);
                     failures.push((
                         e,
                         LetterError::Parse {
@@ -369,7 +369,52 @@ fn map_render_error(file: &str, err: RenderError) -> LetterError {
         }
         other => LetterError::Render {
             file: at,
-            reason: other.to_string(),
+            reason: render_reason(other),
         },
+    }
+}
+
+/// A template that does not parse: where, and what kind of mistake — never the template's
+/// text around it (handlebars' own message quotes it, and the data it was given can show up
+/// there too).
+fn template_error(err: &handlebars::TemplateError) -> String {
+    use handlebars::TemplateErrorReason as T;
+    let what = match err.reason() {
+        T::MismatchingClosedHelper(..) | T::MismatchingClosedDecorator(..) => {
+            "a block is closed by another block's name ({{#x}} … {{/x}} must match)"
+        }
+        T::InvalidSyntax(_) => "invalid handlebars syntax",
+        T::InvalidParam(_) => "an invalid helper parameter",
+        T::NestedSubexpression => "a nested subexpression, which is not supported",
+        _ => "the template cannot be parsed",
+    };
+    match err.pos() {
+        Some((l, c)) => format!("line {l}, column {c}: {what}"),
+        None => what.to_string(),
+    }
+}
+
+/// Why a template could not be rendered, naming the template's own identifiers (helpers,
+/// partials, paths) but never a value from the data (a serde or helper message can quote one).
+fn render_reason(r: &RenderErrorReason) -> String {
+    use RenderErrorReason as R;
+    match r {
+        R::TemplateNotFound(n) => format!("template {n} not found"),
+        R::TemplateError(e) => template_error(e),
+        R::PartialNotFound(n) => format!("partial {n} not found"),
+        R::PartialBlockNotFound => "partial block not found".into(),
+        R::HelperNotFound(n) => format!("helper {n} not found"),
+        R::DecoratorNotFound(n) => format!("decorator {n} not found"),
+        R::ParamNotFoundForIndex(h, i) => format!("helper {h}: parameter {i} is missing"),
+        R::ParamNotFoundForName(h, n) => format!("helper {h}: parameter {n} is missing"),
+        R::ParamTypeMismatchForName(h, n, t) | R::HashTypeMismatchForName(h, n, t) => {
+            format!("helper {h}: parameter {n} must be {t}")
+        }
+        R::CannotIncludeSelf => "a template includes itself".into(),
+        R::InvalidParamType(t) => format!("a parameter must be {t}"),
+        R::BlockContentRequired => "a block needs content".into(),
+        R::InvalidJsonPath(p) => format!("invalid path {p}"),
+        R::InvalidJsonIndex(_) => "an array indexed by a name".into(),
+        _ => "a value of the data does not fit the template (the value is not shown)".into(),
     }
 }

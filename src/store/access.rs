@@ -13,7 +13,7 @@ use super::records::{
 };
 use super::roster::{self, Batch, Plan, RosterTotals};
 use super::tables::*;
-use super::{derived, incidents, laws, manifests, subjects};
+use super::{derived, incidents, laws, manifests, sealing, subjects};
 use crate::audit::entry::{Hash, StoredEntry, decode_stored};
 use crate::audit::verify::Report;
 use crate::domain::{Counts, Incident, IncidentId, Organization};
@@ -28,9 +28,26 @@ pub enum Encryption {
     On { wrapped_key: Vec<u8> },
 }
 
-fn decode_org(bytes: &[u8]) -> Result<Organization> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| Error::Database(format!("the organization record is unreadable: {e}")))
+fn decode_org(bytes: &[u8]) -> Result<serde_json::Value> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::Database(format!(
+            "the organization record is unreadable ({})",
+            incidents::damage(&e)
+        ))
+    })
+}
+
+fn org_from(v: serde_json::Value) -> Result<Organization> {
+    serde_json::from_value(v).map_err(|e| {
+        Error::Database(format!(
+            "the organization record is unreadable ({})",
+            incidents::damage(&e)
+        ))
+    })
+}
+
+fn org_text_ad() -> Vec<u8> {
+    super::vault::associated_data(META_NAME, META_ORG_TEXT.as_bytes(), "value")
 }
 
 fn decode_templates(bytes: &[u8]) -> Result<BTreeMap<String, String>> {
@@ -64,19 +81,25 @@ impl Reader {
         Ok(meta.get(key)?.map(|v| v.value().to_vec()))
     }
 
-    /// The organization record; `None` in a database that has none (an exercise database).
+    /// The organization record as readable without the key (its sealed strings read
+    /// `[encrypted: …]`; see `store::sealing::ORG_CLEAR`); `None` in a database that has none
+    /// (an exercise database).
     pub fn org(&self) -> Result<Option<Organization>> {
-        self.meta(META_ORG)?.map(|b| decode_org(&b)).transpose()
+        self.org_opened(&PhiCodec::Locked)
+    }
+
+    /// The organization record with its sealed strings opened as far as `codec` can.
+    pub fn org_opened(&self, codec: &PhiCodec) -> Result<Option<Organization>> {
+        org_opened(self.meta(META_ORG)?, self.meta(META_ORG_TEXT)?, codec)
+    }
+
+    /// Whether the organization record was written by an older release (clear text).
+    pub fn org_is_legacy(&self) -> Result<bool> {
+        Ok(self.meta(META_ORG)?.is_some() && self.meta(META_ORG_TEXT)?.is_none())
     }
 
     pub fn encryption(&self) -> Result<Encryption> {
-        if self.meta(META_ENCRYPTION)?.as_deref() != Some(b"on".as_slice()) {
-            return Ok(Encryption::Off);
-        }
-        let wrapped_key = self.meta(META_WRAPPED_KEY)?.ok_or_else(|| {
-            Error::Database("the database is marked encrypted but holds no wrapped key".into())
-        })?;
-        Ok(Encryption::On { wrapped_key })
+        encryption_from(self.meta(META_ENCRYPTION)?, self.meta(META_WRAPPED_KEY)?)
     }
 
     /// Whether an organization record is stored (a register; an exercise database has none).
@@ -111,18 +134,25 @@ impl Reader {
         self.meta(META_SIGNING_KEY)
     }
 
-    /// An incident with its PHI opened as far as `codec` can (else the locked placeholder).
+    /// An incident with its text opened as far as `codec` can (else the locked placeholder).
     pub fn incident(&self, id: &IncidentId, codec: &PhiCodec) -> Result<Incident> {
         incidents::get_read(&self.tx, id, codec)
+    }
+
+    /// The incidents written by an older release whose text is still clear.
+    pub fn legacy_incidents(&self) -> Result<Vec<IncidentId>> {
+        let incidents = self.tx.open_table(INCIDENTS)?;
+        let phi = self.tx.open_table(PHI)?;
+        incidents::legacy_ids_in(&incidents, &phi)
     }
 
     pub fn incident_exists(&self, id: &IncidentId) -> Result<bool> {
         Ok(self.tx.open_table(INCIDENTS)?.get(id.as_str())?.is_some())
     }
 
-    /// Every incident without its PHI fields, in ID order.
-    pub fn incidents(&self) -> Result<Vec<Incident>> {
-        incidents::list(&self.tx)
+    /// Every incident, its text opened as far as `codec` can, in ID order.
+    pub fn incidents(&self, codec: &PhiCodec) -> Result<Vec<Incident>> {
+        incidents::list(&self.tx, codec)
     }
 
     /// The first incident's ID (an exercise database holds exactly one).
@@ -135,9 +165,10 @@ impl Reader {
         })
     }
 
-    /// What is kept beside an incident (empty when nothing is).
-    pub fn derived(&self, id: &IncidentId) -> Result<DerivedRecord> {
-        derived::get_read(&self.tx, id)
+    /// What is kept beside an incident (empty when nothing is), its text opened as far as
+    /// `codec` can.
+    pub fn derived(&self, id: &IncidentId, codec: &PhiCodec) -> Result<DerivedRecord> {
+        derived::get_read(&self.tx, id, codec)
     }
 
     /// The counts of the incident's committed roster, if one was imported. Needs no key.
@@ -257,14 +288,6 @@ impl Reader {
     }
 }
 
-/// How a write treats an incident's sealed values.
-pub enum Phi<'a> {
-    /// Leave the stored sealed values as they are (the change touches no PHI, needs no key).
-    Keep,
-    /// Seal the narrative and any new timeline text with this codec.
-    Seal(&'a PhiCodec),
-}
-
 /// The records of one write transaction, inside [`Store::write`](super::Store::write).
 pub struct Writer<'t> {
     tx: &'t WriteTransaction,
@@ -280,9 +303,15 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
-    pub fn put_org(&mut self, org: &Organization) -> Result<()> {
-        let json = serde_json::to_vec(org).map_err(|e| Error::Storage(e.to_string()))?;
-        self.put_meta(META_ORG, &json)
+    /// Writes the organization: its clear part, and its text (the privacy officer) sealed
+    /// under the database's data key. Needs the key in an encrypted database.
+    pub fn put_org(&mut self, org: &Organization, codec: &PhiCodec) -> Result<()> {
+        let v = serde_json::to_value(org).map_err(|e| Error::Storage(e.to_string()))?;
+        let (clear, text) = sealing::split(v, sealing::ORG_CLEAR);
+        let sealed = seal_org_text(codec, &sealing::encode(&text)?)?;
+        let json = serde_json::to_vec(&clear).map_err(|e| Error::Storage(e.to_string()))?;
+        self.put_meta(META_ORG, &json)?;
+        self.put_meta(META_ORG_TEXT, &sealed)
     }
 
     /// Records whether PHI is encrypted (and the wrapped key when it is). For `init`.
@@ -300,6 +329,32 @@ impl<'t> Writer<'t> {
     /// from real to pinned.
     pub fn put_clock_marker(&mut self, m: super::ClockMarker) -> Result<()> {
         self.put_meta(META_CLOCK, m.key().as_bytes())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let meta = self.tx.open_table(META)?;
+        Ok(meta.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Whether PHI is encrypted (see [`Reader::encryption`]).
+    pub fn encryption(&self) -> Result<Encryption> {
+        encryption_from(self.meta(META_ENCRYPTION)?, self.meta(META_WRAPPED_KEY)?)
+    }
+
+    /// The incidents written by an older release whose text is still clear.
+    pub fn legacy_incidents(&self) -> Result<Vec<IncidentId>> {
+        let incidents = self.tx.open_table(INCIDENTS)?;
+        let phi = self.tx.open_table(PHI)?;
+        incidents::legacy_ids_in(&incidents, &phi)
+    }
+
+    pub fn org_is_legacy(&self) -> Result<bool> {
+        Ok(self.meta(META_ORG)?.is_some() && self.meta(META_ORG_TEXT)?.is_none())
+    }
+
+    /// The organization, opened as far as `codec` can (see [`Reader::org_opened`]).
+    pub fn org_opened(&self, codec: &PhiCodec) -> Result<Option<Organization>> {
+        org_opened(self.meta(META_ORG)?, self.meta(META_ORG_TEXT)?, codec)
     }
 
     /// Replaces the wrapped data key (`rekey`).
@@ -343,19 +398,31 @@ impl<'t> Writer<'t> {
         subjects::digest(&crate::audit::subject::Subject::Incident(id.clone()), &t)
     }
 
-    pub fn put_incident(&mut self, inc: &Incident, phi: Phi) -> Result<()> {
-        match phi {
-            Phi::Keep => incidents::put_keep_phi(self.tx, inc),
-            Phi::Seal(codec) => incidents::put(self.tx, inc, codec),
-        }
+    /// Writes an incident, its text sealed under its own key (see `store::incidents`).
+    pub fn put_incident(&mut self, inc: &Incident, codec: &PhiCodec) -> Result<()> {
+        incidents::put(self.tx, inc, codec)
     }
 
-    pub fn derived(&self, id: &IncidentId) -> Result<DerivedRecord> {
-        derived::get_write(self.tx, id)
+    pub fn derived(&self, id: &IncidentId, codec: &PhiCodec) -> Result<DerivedRecord> {
+        derived::get_write(self.tx, id, codec)
     }
 
-    pub fn put_derived(&mut self, id: &IncidentId, d: &DerivedRecord) -> Result<()> {
-        derived::put(self.tx, id, d)
+    /// Whether anything is kept beside the incident.
+    pub fn has_derived(&self, id: &IncidentId) -> Result<bool> {
+        Ok(self.tx.open_table(ASSESSMENTS)?.get(id.as_str())?.is_some())
+    }
+
+    /// Drops the incident's wrapped key, so the next write makes a new one (rotation; the
+    /// values sealed under the old key are all rewritten in the same transaction).
+    pub fn forget_incident_key(&mut self, id: &IncidentId) -> Result<()> {
+        self.tx
+            .open_table(PHI)?
+            .remove(incidents::key_name(id).as_str())?;
+        Ok(())
+    }
+
+    pub fn put_derived(&mut self, id: &IncidentId, d: &DerivedRecord, codec: &PhiCodec) -> Result<()> {
+        derived::put(self.tx, id, d, codec)
     }
 
     /// The counts of the incident's committed roster, if one was imported.
@@ -421,4 +488,64 @@ impl<'t> Writer<'t> {
     ) -> Result<()> {
         manifests::add(self.tx, id, m, manifest_sha256)
     }
+}
+
+fn seal_org_text(codec: &PhiCodec, plain: &[u8]) -> Result<Vec<u8>> {
+    match codec {
+        PhiCodec::Plain => {
+            let mut v = vec![0];
+            v.extend_from_slice(plain);
+            Ok(v)
+        }
+        PhiCodec::Sealed(vault) => vault
+            .seal(&org_text_ad(), plain)
+            .map_err(|e| Error::Key(format!("cannot seal a protected value: {e}"))),
+        PhiCodec::Locked => Err(super::phi::locked_error()),
+    }
+}
+
+fn open_org_text(codec: &PhiCodec, stored: &[u8]) -> Result<Vec<u8>> {
+    let failed = || {
+        Error::Key(
+            "the organization's sealed text failed authentication: it was altered; run `breachdesk audit verify`"
+                .into(),
+        )
+    };
+    match (codec, stored.split_first()) {
+        (PhiCodec::Plain, Some((0, rest))) => Ok(rest.to_vec()),
+        (PhiCodec::Sealed(vault), _) => vault.open(&org_text_ad(), stored).map_err(|_| failed()),
+        _ => Err(failed()),
+    }
+}
+
+fn encryption_from(flag: Option<Vec<u8>>, wrapped: Option<Vec<u8>>) -> Result<Encryption> {
+    if flag.as_deref() != Some(b"on".as_slice()) {
+        return Ok(Encryption::Off);
+    }
+    let wrapped_key = wrapped.ok_or_else(|| {
+        Error::Database("the database is marked encrypted but holds no wrapped key".into())
+    })?;
+    Ok(Encryption::On { wrapped_key })
+}
+
+fn org_opened(
+    record: Option<Vec<u8>>,
+    text: Option<Vec<u8>>,
+    codec: &PhiCodec,
+) -> Result<Option<Organization>> {
+    let Some(b) = record else {
+        return Ok(None);
+    };
+    let mut v = decode_org(&b)?;
+    match (text, codec) {
+        (Some(_), PhiCodec::Locked) => {}
+        (Some(sealed), c) => {
+            let plain = open_org_text(c, &sealed)?;
+            sealing::join(&mut v, sealing::decode(&plain)?)?;
+        }
+        // Written by an older release: clear, masked without the key.
+        (None, PhiCodec::Locked) => v = sealing::mask(v, sealing::ORG_CLEAR),
+        (None, _) => {}
+    }
+    org_from(v).map(Some)
 }

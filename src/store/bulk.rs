@@ -7,7 +7,7 @@ use std::io::Write;
 use redb::ReadableTable;
 
 use super::tables::AUDIT;
-use super::{Actor, Change, Phi, Store, Writer, append_entry, extra_tables, subject_digest_write};
+use super::{Actor, Change, Store, Writer, append_entry, extra_tables, subject_digest_write};
 use crate::audit::subject::{Action, Subject};
 use crate::domain::{Incident, IncidentId};
 use crate::error::{Error, Result};
@@ -19,7 +19,7 @@ pub fn load_incidents(store: &Store, actor: &Actor, incidents: &[Incident]) -> R
     let tx = store.db()?.begin_write()?;
     extra_tables(&tx)?;
     for inc in incidents {
-        Writer::new(&tx).put_incident(inc, Phi::Seal(&PhiCodec::Plain))?;
+        Writer::new(&tx).put_incident(inc, &PhiCodec::Plain)?;
         let subject = Subject::Incident(inc.id.clone());
         let digest = subject_digest_write(&tx, &subject)?;
         append_entry(

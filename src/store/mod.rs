@@ -5,7 +5,7 @@
 //! exactly one audit entry in the same redb write transaction, or nothing at all.
 
 mod access;
-pub use access::{Encryption, Phi, Reader, Writer};
+pub use access::{Encryption, Reader, Writer};
 #[doc(hidden)]
 pub mod bulk;
 pub mod compact;
@@ -16,6 +16,8 @@ mod manifests;
 pub mod phi;
 pub mod records;
 pub mod roster;
+mod rotate;
+pub mod sealing;
 pub mod subjects;
 mod tables;
 pub mod vault;
@@ -414,6 +416,44 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Whether text an older release stored in the clear is still waiting for the key: the
+    /// incidents, and whether the organization record is one.
+    pub fn legacy_text(&self) -> Result<(Vec<IncidentId>, bool)> {
+        let r = self.reader()?;
+        if !matches!(r.encryption()?, Encryption::On { .. }) {
+            return Ok((vec![], false));
+        }
+        Ok((r.legacy_incidents()?, r.org_is_legacy()?))
+    }
+
+    /// Seals the text an older release stored in the clear (see [`seal_legacy_text`]), in one
+    /// transaction with a `store.migrate` entry naming the step and one entry per subject
+    /// rewritten (so each verifies). Needs the unlocked key; does nothing when nothing waits.
+    pub fn seal_legacy(&self, actor: &Actor, codec: &phi::PhiCodec) -> Result<Vec<Change>> {
+        let (ids, org) = self.legacy_text()?;
+        if ids.is_empty() && !org {
+            return Ok(vec![]);
+        }
+        let tx = self.db.rw()?.begin_write()?;
+        extra_tables(&tx)?;
+        let others = seal_legacy_text(&mut Writer::new(&tx), codec)?;
+        let change = Change::new(Action::StoreMigrate, Subject::Store).detail(format!(
+            "step=seal-legacy-text incidents={} org={}",
+            ids.len(),
+            u8::from(org)
+        ));
+        let digest = subject_digest_write(&tx, &change.subject)?;
+        let mut entry = append_entry(&tx, actor, &change, digest)?;
+        for c in &others {
+            let digest = subject_digest_write(&tx, &c.subject)?;
+            entry = append_entry(&tx, actor, c, digest)?;
+        }
+        commit(tx, &entry)?;
+        Ok(others)
+    }
+}
+
 /// One migration step: from the schema version before it to the next. Each is
 /// self-contained (it reads only the tables it changes and assumes no particular number) and
 /// idempotent; it returns the audit changes of any subject other than `store` whose records
@@ -437,6 +477,10 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         name: "roster-v2",
         run: migrate_roster_v2,
+    },
+    Migration {
+        name: "sealed-text",
+        run: migrate_sealed_text,
     },
 ];
 
@@ -471,6 +515,44 @@ fn migrate_state_laws(w: &mut Writer) -> Result<Vec<Change>> {
 fn migrate_roster_v2(w: &mut Writer) -> Result<Vec<Change>> {
     w.create_roster_v2_tables()?;
     Ok(vec![])
+}
+
+/// Version 5 (step `sealed-text`): every string a person types is sealed (`store::sealing`), an incident's under
+/// its own data key wrapped by the database's (`store::incidents`), the organization's under
+/// the database's. An unencrypted file is converted here (no key is needed); an encrypted one
+/// keeps its clear text until the first open that unlocks the key ([`Store::seal_legacy`]),
+/// and reads as before meanwhile (masked without the key).
+fn migrate_sealed_text(w: &mut Writer) -> Result<Vec<Change>> {
+    match w.encryption()? {
+        Encryption::Off => seal_legacy_text(w, &phi::PhiCodec::Plain),
+        Encryption::On { .. } => Ok(vec![]),
+    }
+}
+
+/// Seals the text of every record an older release wrote in the clear: each legacy incident
+/// (and what is kept beside it) under a new key of its own, and the organization's. Returns
+/// the audit change of each subject it rewrote.
+fn seal_legacy_text(w: &mut Writer, codec: &phi::PhiCodec) -> Result<Vec<Change>> {
+    let mut out = Vec::new();
+    for id in w.legacy_incidents()? {
+        let inc = w.incident(&id, codec)?;
+        w.put_incident(&inc, codec)?;
+        out.push(
+            Change::incident(Action::IncidentMigrate, &id)
+                .detail("sealed the text an older release stored in the clear, under the incident's own key"),
+        );
+    }
+    if w.org_is_legacy()? {
+        let org = w.org_opened(codec)?;
+        if let Some(org) = org {
+            w.put_org(&org, codec)?;
+            out.push(
+                Change::new(Action::OrgMigrate, Subject::Org)
+                    .detail("sealed the text an older release stored in the clear"),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// Commits a write. An error before the commit leaves nothing written (the transaction is

@@ -12,10 +12,11 @@ use redb::ReadableTable;
 use super::roster;
 use super::tables::{
     ASSESSMENTS_NAME, DETERMINATIONS_NAME, INCIDENTS_NAME, LAW_TEXTS_NAME, LAWS_NAME,
-    MANIFESTS_NAME, META_CLOCK, META_ENCRYPTION, META_NAME, META_ORG, META_SCHEMA,
-    META_SIGNING_KEY, META_TEMPLATES, META_WRAPPED_KEY, PHI_NAME, ROSTER_BATCHES_NAME,
-    ROSTER_COUNTS_NAME, ROSTER_DEAD_NAME, ROSTER_GROUPS_NAME, ROSTER_ISSUES_NAME, ROSTER_KEYS_NAME,
-    ROSTER_ROWS_NAME, SubjectDigest, digest_one, digest_prefix,
+    MANIFESTS_NAME, META_CLOCK, META_ENCRYPTION, META_NAME, META_ORG, META_ORG_TEXT,
+    META_RESEALED, META_SCHEMA, META_SIGNING_KEY, META_TEMPLATES, META_WRAPPED_KEY, PHI_NAME,
+    ROSTER_BATCHES_NAME, ROSTER_COUNTS_NAME, ROSTER_DEAD_NAME, ROSTER_GROUPS_NAME,
+    ROSTER_ISSUES_NAME, ROSTER_KEYS_NAME, ROSTER_ROWS_NAME, SubjectDigest, digest_one,
+    digest_prefix,
 };
 use crate::audit::entry::Hash;
 use crate::audit::subject::{Subject, SubjectKind};
@@ -82,6 +83,18 @@ pub const MAPPING: &[Rule] = &[
         "setting",
     ),
     rule(SubjectKind::Org, META_NAME, Keys::Meta(META_ORG), "setting"),
+    rule(
+        SubjectKind::Org,
+        META_NAME,
+        Keys::Meta(META_ORG_TEXT),
+        "setting",
+    ),
+    rule(
+        SubjectKind::Org,
+        META_NAME,
+        Keys::Meta(META_RESEALED),
+        "setting",
+    ),
     rule(
         SubjectKind::Org,
         META_NAME,

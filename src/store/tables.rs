@@ -9,14 +9,14 @@ use crate::audit::entry::Hash;
 use crate::error::Result;
 
 /// Schema version this binary writes and the newest it can read.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Settings and singletons: schema version, organization, wrapped key, signing public key.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_NAME);
-/// Incident records (JSON, PHI fields moved to `PHI`), keyed by incident ID.
+/// Incident records (JSON, typed text sealed into `PHI`), keyed by incident ID.
 pub const INCIDENTS: TableDefinition<&str, &[u8]> = TableDefinition::new(INCIDENTS_NAME);
-/// PHI values (narratives, timeline texts), sealed with the data key when encryption is
-/// on. Keyed `incident/<id>/<field>`.
+/// Each incident's data key (wrapped by the database's) and its sealed text, keyed
+/// `incident/<id>/<key|fields|derived>` (see `store::incidents`).
 pub const PHI: TableDefinition<&str, &[u8]> = TableDefinition::new(PHI_NAME);
 /// Derived state per incident (determination with any human override, the obligations
 /// snapshot and what changed at the last update), keyed by incident ID.
@@ -97,6 +97,12 @@ pub const AUDITED_TABLES: &[&str] = &[
 
 pub const META_SCHEMA: &str = "schema_version";
 pub const META_ORG: &str = "org";
+/// The organization's text (the privacy officer), sealed under the database's data key
+/// (schema 3; see `store::sealing::ORG_CLEAR`).
+pub const META_ORG_TEXT: &str = "org_text";
+/// The subjects the last `rekey --rotate` sealed again, with their digests then (see
+/// `store::rotate`).
+pub const META_RESEALED: &str = "resealed";
 pub const META_ENCRYPTION: &str = "encryption";
 pub const META_WRAPPED_KEY: &str = "wrapped_key";
 pub const META_SIGNING_KEY: &str = "audit_public_key";

@@ -25,14 +25,28 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
     let mut subjects: Vec<(String, (u64, crate::audit::entry::Hash))> =
         walk.latest().iter().map(|(s, v)| (s.clone(), *v)).collect();
     subjects.sort_by_key(|(_, (seq, _))| *seq);
+    // A rotation rewrote every incident under one `org` entry; its record (covered by that
+    // entry's digest) holds each incident's digest then (see `store::rotate`).
+    let resealed = t
+        .meta
+        .get(META_RESEALED)?
+        .and_then(|v| super::rotate::Resealed::decode(v.value()));
     for (subject, (seq, digest)) in &subjects {
         let now = match Subject::parse(subject) {
             Some(s) => subjects::digest(&s, &t)?,
             // A subject this binary does not know has no records.
             None => SubjectDigest::default().finish(),
         };
-        if now != *digest {
-            walk.edited_record(subject, *seq);
+        let (seq, expected) = match resealed
+            .as_ref()
+            .filter(|r| r.seq > *seq)
+            .and_then(|r| Some((r.seq, r.digest_of(subject)?)))
+        {
+            Some(later) => later,
+            None => (*seq, *digest),
+        };
+        if now != expected {
+            walk.edited_record(subject, seq);
         }
     }
     let latest = walk.latest();
@@ -48,6 +62,12 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
         .is_some_and(|v| v.value() == b"on");
     if encrypted {
         unsealed(&mut walk, &t.phi, &t.roster_rows)?;
+        if t.meta
+            .get(META_ORG_TEXT)?
+            .is_some_and(|v| v.value().first() != Some(&SEAL_VERSION))
+        {
+            walk.unsealed(&format!("the organization's text {META_NAME}[{META_ORG_TEXT}]"));
+        }
     }
     if encrypted && let Some(groups) = &t.roster_groups {
         for id in super::roster::unsealed_staging(&t.roster_batches, groups)? {
@@ -57,7 +77,46 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
             );
         }
     }
+    clear_text(&mut walk, &t)?;
     Ok(walk.finish())
+}
+
+/// A record whose text is sealed keeps only placeholders where that text was: any other
+/// string there was put in from outside (or written by a bug) and is readable without the
+/// key. Records of an older release, whose text waits for the key, are not damage.
+fn clear_text<T>(walk: &mut ChainWalk, t: &subjects::Tables<T>) -> Result<()>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    use super::incidents::{derived_name, fields_name};
+    use super::sealing::{DERIVED_CLEAR, INCIDENT_CLEAR, ORG_CLEAR, unsealed_paths};
+    let check = |walk: &mut ChainWalk, what: String, bytes: &[u8], allow: &[&str]| {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            for p in unsealed_paths(&v, allow) {
+                walk.unsealed(&format!("{what}, field {p}"));
+            }
+        }
+    };
+    for (table, name, allow, blob) in [
+        (&t.incidents, INCIDENTS_NAME, INCIDENT_CLEAR, fields_name as fn(&_) -> String),
+        (&t.assessments, ASSESSMENTS_NAME, DERIVED_CLEAR, derived_name),
+    ] {
+        for row in table.iter()? {
+            let (k, v) = row?;
+            let Some(id) = crate::domain::IncidentId::parse(k.value()) else {
+                continue;
+            };
+            if t.phi.get(blob(&id).as_str())?.is_some() {
+                check(walk, format!("the clear record {name}[{id}]"), v.value(), allow);
+            }
+        }
+    }
+    if t.meta.get(META_ORG_TEXT)?.is_some()
+        && let Some(v) = t.meta.get(META_ORG)?
+    {
+        check(walk, format!("the clear record {META_NAME}[{META_ORG}]"), v.value(), ORG_CLEAR);
+    }
+    Ok(())
 }
 
 /// In an encrypted database every protected value (narratives, notes, roster rows, staged or
