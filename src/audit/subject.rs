@@ -159,8 +159,6 @@ actions! {
     OrgRekey = "org.rekey" on Org,
     OrgTemplates = "org.templates" on Org,
     OrgTemplatesClear = "org.templates.clear" on Org,
-    /// Text an older release stored in the clear, sealed (schema 3).
-    OrgMigrate = "org.migrate" on Org,
     AuditKeygen = "audit.keygen" on SigningKey,
     IncidentNew = "incident.new" on Incident,
     IncidentUpdate = "incident.update" on Incident,
@@ -168,8 +166,6 @@ actions! {
     IncidentAssess = "incident.assess" on Incident,
     IncidentClose = "incident.close" on Incident,
     IncidentReopen = "incident.reopen" on Incident,
-    /// Text an older release stored in the clear, sealed under the incident's own key.
-    IncidentMigrate = "incident.migrate" on Incident,
     NoticeRecord = "notice.record" on Incident,
     LettersRender = "letters.render" on Incident,
     RosterImport = "roster.import" on Roster,
@@ -188,6 +184,10 @@ actions! {
     LawsClear = "laws.clear" on Laws,
     /// A roster written by release 0.1 moved to the sealed-group format under its own key.
     RosterMigrate = "roster.migrate" on Roster,
+    /// Text an older release stored in the clear, sealed (step `sealed-text`).
+    OrgMigrate = "org.migrate" on Org,
+    /// Text an older release stored in the clear, sealed under the incident's own key.
+    IncidentMigrate = "incident.migrate" on Incident,
 }
 
 impl Action {
@@ -268,6 +268,8 @@ mod tests {
                 "laws.set",
                 "laws.clear",
                 "roster.migrate",
+                "org.migrate",
+                "incident.migrate",
             ]
         );
         for a in Action::ALL {

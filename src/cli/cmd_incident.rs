@@ -79,7 +79,13 @@ fn list(ctx: &Ctx, a: IncidentListArgs) -> Result<i32> {
         println!("no incidents match");
         return Ok(0);
     }
-    let mut t = table(&["ID", "Status", "Discovered", "Individuals", "Title (kind without the passphrase)"]);
+    let mut t = table(&[
+        "ID",
+        "Status",
+        "Discovered",
+        "Individuals",
+        "Title (kind without the passphrase)",
+    ]);
     for l in &items {
         let i = &l.incident;
         t.add_row(vec![
@@ -261,7 +267,11 @@ struct ShowOut<'a> {
 fn print_incident(inc: &Incident, c: &Counts) -> Result<()> {
     let f = &inc.facts;
     let b = &f.breach;
-    println!("Incident {}  {}", inc.id, crate::desk::label(inc, f.title == crate::desk::SEALED));
+    println!(
+        "Incident {}  {}",
+        inc.id,
+        crate::desk::label(inc, f.title == crate::desk::SEALED)
+    );
     println!(
         "Status: {}{}",
         inc.status.key(),

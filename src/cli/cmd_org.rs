@@ -7,7 +7,6 @@ use super::args::{
 };
 use super::context::Ctx;
 use super::output::print_json;
-use crate::desk::KeySource;
 use crate::desk::{self, NewEncryption, NewOrg, Office, OrgUpdate};
 use crate::domain::vocab::EntityType;
 use crate::domain::{BusinessDays, LePolicy, Organization, Role};
@@ -135,6 +134,8 @@ struct OrgOut<'a> {
     time_zone: &'a str,
     le_policy: &'a str,
     business_days: &'a str,
+    /// The passphrase was judged weak and accepted with `--allow-weak-passphrase`.
+    weak_passphrase: bool,
 }
 
 impl<'a> OrgOut<'a> {
@@ -153,6 +154,7 @@ impl<'a> OrgOut<'a> {
             time_zone: &o.time_zone,
             le_policy: o.le_policy.key(),
             business_days: o.business_days.key(),
+            weak_passphrase: o.weak_passphrase,
         }
     }
 }
@@ -161,7 +163,7 @@ pub fn run(ctx: &Ctx, c: OrgCommand) -> Result<i32> {
     let office = ctx.open()?;
     let desk = ctx.desk(&office);
     let org = match c {
-        OrgCommand::Show => desk.org()?.clone(),
+        OrgCommand::Show => desk.org_view()?,
         OrgCommand::Update(u) => desk.update_org(&OrgUpdate {
             legal_name: u.org,
             role: u.role.map(role),
@@ -196,6 +198,12 @@ pub fn run(ctx: &Ctx, c: OrgCommand) -> Result<i32> {
     ];
     for (k, v) in rows {
         println!("{k:<30} {v}");
+    }
+    if o.weak_passphrase {
+        println!(
+            "{:<30} weak, accepted with --allow-weak-passphrase (demos and tests only; `rekey` to a strong one)",
+            "Passphrase"
+        );
     }
     Ok(0)
 }

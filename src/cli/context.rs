@@ -165,8 +165,7 @@ pub fn harden_process() -> Vec<String> {
         failed.push(format!("cannot mark the process non-dumpable ({e})"));
     }
     #[cfg(unix)]
-    if let Err(e) = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0)
-    {
+    if let Err(e) = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0) {
         failed.push(format!("cannot disable core dumps ({e})"));
     }
     failed
@@ -302,6 +301,20 @@ impl Ctx {
                 other => break other?,
             }
         };
+        if self.env.passphrase.is_none() && self.key_file.is_none() {
+            let (incidents, org) = office.legacy_text()?;
+            if incidents > 0 || org {
+                eprintln!(
+                    "note: {incidents} incident(s){} hold text an older release stored in the clear; it is shown masked, \
+                     and sealed the first time a command opens this database with its passphrase",
+                    if org {
+                        " and the organization record"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
         if office.clock() == DbClock::Pinned && super::output::mark_not_evidence() {
             eprintln!(
                 "note: {NOT_EVIDENCE} (this database was created with `init --pinned-clock`)"
@@ -333,5 +346,19 @@ impl Ctx {
         super::output::Style {
             color: self.env.color,
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod harden_tests {
+    /// What `main` does first: no core dumps (soft and hard limit 0) and not dumpable (no
+    /// ptrace attachment by processes of the same user).
+    #[test]
+    fn the_process_is_made_non_dumpable_without_core_dumps() {
+        assert!(super::harden_process().is_empty());
+        assert!(!nix::sys::prctl::get_dumpable().expect("prctl"));
+        let limits = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_CORE)
+            .expect("getrlimit");
+        assert_eq!(limits, (0, 0));
     }
 }

@@ -37,6 +37,8 @@ pub use crate::store::compact::{Compacted, Space};
 pub use crate::store::roster::{
     Batch as RosterBatch, IssueKind as RosterIssueKind, RUN_ROWS, RosterTotals, RowRef,
 };
+/// What a sealed string reads as without the passphrase.
+pub use crate::store::sealing::SEALED;
 /// Who acts and by which clock (written into every audit entry).
 pub use crate::store::{ClockMarker, ClockSource, Via, Who};
 pub use assess::{
@@ -65,14 +67,12 @@ pub use office::{
 pub use org::{NewEncryption, NewOrg, OrgDetails, OrgUpdate, Rekey, Rekeyed, new_organization};
 pub use progress::{Progress, Silent};
 pub use replay::{FileReplay, Replay, ReplayRequest};
-pub use secret::{Secret, check_strength};
-/// What a sealed string reads as without the passphrase.
-pub use crate::store::sealing::SEALED;
 pub use roster::Listed as ListedRows;
 pub use roster::{
     DuplicateRow, FixRow, ImportOutcome, ImportReport, ImportRoster, IssueSummary, LowerCounts,
     LoweredCounts, PurgeReport, RelatedRow, RosterIssue, RosterStats,
 };
+pub use secret::{Secret, check_strength};
 
 #[cfg(test)]
 mod tests;

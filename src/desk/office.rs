@@ -9,11 +9,11 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::secret::Secret;
 use crate::domain::{Counts, Incident, Organization};
 use crate::error::{Error, Result};
 use crate::exercise::ExerciseState;
 use crate::laws::LawSet;
-use super::secret::Secret;
 use crate::store::phi::{PhiCodec, locked_error};
 use crate::store::vault::{Vault, WrappedKey};
 use crate::store::{Actor, ClockMarker, ClockSource, Encryption, Reader, Store, Who};
@@ -293,14 +293,6 @@ impl Office {
         }
         self.store.seal_legacy(&actor()?, codec)?;
         Ok(())
-    }
-
-    /// The unlocked data key (for `rekey`); an unencrypted database has none.
-    pub(super) fn vault(&self) -> Result<&Vault> {
-        match self.codec(true)? {
-            PhiCodec::Sealed(v) => Ok(v),
-            _ => Err(locked_error()),
-        }
     }
 }
 

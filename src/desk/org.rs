@@ -4,10 +4,10 @@ use std::path::Path;
 
 use super::office::{Context, Desk, KeySource, Office};
 use super::secret::{Secret, check_strength};
-use crate::store::phi::PhiCodec;
 use crate::domain::vocab::EntityType;
 use crate::domain::{BusinessDays, LePolicy, Organization, Role};
 use crate::error::{Error, Result};
+use crate::store::phi::PhiCodec;
 use crate::store::vault::Vault;
 use crate::store::{Action, Change, ClockMarker, Encryption, Store, Subject};
 
@@ -54,7 +54,10 @@ pub struct OrgUpdate {
 pub enum NewEncryption {
     /// Sealed under a data key wrapped by this passphrase (Argon2id). A weak passphrase is
     /// refused unless `allow_weak` (demos, tests), and then recorded in the organization.
-    Passphrase { passphrase: Secret, allow_weak: bool },
+    Passphrase {
+        passphrase: Secret,
+        allow_weak: bool,
+    },
     /// Not encrypted: exercises and demos only.
     Off,
 }

@@ -243,6 +243,7 @@ fn a_failed_flush_is_an_uncertain_outcome_and_a_retry_counts_the_notice_once() {
         store,
         &org,
         crate::store::Encryption::Off,
+        &crate::store::phi::PhiCodec::Plain,
         ClockMarker::Pinned,
         &ctx("setup"),
         Box::new(NoKey),

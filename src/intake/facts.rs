@@ -448,15 +448,30 @@ mod tests {
     fn errors_name_the_field_and_line_never_the_value() {
         for (text, field) in [
             ("title = 4815162342\n", "title"),
-            ("[breach]\ntypes = [\"Zebulon Quxworthy\"]\n", "breach.types"),
+            (
+                "[breach]\ntypes = [\"Zebulon Quxworthy\"]\n",
+                "breach.types",
+            ),
             (
                 "[business_associate]\nrelationship = \"Zebulon Quxworthy\"\n",
                 "business_associate.relationship",
             ),
-            ("[breach]\ndiscovered = \"Zebulon Quxworthy\"\n", "breach.discovered"),
-            ("[individuals]\nunreachable = \"Zebulon Quxworthy\"\n", "individuals.unreachable"),
-            ("[individuals]\nunreachable = -4815162342\n", "individuals.unreachable"),
-            ("[individuals]\nunreachable = 4815162342.5\n", "individuals.unreachable"),
+            (
+                "[breach]\ndiscovered = \"Zebulon Quxworthy\"\n",
+                "breach.discovered",
+            ),
+            (
+                "[individuals]\nunreachable = \"Zebulon Quxworthy\"\n",
+                "individuals.unreachable",
+            ),
+            (
+                "[individuals]\nunreachable = -4815162342\n",
+                "individuals.unreachable",
+            ),
+            (
+                "[individuals]\nunreachable = 4815162342.5\n",
+                "individuals.unreachable",
+            ),
             ("[breach]\nsafeguards = 4815162342\n", "breach.safeguards"),
             (
                 "[[law_enforcement]]\nkind = \"Zebulon Quxworthy\"\ndate = 2026-01-01\n",

@@ -400,7 +400,19 @@ impl<'t> Writer<'t> {
 
     /// Writes an incident, its text sealed under its own key (see `store::incidents`).
     pub fn put_incident(&mut self, inc: &Incident, codec: &PhiCodec) -> Result<()> {
-        incidents::put(self.tx, inc, codec)
+        let legacy = incidents::put(self.tx, inc, codec)?;
+        // What is kept beside a legacy record is converted with it, under its new key.
+        if legacy
+            && self
+                .tx
+                .open_table(super::tables::ASSESSMENTS)?
+                .get(inc.id.as_str())?
+                .is_some()
+        {
+            let d = derived::get_write(self.tx, &inc.id, codec)?;
+            derived::put(self.tx, &inc.id, &d, codec)?;
+        }
+        Ok(())
     }
 
     pub fn derived(&self, id: &IncidentId, codec: &PhiCodec) -> Result<DerivedRecord> {
@@ -421,7 +433,12 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
-    pub fn put_derived(&mut self, id: &IncidentId, d: &DerivedRecord, codec: &PhiCodec) -> Result<()> {
+    pub fn put_derived(
+        &mut self,
+        id: &IncidentId,
+        d: &DerivedRecord,
+        codec: &PhiCodec,
+    ) -> Result<()> {
         derived::put(self.tx, id, d, codec)
     }
 

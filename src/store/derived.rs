@@ -47,7 +47,12 @@ where
 }
 
 pub fn get_read(tx: &ReadTransaction, id: &IncidentId, codec: &PhiCodec) -> Result<DerivedRecord> {
-    get(&tx.open_table(ASSESSMENTS)?, &tx.open_table(PHI)?, id, codec)
+    get(
+        &tx.open_table(ASSESSMENTS)?,
+        &tx.open_table(PHI)?,
+        id,
+        codec,
+    )
 }
 
 pub fn get_write(
@@ -55,11 +60,21 @@ pub fn get_write(
     id: &IncidentId,
     codec: &PhiCodec,
 ) -> Result<DerivedRecord> {
-    get(&tx.open_table(ASSESSMENTS)?, &tx.open_table(PHI)?, id, codec)
+    get(
+        &tx.open_table(ASSESSMENTS)?,
+        &tx.open_table(PHI)?,
+        id,
+        codec,
+    )
 }
 
 /// Writes the record: its clear part and its text sealed under the incident's key.
-pub fn put(tx: &WriteTransaction, id: &IncidentId, d: &DerivedRecord, codec: &PhiCodec) -> Result<()> {
+pub fn put(
+    tx: &WriteTransaction,
+    id: &IncidentId,
+    d: &DerivedRecord,
+    codec: &PhiCodec,
+) -> Result<()> {
     let mut phi = tx.open_table(PHI)?;
     let keyed = key_for_write(&mut phi, id, codec)?;
     let value =

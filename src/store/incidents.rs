@@ -20,7 +20,7 @@ use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
 use serde_json::Value;
 
 use super::phi::{PhiCodec, locked_error};
-use super::sealing::{self, INCIDENT_CLEAR, SEALED};
+use super::sealing::{self, INCIDENT_CLEAR};
 use super::tables::{INCIDENTS, PHI, PHI_NAME};
 use super::vault::{DataKey, associated_data};
 use crate::domain::{Incident, IncidentId};
@@ -100,7 +100,10 @@ impl Keyed {
     pub fn open(&self, name: &str, stored: &[u8]) -> Result<Option<Vec<u8>>> {
         match (self, stored.split_first()) {
             (Keyed::Plain, Some((0, rest))) => Ok(Some(rest.to_vec())),
-            (Keyed::Key(k), _) => k.open(&value_ad(name), stored).map(Some).map_err(|_| failed()),
+            (Keyed::Key(k), _) => k
+                .open(&value_ad(name), stored)
+                .map(Some)
+                .map_err(|_| failed()),
             (Keyed::Locked, _) => Ok(None),
             _ => Err(failed()),
         }
@@ -166,19 +169,10 @@ pub fn next_id(tx: &WriteTransaction, year: i32) -> Result<IncidentId> {
 
 /// Writes an incident: its clear part, and its text sealed under its own key (created on the
 /// first write, which also converts a legacy record). Needs the key in an encrypted database.
-pub fn put(tx: &WriteTransaction, inc: &Incident, codec: &PhiCodec) -> Result<()> {
-    let legacy = put_record(tx, inc, codec)?;
-    // What is kept beside a legacy record is converted with it.
-    if legacy
-        && tx
-            .open_table(super::tables::ASSESSMENTS)?
-            .get(inc.id.as_str())?
-            .is_some()
-    {
-        let d = super::derived::get_write(tx, &inc.id, codec)?;
-        super::derived::put(tx, &inc.id, &d, codec)?;
-    }
-    Ok(())
+/// Returns whether the record was a legacy one: what is kept beside it (`store::derived`)
+/// must then be converted in the same transaction (the caller does, see `Writer`).
+pub fn put(tx: &WriteTransaction, inc: &Incident, codec: &PhiCodec) -> Result<bool> {
+    put_record(tx, inc, codec)
 }
 
 /// Writes the record and its text; returns whether it was a legacy record.
@@ -214,7 +208,7 @@ fn put_record(tx: &WriteTransaction, inc: &Incident, codec: &PhiCodec) -> Result
 }
 
 /// Reads an incident with its text opened when the codec can; otherwise every sealed string
-/// reads [`SEALED`] (a legacy record's clear text is masked the same way).
+/// reads [`sealing::SEALED`] (a legacy record's clear text is masked the same way).
 pub fn get<T>(incidents: &T, phi: &T, id: &IncidentId, codec: &PhiCodec) -> Result<Option<Incident>>
 where
     T: ReadableTable<&'static str, &'static [u8]>,

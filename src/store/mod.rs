@@ -537,10 +537,9 @@ fn seal_legacy_text(w: &mut Writer, codec: &phi::PhiCodec) -> Result<Vec<Change>
     for id in w.legacy_incidents()? {
         let inc = w.incident(&id, codec)?;
         w.put_incident(&inc, codec)?;
-        out.push(
-            Change::incident(Action::IncidentMigrate, &id)
-                .detail("sealed the text an older release stored in the clear, under the incident's own key"),
-        );
+        out.push(Change::incident(Action::IncidentMigrate, &id).detail(
+            "sealed the text an older release stored in the clear, under the incident's own key",
+        ));
     }
     if w.org_is_legacy()? {
         let org = w.org_opened(codec)?;

@@ -26,7 +26,9 @@ use serde::{Deserialize, Serialize};
 use super::phi::PhiCodec;
 use super::tables::*;
 use super::vault::Vault;
-use super::{Actor, Change, Store, Writer, append_entry, commit, extra_tables, subject_digest_write};
+use super::{
+    Actor, Change, Store, Writer, append_entry, commit, extra_tables, subject_digest_write,
+};
 use crate::audit::entry::hex;
 use crate::audit::subject::{Action, Subject};
 use crate::domain::{IncidentId, Organization};

@@ -135,10 +135,8 @@ fn allowed(path: &[Value], allow: &[&str]) -> bool {
 
 fn walk(v: &mut Value, path: &mut Vec<Value>, allow: &[&str], out: &mut Text) {
     match v {
-        Value::String(s) => {
-            if !allowed(path, allow) && !s.is_empty() {
-                out.push((path.clone(), std::mem::replace(s, SEALED.to_string())));
-            }
+        Value::String(s) if !allowed(path, allow) && !s.is_empty() => {
+            out.push((path.clone(), std::mem::replace(s, SEALED.to_string())));
         }
         Value::Array(a) => {
             for (i, x) in a.iter_mut().enumerate() {
@@ -396,38 +394,40 @@ mod tests {
     fn an_incident_seals_every_free_text_field() {
         let inc = full_incident();
         let (clear, text) = split(serde_json::to_value(&inc).unwrap(), INCIDENT_CLEAR);
-        assert_eq!(
-            sealed_paths(&text),
-            [
-                "disposition_note",
-                "close_rationale",
-                "facts.title",
-                "facts.breach.discovery_method",
-                "facts.breach.reported_by",
-                "facts.breach.safeguards[0]",
-                "facts.breach.actions[0]",
-                "facts.breach.narrative",
-                "facts.breach.public_summary",
-                "facts.business_associate.name",
-                "facts.security.encryption_method",
-                "facts.exceptions.workforce_good_faith.rationale",
-                "facts.exceptions.authorized_to_authorized.rationale",
-                "facts.exceptions.could_not_retain.basis",
-                "facts.assessment.nature.rationale",
-                "facts.assessment.recipient.rationale",
-                "facts.assessment.acquired.rationale",
-                "facts.assessment.mitigation.rationale",
-                "facts.assessment.extra[0].name",
-                "facts.assessment.extra[0].rationale",
-                "facts.law_enforcement[0].agency",
-                "facts.law_enforcement[0].official",
-                "facts.state_law.harm.basis",
-                "facts.discovery_events[0].description",
-                "timeline[0].author",
-                "timeline[0].text",
-                "notices[0].batch",
-            ]
-        );
+        // The order of a JSON object's keys depends on serde_json's features: compare sets.
+        let mut paths = sealed_paths(&text);
+        paths.sort();
+        let mut expected = vec![
+            "disposition_note",
+            "close_rationale",
+            "facts.title",
+            "facts.breach.discovery_method",
+            "facts.breach.reported_by",
+            "facts.breach.safeguards[0]",
+            "facts.breach.actions[0]",
+            "facts.breach.narrative",
+            "facts.breach.public_summary",
+            "facts.business_associate.name",
+            "facts.security.encryption_method",
+            "facts.exceptions.workforce_good_faith.rationale",
+            "facts.exceptions.authorized_to_authorized.rationale",
+            "facts.exceptions.could_not_retain.basis",
+            "facts.assessment.nature.rationale",
+            "facts.assessment.recipient.rationale",
+            "facts.assessment.acquired.rationale",
+            "facts.assessment.mitigation.rationale",
+            "facts.assessment.extra[0].name",
+            "facts.assessment.extra[0].rationale",
+            "facts.law_enforcement[0].agency",
+            "facts.law_enforcement[0].official",
+            "facts.state_law.harm.basis",
+            "facts.discovery_events[0].description",
+            "timeline[0].author",
+            "timeline[0].text",
+            "notices[0].batch",
+        ];
+        expected.sort();
+        assert_eq!(paths, expected);
         let s = serde_json::to_string(&clear).unwrap();
         assert!(!s.contains("CANARY"), "{s}");
         let locked: Incident = serde_json::from_value(clear.clone()).unwrap();
@@ -517,10 +517,12 @@ mod tests {
                 notes: vec![(0, "CANARY".into())],
             }),
         };
+        let canaries = serde_json::to_string(&r).unwrap().matches("CANARY").count();
         let (clear, text) = split(serde_json::to_value(&r).unwrap(), DERIVED_CLEAR);
         assert!(!serde_json::to_string(&clear).unwrap().contains("CANARY"));
         assert!(text.iter().all(|(_, s)| s == "CANARY"));
-        assert_eq!(text.len(), 13);
+        assert_eq!(text.len(), canaries);
+        assert_eq!(canaries, 14);
         let locked: DerivedRecord = serde_json::from_value(clear.clone()).unwrap();
         assert_eq!(locked.obligations[0].kind, ObligationKind::Media);
         let mut back = clear;

@@ -66,7 +66,9 @@ pub fn verify(tx: &ReadTransaction) -> Result<Report> {
             .get(META_ORG_TEXT)?
             .is_some_and(|v| v.value().first() != Some(&SEAL_VERSION))
         {
-            walk.unsealed(&format!("the organization's text {META_NAME}[{META_ORG_TEXT}]"));
+            walk.unsealed(&format!(
+                "the organization's text {META_NAME}[{META_ORG_TEXT}]"
+            ));
         }
     }
     if encrypted && let Some(groups) = &t.roster_groups {
@@ -98,8 +100,18 @@ where
         }
     };
     for (table, name, allow, blob) in [
-        (&t.incidents, INCIDENTS_NAME, INCIDENT_CLEAR, fields_name as fn(&_) -> String),
-        (&t.assessments, ASSESSMENTS_NAME, DERIVED_CLEAR, derived_name),
+        (
+            &t.incidents,
+            INCIDENTS_NAME,
+            INCIDENT_CLEAR,
+            fields_name as fn(&_) -> String,
+        ),
+        (
+            &t.assessments,
+            ASSESSMENTS_NAME,
+            DERIVED_CLEAR,
+            derived_name,
+        ),
     ] {
         for row in table.iter()? {
             let (k, v) = row?;
@@ -107,14 +119,24 @@ where
                 continue;
             };
             if t.phi.get(blob(&id).as_str())?.is_some() {
-                check(walk, format!("the clear record {name}[{id}]"), v.value(), allow);
+                check(
+                    walk,
+                    format!("the clear record {name}[{id}]"),
+                    v.value(),
+                    allow,
+                );
             }
         }
     }
     if t.meta.get(META_ORG_TEXT)?.is_some()
         && let Some(v) = t.meta.get(META_ORG)?
     {
-        check(walk, format!("the clear record {META_NAME}[{META_ORG}]"), v.value(), ORG_CLEAR);
+        check(
+            walk,
+            format!("the clear record {META_NAME}[{META_ORG}]"),
+            v.value(),
+            ORG_CLEAR,
+        );
     }
     Ok(())
 }
