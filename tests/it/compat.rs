@@ -4,6 +4,7 @@
 //! breachdesk 0.1 binary with `tests/fixtures/make-release-0.1.sh`; see that script for what
 //! they hold. Each test works on a copy in a temporary directory.
 
+use redb::{ReadableDatabase, ReadableTable};
 use std::path::{Path, PathBuf};
 
 use crate::common::{Env, Run, s};
@@ -61,7 +62,12 @@ const ACTIONS: &[&str] = &[
 
 /// The entries a later release adds when it first opens the file: the schema migration
 /// steps (FORMAT-COORD: one audited `store.migrate` entry per step, naming it).
-const MIGRATION_ACTIONS: &[&str] = &["store.migrate", "store.migrate", "store.migrate"];
+const MIGRATION_ACTIONS: &[&str] = &[
+    "store.migrate",
+    "store.migrate",
+    "store.migrate",
+    "store.migrate",
+];
 
 #[test]
 fn release_0_1_database_verifies_against_its_checkpoint() {
@@ -95,7 +101,9 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
     .ok();
     // Verification writes nothing; the first other command migrates the file to the
     // current schema version, one audited step per version (2: audited meta; 3: State
-    // laws), and the chain continues in the version-2 encoding.
+    // laws; 4: sealed text), and the chain continues in the version-2 encoding. (`audit
+    // log` reads no sealed text: the text release 0.1 kept in the clear waits for the first
+    // command that opens the key, see below.)
     let log = run(&e, &["audit", "log", "--json"]).ok().json();
     let entries = log["entries"].as_array().unwrap();
     let actions: Vec<&str> = entries
@@ -104,6 +112,14 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
         .collect();
     assert_eq!(actions[..ACTIONS.len()], *ACTIONS);
     assert_eq!(actions[ACTIONS.len()..], *MIGRATION_ACTIONS);
+    assert!(
+        entries[22]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("step=sealed-text schema_version=4->5"),
+        "{}",
+        entries[22]["detail"]
+    );
     assert_eq!(entries[19]["subject"], "store");
     assert!(
         entries[19]["detail"]
@@ -326,11 +342,12 @@ fn release_0_1_database_takes_new_entries() {
     run(&e, &["incident", "reopen", "2026-0003"]).ok();
 
     let r = run(&e, &["audit", "verify"]).ok();
-    // Release 0.1's 19, the three schema migration steps, the conversion of 0.1's roster
-    // rows (roster.migrate, by the first roster command with the passphrase), then the 6
-    // above.
+    // Release 0.1's 19, the four schema migration steps, the sealing of its clear text at
+    // the first unlock (`store.migrate` + three `incident.migrate` + one `org.migrate`), the
+    // conversion of 0.1's roster rows (roster.migrate, by the first roster command with the
+    // passphrase), then the 6 above.
     assert!(
-        r.stdout.contains("audit trail intact: 29 entries"),
+        r.stdout.contains("audit trail intact: 35 entries"),
         "{}",
         r.stdout
     );
@@ -437,10 +454,12 @@ fn release_0_1_exercise_database_continues() {
     )
     .ok();
     run(&e, &["exercise", "next", "--exercise-db", s(&ex)]).ok();
+    // The exercise file is not encrypted: the schema-5 step seals its incident's text at
+    // once (`store.migrate` + `incident.migrate`), beside the other steps and two changes.
     let r = run(&e, &["--db", s(&ex), "audit", "verify"]).ok();
     // 0.1's entries, the schema migration on open, and the two steps above.
     assert!(
-        r.stdout.contains("audit trail intact: 9 entries"),
+        r.stdout.contains("audit trail intact: 11 entries"),
         "{}",
         r.stdout
     );
@@ -504,4 +523,107 @@ fn release_0_1_roster_converts_to_groups_then_purges_by_shredding_its_key() {
     assert_eq!(v["rows_stored"], 0);
     run(&e, &["audit", "verify", "--against", &checkpoint()]).ok();
     assert!(before.len() as u64 > 0);
+}
+
+/// Release 0.1 kept titles, rationales, note authors and the privacy officer in the clear.
+/// Opened without the passphrase the file keeps working, masks them and says they wait;
+/// the first open with the passphrase seals them (one `store.migrate` entry naming the step,
+/// one entry per subject rewritten), every value reads back the same and everything verifies.
+#[test]
+fn release_0_1_clear_text_is_sealed_at_the_first_unlock() {
+    let e = fixture();
+    let mut c = e.real_cmd();
+    c.env_remove("BREACHDESK_PASSPHRASE");
+    let r = e.run_with(c, &["incident", "list", "--json"]).ok();
+    assert!(r.stderr.contains("stored in the clear"), "{}", r.stderr);
+    let v = r.json();
+    for i in v["incidents"].as_array().unwrap() {
+        assert_eq!(i["title"], "[encrypted: passphrase required]", "{i}");
+    }
+    let clear = incident_records(&e.db);
+    assert!(
+        clear
+            .iter()
+            .any(|r| r.contains("Ransomware at billing vendor")),
+        "release 0.1's clear text is still there before the key is given"
+    );
+    // The first open with the key seals it.
+    let v = run(&e, &["incident", "show", "2026-0002", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        v["evaluation"]["override"]["rationale"],
+        "Counsel: vendor attestation not yet verified; treat as a breach."
+    );
+    let log = run(&e, &["audit", "log", "--json"]).ok().json();
+    let entries = log["entries"].as_array().unwrap();
+    let tail: Vec<(&str, &str)> = entries[23..]
+        .iter()
+        .map(|x| {
+            (
+                x["action"].as_str().unwrap(),
+                x["subject"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            ("store.migrate", "store"),
+            ("incident.migrate", "incident/2026-0001"),
+            ("incident.migrate", "incident/2026-0002"),
+            ("incident.migrate", "incident/2026-0003"),
+            ("org.migrate", "org"),
+        ]
+    );
+    assert!(
+        entries[23]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("step=seal-legacy-text incidents=3 org=1")
+    );
+    for r in incident_records(&e.db) {
+        for clear in [
+            "Counsel",
+            "IR lead",
+            "Ransomware at billing",
+            "Misdirected fax",
+        ] {
+            assert!(!r.contains(clear), "{r}");
+        }
+    }
+    let v = run(&e, &["incident", "show", "2026-0001", "--json"])
+        .ok()
+        .json();
+    assert_eq!(v["timeline"][1]["author"], "IR lead");
+    assert_eq!(
+        v["facts"]["breach"]["narrative"],
+        "Mailbox of a billing clerk was phished; messages held lab results."
+    );
+    let r = run(&e, &["audit", "verify"]).ok();
+    assert!(r.stdout.contains("intact"), "{}", r.stdout);
+    run(&e, &["audit", "verify", "--against", &checkpoint()]).ok();
+    // Nothing waits any more: no note.
+    let mut c = e.real_cmd();
+    c.env_remove("BREACHDESK_PASSPHRASE");
+    let r = e.run_with(c, &["incident", "list"]).ok();
+    assert!(!r.stderr.contains("stored in the clear"), "{}", r.stderr);
+}
+
+/// The stored incident and determination records, as text (the records, not free pages).
+fn incident_records(db: &std::path::Path) -> Vec<String> {
+    let db = redb::Database::open(db).unwrap();
+    let tx = db.begin_read().unwrap();
+    let mut out = Vec::new();
+    for t in [
+        crate::common::tables::INCIDENTS,
+        crate::common::tables::ASSESSMENTS,
+    ] {
+        let t = tx.open_table(t).unwrap();
+        for row in t.iter().unwrap() {
+            let (_, v) = row.unwrap();
+            out.push(String::from_utf8_lossy(v.value()).into_owned());
+        }
+    }
+    out
 }

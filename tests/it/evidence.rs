@@ -228,7 +228,8 @@ fn a_plaintext_value_in_an_encrypted_database_is_refused_and_named() {
     {
         let phi: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("phi_v1");
         let mut t = tx.open_table(phi).unwrap();
-        let key = format!("incident/{id}/narrative");
+        // Issue 10: the narrative lives in the incident's sealed text (`fields`).
+        let key = format!("incident/{id}/fields");
         assert!(t.get(key.as_str()).unwrap().is_some());
         t.insert(key.as_str(), b"\x00planted text".as_slice())
             .unwrap();
@@ -245,7 +246,7 @@ fn a_plaintext_value_in_an_encrypted_database_is_refused_and_named() {
     let f = v["findings"].as_array().unwrap();
     assert!(
         f.iter().any(|x| x["damage"] == "unsealed_value"
-            && x["message"].as_str().unwrap().contains("narrative")),
+            && x["message"].as_str().unwrap().contains("/fields")),
         "{v}"
     );
 }

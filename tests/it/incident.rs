@@ -411,7 +411,8 @@ fn encrypted_database_without_passphrase_still_shows_non_phi() {
     c.env_remove("BREACHDESK_PASSPHRASE");
     let r = e.run_with(c, &["incident", "show", &id, "--json"]).ok();
     let v = r.json();
-    assert_eq!(v["facts"]["title"], "Theft");
+    // Issue 10: a title may name someone, so it is sealed too (it read "Theft" before).
+    assert_eq!(v["facts"]["title"], "[encrypted: passphrase required]");
     assert!(
         v["facts"]["breach"]["narrative"]
             .as_str()
@@ -422,11 +423,12 @@ fn encrypted_database_without_passphrase_still_shows_non_phi() {
     c.env_remove("BREACHDESK_PASSPHRASE");
     let r = e.run_with(c, &["incident", "note", &id, "more"]).code(7);
     assert!(r.stderr.contains("BREACHDESK_PASSPHRASE"), "{}", r.stderr);
-    // Status changes need no key.
+    // Issue 10: every change rewrites the sealed text and the obligations snapshot (whose
+    // notes can quote it), so a status change needs the key too (it did not before).
     let mut c = e.cmd();
     c.env_remove("BREACHDESK_PASSPHRASE");
     e.run_with(c, &["incident", "update", &id, "--status", "investigating"])
-        .ok();
+        .code(7);
     let mut c = e.cmd();
     c.env("BREACHDESK_PASSPHRASE", "wrong passphrase");
     e.run_with(c, &["incident", "show", &id]).code(7);

@@ -16,6 +16,7 @@ mod hostile;
 mod incident;
 mod layering;
 mod letters;
+mod phi;
 mod roster;
 mod roster_data;
 mod roster_sealing;
