@@ -111,6 +111,7 @@ pub const ORG_CLEAR: &[&str] = &[
     "postal_address",
     "time_zone",
     "le_policy",
+    "business_days",
 ];
 
 /// A record's sealed strings, by path.
@@ -545,6 +546,7 @@ mod tests {
             postal_address: "p".into(),
             time_zone: "UTC".into(),
             le_policy: LePolicy::LaterOf,
+            business_days: crate::domain::BusinessDays::FederalHolidays,
             weak_passphrase: false,
         };
         let (clear, text) = split(serde_json::to_value(&o).unwrap(), ORG_CLEAR);
