@@ -536,3 +536,60 @@ fn a_forced_crash_writes_no_core_file() {
         }
     );
 }
+
+/// On a terminal `init` asks twice: two different answers create nothing (a typo would lock
+/// the organization out of its own PHI), a weak one is refused, two equal strong ones create
+/// the database. Run on a pseudo-terminal through util-linux `script`.
+#[cfg(target_os = "linux")]
+#[test]
+fn init_asks_twice_on_a_terminal() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.redb");
+    let init = |answers: &str| {
+        let cmd = format!(
+            "{} --db {} init --org 'Test Hospital' --role covered-entity",
+            crate::common::bin(),
+            db.display()
+        );
+        let mut c = Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("TERM", "dumb")
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answers.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = init("plum ferry atlas nineteen gravel\nplum ferry atlas nineteen grave\n");
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains("The same passphrase again"), "{out}");
+    assert!(out.contains("the two passphrases differ"), "{out}");
+    assert!(!db.exists(), "nothing is created");
+    let (code, out) = init("password\npassword\n");
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains("too weak"), "{out}");
+    assert!(!db.exists(), "nothing is created");
+    let (code, out) = init("plum ferry atlas nineteen gravel\nplum ferry atlas nineteen gravel\n");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(db.exists());
+}
