@@ -593,3 +593,32 @@ fn init_asks_twice_on_a_terminal() {
     assert_eq!(code, Some(0), "{out}");
     assert!(db.exists());
 }
+
+/// A scenario file's errors name the file, line and field, never the value found there.
+#[test]
+fn errors_from_a_scenario_never_echo_its_values() {
+    let e = Env::empty();
+    let good = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/exercise/scenarios/ba-agent-vs-contractor.toml"),
+    )
+    .unwrap();
+    assert!(good.contains("types = [\""));
+    for bad in [
+        good.replacen("types = [\"", "types = [\"Zebulon Quxworthy\", \"", 1),
+        good.replacen("\ntitle = ", "\ntitle = 4815162342\nx_title = ", 1),
+    ] {
+        let f = e.write("bad-scenario.toml", &bad);
+        let r = e.run(&["exercise", "validate", s(&f)]).code(3);
+        assert!(
+            r.stderr.contains("bad-scenario.toml, line "),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("Zebulon") && !r.stderr.contains("4815162342"),
+            "{}",
+            r.stderr
+        );
+    }
+}
