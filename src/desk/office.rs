@@ -269,6 +269,15 @@ impl Office {
     }
 
     /// A codec that neither reads nor writes PHI: sealed strings read as placeholders.
+    /// The unlocked data key (tests of the roster rotation).
+    #[cfg(test)]
+    pub(super) fn vault(&self) -> Result<&Vault> {
+        match self.codec(true)? {
+            PhiCodec::Sealed(v) => Ok(v),
+            _ => Err(locked_error()),
+        }
+    }
+
     pub(super) fn no_phi(&self) -> &'static PhiCodec {
         static LOCKED: PhiCodec = PhiCodec::Locked;
         &LOCKED

@@ -7,13 +7,16 @@
 //! again under them, and wraps the new database key under the new passphrase: the old
 //! passphrase and every old backup hold only keys that open nothing written from then on.
 //!
-//! One write transaction holds the whole rotation and its one `org.rekey` entry: an interrupted
-//! rotation leaves the file exactly as it was, and running it again starts over (incidents
-//! are small; each is read, sealed again and written in turn, never all at once in memory).
+//! Rosters go first: each roster's groups are sealed again under a next roster key in
+//! resumable chunk transactions (`store::roster::rotate`, readable throughout). Then one
+//! write transaction holds the rest of the rotation and its one `org.rekey` entry: every
+//! incident sealed again, each roster's next key made its key under the new database key,
+//! the organization, the new wrapped key. Interrupted, the keys stay as they were and running
+//! it again resumes (incidents are small; each is read, sealed again and written in turn).
 //!
-//! The entry covers the `org` subject only, yet every incident's records changed: the
+//! The entry covers the `org` subject only, yet every incident's and roster's records changed: the
 //! rotation writes `meta_v1.resealed` (part of the `org` subject, so covered by the entry's
-//! digest) listing each incident subject with its new digest and the entry's sequence number.
+//! digest) listing each incident and roster subject with its new digest and the entry's sequence number.
 //! `audit verify` takes a subject's digest from that list when the rotation is newer than the
 //! subject's own latest entry.
 //!
@@ -68,19 +71,48 @@ impl Store {
         wrapped: &[u8],
         org: &Organization,
     ) -> Result<usize> {
+        let PhiCodec::Sealed(old_vault) = old else {
+            return Err(super::phi::locked_error());
+        };
+        // Rosters first: each roster's groups are sealed again under a next key, in resumable
+        // chunk transactions (`store::roster::rotate`), readable throughout; the rotation's
+        // transaction below then makes each next key the roster's key, wrapped by the new
+        // database key. Release 0.1 rows not yet converted are refused.
+        {
+            let tx = self.db.begin_read()?;
+            if let Ok(t) = tx.open_table(ROSTER_ROWS)
+                && t.first()?.is_some()
+            {
+                return Err(Error::invalid(
+                    "this database still holds roster rows in release 0.1's format; run a roster command with the passphrase \
+                     (e.g. `breachdesk roster issues ID`) to convert them, then rekey --rotate again. Nothing was changed",
+                ));
+            }
+        }
+        let rosters: Vec<IncidentId> = {
+            let tx = self.db.begin_read()?;
+            match tx.open_table(ROSTER_KEYS) {
+                Ok(t) => {
+                    let mut v = Vec::new();
+                    for row in t.iter()? {
+                        if let Some(id) = IncidentId::parse(row?.0.value()) {
+                            v.push(id);
+                        }
+                    }
+                    v
+                }
+                Err(redb::TableError::TableDoesNotExist(_)) => vec![],
+                Err(e) => return Err(e.into()),
+            }
+        };
+        for id in &rosters {
+            if super::roster::rotate::begin(self, id, old_vault)? {
+                super::roster::rotate::reseal(self, id, old_vault, &|_| {})?;
+            }
+        }
         let new = PhiCodec::Sealed(new_vault);
         let tx = self.db.rw()?.begin_write()?;
         extra_tables(&tx)?;
-        // Each roster's key is wrapped by the database key: a new database key would leave
-        // them unreadable, so a rotation waits until rosters rotate with it.
-        if tx.open_table(ROSTER_ROWS)?.first()?.is_some()
-            || tx.open_table(ROSTER_KEYS)?.first()?.is_some()
-        {
-            return Err(Error::invalid(
-                "rekey --rotate does not yet seal roster rows again: with a roster in this database it would leave them under the old key. \
-                 Nothing was changed; purge finished rosters (`breachdesk roster purge`) or use `breachdesk rekey` without --rotate for now",
-            ));
-        }
         let ids: Vec<IncidentId> = {
             let t = tx.open_table(INCIDENTS)?;
             let mut v = Vec::new();
@@ -106,6 +138,11 @@ impl Store {
                     w.put_derived(id, &d, &new)?;
                 }
             }
+            if let PhiCodec::Sealed(new_vault) = &new {
+                for id in &rosters {
+                    w.finish_roster_rotation(id, old_vault, new_vault)?;
+                }
+            }
             w.put_org(org, &new)?;
             w.put_wrapped_key(wrapped)?;
         }
@@ -113,9 +150,12 @@ impl Store {
             Some((k, _)) => k.value() + 1,
             None => 1,
         };
-        let mut subjects = Vec::with_capacity(ids.len());
-        for id in &ids {
-            let s = Subject::Incident(id.clone());
+        let mut subjects = Vec::with_capacity(ids.len() + rosters.len());
+        for s in ids
+            .iter()
+            .map(|id| Subject::Incident(id.clone()))
+            .chain(rosters.iter().map(|id| Subject::Roster(id.clone())))
+        {
             subjects.push((s.encode(), hex(&subject_digest_write(&tx, &s)?)));
         }
         let record = serde_json::to_vec(&Resealed { seq, subjects })
@@ -123,9 +163,10 @@ impl Store {
         tx.open_table(META)?
             .insert(META_RESEALED, record.as_slice())?;
         let change = Change::new(Action::OrgRekey, Subject::Org).detail(format!(
-            "rotated: new database key and incident keys, every sealed value sealed again (incidents={}); \
+            "rotated: new database key, incident and roster keys, every sealed value sealed again (incidents={} rosters={}); \
              old passphrases and backups open nothing written from now on",
-            ids.len()
+            ids.len(),
+            rosters.len()
         ));
         let digest = subject_digest_write(&tx, &change.subject)?;
         let entry = append_entry(&tx, actor, &change, digest)?;

@@ -361,6 +361,17 @@ fn weak_and_mismatched_passphrases_are_refused() {
 #[test]
 fn after_a_rotation_an_old_backup_opens_nothing_written_since() {
     let (e, id) = canary_incident();
+    // A roster too: its key is rotated with the rest (resealed in resumable chunks first).
+    let mut csv = String::from("MRN,First Name,Last Name,Address,City,State,Zip\n");
+    for i in 0..12 {
+        csv.push_str(&format!(
+            "P{i},Qxrow{i},Last,{i} Main St,Madison,WI,53703\n"
+        ));
+    }
+    let f = e.write("rows.csv", &csv);
+    e.run(&["roster", "import", &id, s(&f), "--accept-lower-counts"])
+        .ok();
+    std::fs::remove_file(&f).unwrap();
     let backup = e.path("backup.redb");
     std::fs::copy(&e.db, &backup).unwrap();
     // The old wrapped key of the backup, put into the rotated file, is what an attacker with
@@ -373,6 +384,13 @@ fn after_a_rotation_an_old_backup_opens_nothing_written_since() {
     );
     let r = e.run_with(c, &["rekey", "--rotate"]).ok();
     assert!(r.stdout.contains("rotated"), "{}", r.stdout);
+    let log = e.run(&["audit", "log", "--json"]).ok().json();
+    let last = log["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "org.rekey");
+    assert!(
+        last["detail"].as_str().unwrap().contains("rosters=1"),
+        "{last}"
+    );
     let new_pass = "new plum ferry atlas nineteen gravel";
     let mut c = e.cmd();
     c.env("BREACHDESK_PASSPHRASE", new_pass);
@@ -397,6 +415,32 @@ fn after_a_rotation_an_old_backup_opens_nothing_written_since() {
     c.env("BREACHDESK_PASSPHRASE", new_pass);
     let r = e.run_with(c, &["audit", "verify"]).ok();
     assert!(r.stdout.contains("intact"), "{}", r.stdout);
+    // The roster reads under its new key: its letters render.
+    let mut c = e.cmd();
+    c.env("BREACHDESK_PASSPHRASE", new_pass);
+    let out = e.path("letters");
+    e.run_with(
+        c,
+        &[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "individual",
+            "--out",
+            s(&out),
+        ],
+    )
+    .ok();
+    let mut text = String::new();
+    for f in std::fs::read_dir(&out).unwrap() {
+        text.push_str(&std::fs::read_to_string(f.unwrap().path()).unwrap_or_default());
+    }
+    assert!(
+        text.contains("Qxrow11"),
+        "the rotated roster's rows are rendered"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
     // The rotated file with the backup's wrapped key: the old passphrase unwraps the old
     // database key, which opens nothing in the new file.
     let attacked = e.path("attacked.redb");
