@@ -153,7 +153,7 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
     assert!(entries[19]["os_account"].as_str().is_some());
     let r = run(&e, &["audit", "verify", "--against", &checkpoint()]).ok();
     assert!(
-        r.stdout.contains("audit trail intact: 22 entries"),
+        r.stdout.contains("audit trail intact: 23 entries"),
         "{}",
         r.stdout
     );
@@ -510,11 +510,18 @@ fn release_0_1_roster_converts_to_groups_then_purges_by_shredding_its_key() {
             "store.migrate",
             "store.migrate",
             "store.migrate",
+            "store.migrate",
+            // The first command with the passphrase seals 0.1's clear text (issue 10).
+            "store.migrate",
+            "incident.migrate",
+            "incident.migrate",
+            "incident.migrate",
+            "org.migrate",
             "roster.migrate",
             "roster.purge"
         ]
     );
-    let purge = &log["entries"][23]["detail"];
+    let purge = &log["entries"][29]["detail"];
     assert!(purge.as_str().unwrap().contains("destroyed"), "{purge}");
     let v = run(&e, &["roster", "stats", "2026-0001", "--json"])
         .ok()
