@@ -68,6 +68,10 @@ pub enum Error {
         "the database {path} is in use by another breachdesk process; wait for it to finish and try again"
     )]
     Locked { path: PathBuf },
+    #[error(
+        "the database {path} is held by `breachdesk serve` ({by}); use the web app there, or stop the server before running commands on this file"
+    )]
+    Served { path: PathBuf, by: String },
     #[error("{0}")]
     Database(String),
     #[error("{0}")]
@@ -107,7 +111,7 @@ impl Error {
         match self {
             Error::Invalid(_) => exit::INVALID_INPUT,
             Error::NotFound(_) => exit::NOT_FOUND,
-            Error::Locked { .. } => exit::LOCKED,
+            Error::Locked { .. } | Error::Served { .. } => exit::LOCKED,
             Error::Database(_) => exit::DATABASE,
             Error::Key(_) => exit::KEY,
             Error::Audit { code, .. } => *code,

@@ -15,3 +15,4 @@ pub mod laws;
 pub mod letters;
 pub mod rules;
 pub mod store;
+pub mod web;

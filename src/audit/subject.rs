@@ -9,6 +9,7 @@
 use std::fmt;
 
 use crate::domain::IncidentId;
+use crate::domain::staff::check_user_name;
 
 /// The kind of a [`Subject`], without its ID: what the subject → records mapping
 /// (`store::subjects`) is keyed by.
@@ -21,6 +22,8 @@ pub enum SubjectKind {
     Incident,
     Roster,
     Laws,
+    User,
+    Access,
 }
 
 impl SubjectKind {
@@ -31,6 +34,8 @@ impl SubjectKind {
         SubjectKind::Incident,
         SubjectKind::Roster,
         SubjectKind::Laws,
+        SubjectKind::User,
+        SubjectKind::Access,
     ];
 
     /// The subject string's pattern, for documentation: `org`, `incident/<id>`.
@@ -42,6 +47,8 @@ impl SubjectKind {
             SubjectKind::Incident => "incident/<id>",
             SubjectKind::Roster => "roster/<id>",
             SubjectKind::Laws => "laws",
+            SubjectKind::User => "user/<name>",
+            SubjectKind::Access => "access",
         }
     }
 }
@@ -62,6 +69,10 @@ pub enum Subject {
     Roster(IncidentId),
     /// Counsel's State-law rules files, every version set or cleared.
     Laws,
+    /// A person who signs in to the server: role, password hash, state (schema 2).
+    User(String),
+    /// Sign-in attempts under names that match no user (a count; schema 2).
+    Access,
 }
 
 impl Subject {
@@ -73,6 +84,8 @@ impl Subject {
             Subject::Incident(_) => SubjectKind::Incident,
             Subject::Roster(_) => SubjectKind::Roster,
             Subject::Laws => SubjectKind::Laws,
+            Subject::User(_) => SubjectKind::User,
+            Subject::Access => SubjectKind::Access,
         }
     }
 
@@ -80,7 +93,26 @@ impl Subject {
     pub fn incident(&self) -> Option<&IncidentId> {
         match self {
             Subject::Incident(id) | Subject::Roster(id) => Some(id),
-            Subject::Store | Subject::Org | Subject::SigningKey | Subject::Laws => None,
+            Subject::Store
+            | Subject::Org
+            | Subject::SigningKey
+            | Subject::Laws
+            | Subject::User(_)
+            | Subject::Access => None,
+        }
+    }
+
+    /// The part of the subject string after its kind: an incident ID or a user name
+    /// (empty for the singletons).
+    pub fn key_part(&self) -> &str {
+        match self {
+            Subject::Incident(id) | Subject::Roster(id) => id.as_str(),
+            Subject::User(name) => name,
+            Subject::Store
+            | Subject::Org
+            | Subject::SigningKey
+            | Subject::Laws
+            | Subject::Access => "",
         }
     }
 
@@ -96,6 +128,10 @@ impl Subject {
             None if s == "org" => Some(Subject::Org),
             None if s == "store" => Some(Subject::Store),
             None if s == "laws" => Some(Subject::Laws),
+            None if s == "access" => Some(Subject::Access),
+            Some(("user", name)) if check_user_name(name).is_ok() => {
+                Some(Subject::User(name.to_string()))
+            }
             Some(("keys", "signing")) => Some(Subject::SigningKey),
             // IDs are stored exactly as written: a parse that trims would map a damaged
             // string onto a real subject.
@@ -119,6 +155,8 @@ impl fmt::Display for Subject {
             Subject::Incident(id) => write!(f, "incident/{id}"),
             Subject::Roster(id) => write!(f, "roster/{id}"),
             Subject::Laws => f.write_str("laws"),
+            Subject::User(name) => write!(f, "user/{name}"),
+            Subject::Access => f.write_str("access"),
         }
     }
 }
@@ -188,6 +226,28 @@ actions! {
     OrgMigrate = "org.migrate" on Org,
     /// Text an older release stored in the clear, sealed under the incident's own key.
     IncidentMigrate = "incident.migrate" on Incident,
+    /// Counsel's sign-off of a letters batch (names the approver and the manifest hash).
+    LettersApprove = "letters.approve" on Incident,
+    UserAdd = "user.add" on User,
+    /// A role change.
+    UserRole = "user.role" on User,
+    UserDisable = "user.disable" on User,
+    UserEnable = "user.enable" on User,
+    /// A password set by someone else (`user reset-password`, the users page).
+    UserResetPassword = "user.reset_password" on User,
+    /// A person changed their own password.
+    UserPassword = "user.password" on User,
+    /// A successful sign-in (164.312(b) audit controls).
+    UserLogin = "user.login" on User,
+    /// A failed sign-in under a known name (the attempted password is never kept).
+    UserLoginFailed = "user.login_failed" on User,
+    /// Too many failed sign-ins: the account is locked for a while.
+    UserLockout = "user.lockout" on User,
+    UserLogout = "user.logout" on User,
+    /// A failed sign-in under a name that matches no user (the name is not kept).
+    AccessLoginFailed = "access.login_failed" on Access,
+    /// Too many failed sign-ins from one address: further attempts are refused for a while.
+    AccessThrottled = "access.throttled" on Access,
 }
 
 impl Action {
@@ -217,6 +277,8 @@ mod tests {
             (Subject::Incident(id.clone()), "incident/2026-0001"),
             (Subject::Roster(id), "roster/2026-0001"),
             (Subject::Laws, "laws"),
+            (Subject::User("jsmith".into()), "user/jsmith"),
+            (Subject::Access, "access"),
         ];
         for (s, text) in cases {
             assert_eq!(s.encode(), text);
@@ -230,13 +292,16 @@ mod tests {
             "roster/x",
             "keys/other",
             "laws/TX",
+            "user/",
+            "user/J Smith",
+            "access/x",
         ] {
             assert_eq!(Subject::parse(bad), None, "{bad}");
         }
     }
 
     /// The action strings of release 0.1 (entries already written carry them), then those
-    /// added since.
+    /// added since, each a contract once written.
     #[test]
     fn action_strings_are_those_release_0_1_wrote() {
         let keys: Vec<&str> = Action::ALL.iter().map(|a| a.key()).collect();
@@ -270,6 +335,19 @@ mod tests {
                 "roster.migrate",
                 "org.migrate",
                 "incident.migrate",
+                "letters.approve",
+                "user.add",
+                "user.role",
+                "user.disable",
+                "user.enable",
+                "user.reset_password",
+                "user.password",
+                "user.login",
+                "user.login_failed",
+                "user.lockout",
+                "user.logout",
+                "access.login_failed",
+                "access.throttled",
             ]
         );
         for a in Action::ALL {
@@ -278,6 +356,8 @@ mod tests {
             let kind = a.subject_kind();
             match prefix {
                 "org" => assert_eq!(kind, SubjectKind::Org),
+                "user" => assert_eq!(kind, SubjectKind::User),
+                "access" => assert_eq!(kind, SubjectKind::Access),
                 "audit" => assert_eq!(kind, SubjectKind::SigningKey),
                 "roster" => assert_eq!(kind, SubjectKind::Roster),
                 "store" => assert_eq!(kind, SubjectKind::Store),

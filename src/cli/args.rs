@@ -23,6 +23,7 @@ Environment:
   BREACHDESK_ACTOR           the person acted for, recorded beside the OS account (--actor)
   BREACHDESK_PASSPHRASE      passphrase of an encrypted database (else --key-file or a prompt)
   BREACHDESK_NEW_PASSPHRASE  the new passphrase for `rekey`
+  BREACHDESK_USER_PASSWORD   the password for `user add` / `user reset-password` (else a prompt)
   BREACHDESK_EXERCISE_DB     the exercise database (default ./breachdesk-exercise.redb)
   BREACHDESK_NOW             pins the clock (YYYY-MM-DD or RFC 3339): only databases made with
                              `init --pinned-clock` (tests, demos) and exercises accept it
@@ -115,6 +116,11 @@ pub enum Command {
     /// Give space back: finish interrupted purges, compact the file and overwrite its free
     /// pages (nothing a purge destroyed survives in the file or in a later copy of it)
     Compact,
+    /// People who sign in to `breachdesk serve`, and their roles
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Serve the privacy office from this process: web pages for every role, on one database
+    Serve(ServeArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -551,17 +557,42 @@ pub struct NoticeRecordArgs {
     /// two genuine batches that share all of those need different labels.
     #[arg(long, value_name = "LABEL")]
     pub batch: Option<String>,
+    /// The letters batch it went out from, which counsel approved (`letters batches ID`);
+    /// required for kinds that letters are rendered for, unless --override-rationale
+    #[arg(long, value_name = "N", conflicts_with = "override_rationale")]
+    pub approved_batch: Option<u32>,
+    /// Record it without an approved batch; the rationale (no PHI) is kept on record
+    #[arg(long, value_name = "TEXT")]
+    pub override_rationale: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum LettersCommand {
     /// Render every template against sample data and verify the required content (A)-(E)
     Check(LettersCheckArgs),
-    /// Render documents for an incident into sharded files plus a manifest
+    /// Render documents for an incident into sharded files plus a manifest (a draft batch)
     Render(LettersRenderArgs),
+    /// The letters batches of an incident: number, kind, count, manifest hash, sign-off
+    Batches {
+        #[arg(value_parser = incident_id)]
+        id: IncidentId,
+    },
+    /// Counsel's sign-off of a draft batch (the actor approves; audited with the manifest hash)
+    Approve(LettersApproveArgs),
     /// The organization's stored template set (counsel's edits), used unless --templates
     #[command(subcommand)]
     Templates(TemplatesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct LettersApproveArgs {
+    #[arg(value_parser = incident_id)]
+    pub id: IncidentId,
+    /// The batch number (`letters render` prints it; `letters batches ID` lists them)
+    pub batch: u32,
+    /// The manifest hash you reviewed: refused if the batch's differs
+    #[arg(long, value_name = "HEX")]
+    pub manifest_sha256: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -943,4 +974,108 @@ mod tests {
     fn clap_definition_is_consistent() {
         <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StaffRoleArg {
+    PrivacyOfficer,
+    Counsel,
+    Analyst,
+    Auditor,
+    Facilitator,
+}
+
+impl StaffRoleArg {
+    pub fn role(self) -> crate::domain::StaffRole {
+        use crate::domain::StaffRole;
+        match self {
+            StaffRoleArg::PrivacyOfficer => StaffRole::PrivacyOfficer,
+            StaffRoleArg::Counsel => StaffRole::Counsel,
+            StaffRoleArg::Analyst => StaffRole::Analyst,
+            StaffRoleArg::Auditor => StaffRole::Auditor,
+            StaffRoleArg::Facilitator => StaffRole::Facilitator,
+        }
+    }
+}
+
+/// Users are kept in the database (audited); the password comes from
+/// BREACHDESK_USER_PASSWORD or a prompt (asked twice), is strength-checked and stored only
+/// as an Argon2id hash.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person who signs in to `breachdesk serve`
+    Add {
+        /// Sign-in name: lower-case letters, digits, '.', '-', '_' (e.g. jsmith)
+        #[arg(value_parser = user_name)]
+        name: String,
+        /// What they may do (README "Team use" has the table)
+        #[arg(long, value_enum)]
+        role: StaffRoleArg,
+    },
+    /// Every user: role, state, last sign-in
+    List,
+    /// Change a user's role
+    Role {
+        #[arg(value_parser = user_name)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: StaffRoleArg,
+    },
+    /// Stop a user from signing in (their sessions end at their next request)
+    Disable {
+        #[arg(value_parser = user_name)]
+        name: String,
+    },
+    /// Let a disabled user sign in again
+    Enable {
+        #[arg(value_parser = user_name)]
+        name: String,
+    },
+    /// Set a new password for a user (also clears a lockout)
+    ResetPassword {
+        #[arg(value_parser = user_name)]
+        name: String,
+    },
+}
+
+/// `breachdesk serve`: one process owns the database and serves the office.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; binding beyond loopback needs TLS (--tls-cert/--tls-key) or
+    /// --behind-proxy
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// TLS certificate chain (PEM): serve HTTPS directly
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// A reverse proxy in front terminates TLS: plain HTTP here (allowed on any address,
+    /// with a warning), cookies marked Secure and HSTS sent
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub behind_proxy: bool,
+    /// Sign a session out after this much inactivity (164.312(a)(2)(iii)): 15m, 900s, 1h
+    #[arg(long, default_value = "15m", value_name = "DURATION", value_parser = period)]
+    pub idle_timeout: std::time::Duration,
+    /// Failed sign-ins in a row that lock an account
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub lockout_after: u32,
+    /// How long a lockout lasts
+    #[arg(long, default_value = "15m", value_name = "DURATION", value_parser = period)]
+    pub lockout_for: std::time::Duration,
+    /// Largest roster upload accepted, in MiB
+    #[arg(long, default_value_t = 4096, value_name = "MIB")]
+    pub max_upload_mib: u64,
+    /// Where rendered letter batches and uploads in progress are kept (0700)
+    /// [default: <db>.files]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The exercise database facilitators run [env: BREACHDESK_EXERCISE_DB]
+    /// [default: ./breachdesk-exercise.redb]
+    #[arg(long, value_name = "PATH")]
+    pub exercise_db: Option<PathBuf>,
+    /// Print one line per request (method, path, status, time; never a body or a query)
+    #[arg(long)]
+    pub access_log: bool,
 }

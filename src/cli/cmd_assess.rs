@@ -91,6 +91,7 @@ pub fn assess(ctx: &Ctx, a: AssessArgs) -> Result<i32> {
         answers: AssessmentAnswers::of(&facts),
         r#override,
         expected: Some(revision),
+        conclusion: None,
     })?;
     let record = &done.assessment;
     if ctx.json {

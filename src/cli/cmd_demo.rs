@@ -170,7 +170,18 @@ fn script(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>)> {
             ],
         ),
         (
-            "Record the press release as sent",
+            "The drafts are batches 1-3; counsel signs off the media notice (batch 2)",
+            vec![
+                "--actor",
+                "Morgan Lee, Counsel",
+                "letters",
+                "approve",
+                "2026-0001",
+                "2",
+            ],
+        ),
+        (
+            "Record the press release as sent, from the approved batch",
             vec![
                 "notice",
                 "record",
@@ -183,7 +194,13 @@ fn script(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>)> {
                 "2026-11-20",
                 "--method",
                 "media",
+                "--approved-batch",
+                "2",
             ],
+        ),
+        (
+            "The team signs in to `breachdesk serve`: add counsel as a user",
+            vec!["user", "add", "mlee", "--role", "counsel"],
         ),
         (
             "One incident in full",
@@ -264,6 +281,9 @@ fn script(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>)> {
         .collect()
 }
 
+/// The password the demo gives the user it adds (a demo database only).
+const DEMO_USER_PASSWORD: &str = "lakeside demo tabletop 2026";
+
 /// Runs the walk-through; `run` runs one command line (the CLI's own dispatch).
 pub fn run_demo(ctx: &Ctx, a: DemoArgs, run: &dyn Fn(Cli, Env) -> Result<i32>) -> Result<i32> {
     let dir = match &a.keep {
@@ -289,6 +309,7 @@ pub fn run_demo(ctx: &Ctx, a: DemoArgs, run: &dyn Fn(Cli, Env) -> Result<i32>) -
         db: Some(db.clone()),
         passphrase: Some(crate::desk::Secret::new(DEMO_PASSPHRASE.into())),
         actor: Some("demo".into()),
+        user_password: Some(DEMO_USER_PASSWORD.into()),
         stdin_tty: false,
         // The walk-through's dates and IDs are fixed, so its clock is too: the demo database is
         // created with --pinned-clock, and every output says it is not evidence.

@@ -10,7 +10,8 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use super::args::{
-    AnnualLogArgs, LettersCheckArgs, LettersRenderArgs, NoticeRecordArgs, TemplatesCommand,
+    AnnualLogArgs, LettersApproveArgs, LettersCheckArgs, LettersRenderArgs, NoticeRecordArgs,
+    TemplatesCommand,
 };
 use super::context::Ctx;
 use super::output::print_json;
@@ -18,7 +19,8 @@ use super::parse::LogFormat;
 use super::progress::Bar;
 use crate::audit::entry::hex;
 use crate::desk::letters::{RenderLetters, TemplateSet, check_templates};
-use crate::desk::{NewNotice, status_text};
+use crate::desk::{ApproveBatch, Authority, Batch, NewNotice, status_text};
+use crate::domain::IncidentId;
 use crate::error::{Error, Result};
 use crate::letters;
 
@@ -51,6 +53,11 @@ pub fn notice_record(ctx: &Ctx, a: NoticeRecordArgs) -> Result<i32> {
         evidence_sha256: None,
         batch: a.batch,
         expected: None,
+        authority: match (a.approved_batch, a.override_rationale) {
+            (Some(n), _) => Authority::Batch(n),
+            (None, Some(r)) => Authority::Override(r),
+            (None, None) => Authority::None,
+        },
     };
     req.check()?;
     if let Some(p) = &a.evidence {
@@ -121,7 +128,13 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
     let m = &done.manifest;
     let hash = &done.manifest_sha256;
     if ctx.json {
-        print_json(&serde_json::json!({"manifest": m, "manifest_sha256": hash, "out": done.out}))?;
+        print_json(&serde_json::json!({
+            "manifest": m,
+            "manifest_sha256": hash,
+            "out": done.out,
+            "batch": done.batch,
+            "approved": false,
+        }))?;
     } else {
         println!(
             "rendered {} {} document(s) as {} into {} ({} file(s)); manifest sha256 {hash} recorded in the audit trail",
@@ -131,7 +144,93 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
             done.out.display(),
             m.files.len()
         );
+        println!(
+            "batch {} is a draft until counsel approves it: breachdesk letters approve {} {}",
+            done.batch, m.incident, done.batch
+        );
     }
+    Ok(0)
+}
+
+// ---------------------------------------------------------------- sign-off
+
+fn batch_json(b: &Batch) -> serde_json::Value {
+    serde_json::json!({
+        "batch": b.number,
+        "kind": b.manifest.kind,
+        "format": b.manifest.format,
+        "count": b.manifest.count,
+        "notice_date": b.manifest.notice_date,
+        "manifest_sha256": b.manifest_sha256,
+        "approved": b.approval.is_some(),
+        "approved_by": b.approval.as_ref().map(|a| &a.by),
+        "approved_at": b.approval.as_ref().map(|a| a.at.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+    })
+}
+
+/// `letters batches ID`.
+pub fn letters_batches(ctx: &Ctx, id: &IncidentId) -> Result<i32> {
+    let office = ctx.open()?;
+    let batches = ctx.desk(&office).batches(id)?;
+    if ctx.json {
+        let list: Vec<_> = batches.iter().map(batch_json).collect();
+        return print_json(&serde_json::json!({"incident": id.as_str(), "batches": list}))
+            .map(|_| 0);
+    }
+    if batches.is_empty() {
+        println!(
+            "{id} has no letters batch yet: `breachdesk letters render {id} --kind ... --out DIR`"
+        );
+        return Ok(0);
+    }
+    let mut t = super::output::table(&[
+        "Batch",
+        "Kind",
+        "Format",
+        "Count",
+        "Notice date",
+        "Sign-off",
+        "Manifest SHA-256",
+    ]);
+    for b in &batches {
+        t.add_row(vec![
+            b.number.to_string(),
+            b.manifest.kind.clone(),
+            b.manifest.format.clone(),
+            b.manifest.count.to_string(),
+            b.manifest.notice_date.clone(),
+            match &b.approval {
+                Some(a) => format!("approved by {} {}", a.by, a.at.format("%Y-%m-%d")),
+                None => "draft".into(),
+            },
+            b.manifest_sha256.clone(),
+        ]);
+    }
+    println!("{t}");
+    Ok(0)
+}
+
+/// `letters approve ID BATCH`: the actor signs the batch off.
+pub fn letters_approve(ctx: &Ctx, a: LettersApproveArgs) -> Result<i32> {
+    let office = ctx.open()?;
+    let b = ctx.desk(&office).approve_batch(&ApproveBatch {
+        id: a.id.clone(),
+        batch: a.batch,
+        manifest_sha256: a.manifest_sha256,
+    })?;
+    if ctx.json {
+        return print_json(&batch_json(&b)).map(|_| 0);
+    }
+    println!(
+        "approved batch {} of {} ({} {} document(s), manifest sha256 {}) as {}; notices may now be recorded with --approved-batch {}",
+        b.number,
+        a.id,
+        b.manifest.count,
+        b.manifest.kind,
+        b.manifest_sha256,
+        b.approval.as_ref().map(|x| x.by.as_str()).unwrap_or(""),
+        b.number
+    );
     Ok(0)
 }
 

@@ -46,6 +46,8 @@ pub struct Env {
     pub passphrase: Option<Secret>,
     /// `BREACHDESK_NEW_PASSPHRASE`: the new passphrase for `rekey`.
     pub new_passphrase: Option<Secret>,
+    /// `BREACHDESK_USER_PASSWORD`: the password for `user add` / `user reset-password`.
+    pub user_password: Option<String>,
     /// `BREACHDESK_ROSTER_RUN_ROWS`: rows per sorted run of a roster import (tuning).
     pub roster_run_rows: Option<usize>,
     /// `BREACHDESK_TEST_PAUSE_AT=read:N|write:N`: a roster import stops at that progress
@@ -81,6 +83,7 @@ impl Env {
             os_uid,
             passphrase: secret_var("BREACHDESK_PASSPHRASE"),
             new_passphrase: secret_var("BREACHDESK_NEW_PASSPHRASE"),
+            user_password: var("BREACHDESK_USER_PASSWORD"),
             roster_run_rows: var("BREACHDESK_ROSTER_RUN_ROWS")
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n > 0),

@@ -40,6 +40,8 @@ mod cmd_letters;
 mod cmd_org;
 mod cmd_report;
 mod cmd_roster;
+mod cmd_serve;
+mod cmd_user;
 pub mod context;
 mod interview;
 mod json;
@@ -80,6 +82,10 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
         Command::Notice(args::NoticeCommand::Record(a)) => cmd_letters::notice_record(&ctx, a),
         Command::Letters(args::LettersCommand::Check(a)) => cmd_letters::letters_check(&ctx, a),
         Command::Letters(args::LettersCommand::Render(a)) => cmd_letters::letters_render(&ctx, a),
+        Command::Letters(args::LettersCommand::Batches { id }) => {
+            cmd_letters::letters_batches(&ctx, &id)
+        }
+        Command::Letters(args::LettersCommand::Approve(a)) => cmd_letters::letters_approve(&ctx, a),
         Command::Letters(args::LettersCommand::Templates(c)) => cmd_letters::templates(&ctx, c),
         Command::Hhs(args::HhsCommand::AnnualLog(a)) => cmd_letters::annual_log(&ctx, a),
         Command::Laws(c) => cmd_laws::run(&ctx, c),
@@ -101,5 +107,7 @@ pub fn run(cli: Cli, env: Env) -> Result<i32> {
         Command::Roster(c) => cmd_roster::run(&ctx, c),
         Command::Rekey(a) => cmd_roster::rekey(&ctx, a),
         Command::Compact => cmd_roster::compact(&ctx),
+        Command::User(c) => cmd_user::run(&ctx, c),
+        Command::Serve(a) => cmd_serve::serve(&ctx, a),
     }
 }

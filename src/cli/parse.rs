@@ -234,41 +234,38 @@ pub fn delimiter(s: &str) -> Parsed<u8> {
     }
 }
 
+/// A sign-in name (`user add NAME`).
+pub fn user_name(s: &str) -> Parsed<String> {
+    crate::domain::staff::check_user_name(s)?;
+    Ok(s.to_string())
+}
+
+/// A period of time that must be more than zero (`serve --idle-timeout`, `--lockout-for`):
+/// `15m`, `900s`, `1h`, `2d`, or a number of seconds.
+pub fn period(s: &str) -> Parsed<std::time::Duration> {
+    let s = s.trim();
+    let bad = || "a duration looks like 15m, 900s, 1h or 2d".to_string();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(bad()),
+    };
+    if secs == 0 {
+        return Err("a duration must be more than zero".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
 /// `KIND[:JURISDICTION][=YYYY-MM-DD]`: a notice the room says is owed.
 pub fn decided_notice(s: &str) -> Parsed<DecidedNotice> {
-    let (head, due) = match s.split_once('=') {
-        Some((h, d)) => (
-            h,
-            Some(
-                NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
-                    "--notice due date is not a date: use KIND[:ST]=YYYY-MM-DD".to_string()
-                })?,
-            ),
-        ),
-        None => (s, None),
-    };
-    let (kind, jurisdiction) = match head.split_once(':') {
-        Some((k, j)) => (
-            k,
-            Some(
-                vocab::normalize_state(j)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| j.trim().to_string()),
-            ),
-        ),
-        None => (head, None),
-    };
-    let kind = ObligationKind::from_key(kind).ok_or_else(|| {
-        format!(
-            "--notice kind is not recognised; accepted: {} (format KIND[:ST][=YYYY-MM-DD])",
-            ObligationKind::accepted()
-        )
-    })?;
-    Ok(DecidedNotice {
-        kind,
-        jurisdiction,
-        due,
-    })
+    DecidedNotice::parse(s)
 }
 
 /// A jurisdiction with rules data (`laws show TX`): a two-letter code, any case.
@@ -315,6 +312,16 @@ mod tests {
         assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(duration("soon").is_err());
         assert!(duration("-1s").is_err());
+    }
+
+    #[test]
+    fn periods() {
+        assert_eq!(period("15m"), Ok(std::time::Duration::from_secs(900)));
+        assert_eq!(period("2"), Ok(std::time::Duration::from_secs(2)));
+        assert_eq!(period("1h"), Ok(std::time::Duration::from_secs(3600)));
+        assert!(period("0s").is_err());
+        assert!(period("fifteen").is_err());
+        assert!(period("5w").is_err());
     }
 
     #[test]

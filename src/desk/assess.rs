@@ -75,6 +75,9 @@ pub struct AssessRequest {
     /// The incident as the assessor saw it (an interview answered with the database
     /// closed): a change since is a conflict.
     pub expected: Option<Revision>,
+    /// Why the people assessing agree with a not-a-breach result (the web form asks for it
+    /// and a confirmation, as the terminal interview does); kept with the determination.
+    pub conclusion: Option<String>,
 }
 
 /// What `assess` recorded, and the evaluation that follows from it.
@@ -164,6 +167,68 @@ impl KeepUntil {
     pub fn text(&self) -> String {
         format!("{} until {}", self.what, self.until.format("%Y-%m-%d"))
     }
+}
+
+/// What the deadline board lists of one incident's obligations (`deadlines`, and the
+/// dashboard the office keeps): every unmet one whatever the incident's status, every
+/// window still running, the optional urgent notice while the incident is open; all of them
+/// with `q.all`; narrowed by `q.within`.
+pub(super) fn board_rows(
+    inc: &Incident,
+    title: String,
+    obligations: Vec<Obligation>,
+    today: NaiveDate,
+    q: &DeadlineQuery,
+) -> Vec<DeadlineRow> {
+    let mut rows = Vec::new();
+    for o in obligations {
+        let keep = keep_until(&o, inc, today);
+        let listed = q.all || super::incidents::unmet(&o) || keep.is_some() || {
+            // The optional urgent notice shows while the incident is open.
+            o.kind == ObligationKind::UrgentPhoneOptional
+                && inc.status.is_open()
+                && o.status == ObligationStatus::Pending
+        };
+        let within = q
+            .within
+            .is_none_or(|w| o.days_remaining.is_none_or(|d| d <= w));
+        if listed && within {
+            rows.push(DeadlineRow {
+                incident: inc.id.clone(),
+                title: title.clone(),
+                status: inc.status,
+                obligation: o,
+                keep_until: keep,
+            });
+        }
+    }
+    rows
+}
+
+/// The board's order: soonest date (a running window's end, else the due date) first.
+pub(super) fn sort_board(rows: &mut [DeadlineRow]) {
+    rows.sort_by_key(|r| {
+        (
+            r.keep_until
+                .map(|k| k.until)
+                .or(r.obligation.due)
+                .unwrap_or(NaiveDate::MAX),
+            r.incident.clone(),
+            r.obligation.kind,
+        )
+    });
+}
+
+/// How many rows are overdue and not yet sent.
+pub(super) fn overdue(rows: &[DeadlineRow]) -> usize {
+    rows.iter()
+        .filter(|r| {
+            matches!(
+                r.obligation.status,
+                ObligationStatus::Late { sent: false, .. }
+            )
+        })
+        .count()
 }
 
 /// The running window of a made substitute web posting or toll-free line (90 days from the
@@ -280,6 +345,7 @@ impl Desk<'_> {
                     .r#override
                     .as_ref()
                     .map(|o| o.rationale.clone())
+                    .or_else(|| req.conclusion.as_ref().map(|c| c.trim().to_string()))
                     .unwrap_or_default(),
                 assessed_by: self.ctx.who.describe(),
                 assessed_at: now,
@@ -350,6 +416,19 @@ impl Desk<'_> {
         Ok((crate::ics::to_ics(&org.legal_name, &items, self.ctx.now), n))
     }
 
+    /// What the engine would conclude from these answers on the incident's facts, without
+    /// recording anything (the web form shows it before asking for a confirmation).
+    pub fn preview_assessment(
+        &self,
+        id: &IncidentId,
+        answers: &AssessmentAnswers,
+    ) -> Result<rules::Determination> {
+        let mut facts = self.incident_record(id)?.facts;
+        answers.apply(&mut facts);
+        validate(&facts, self.today()?)?;
+        Ok(rules::determine(&facts))
+    }
+
     /// `deadlines`: every unmet obligation of every incident whatever its status (closing an
     /// incident never hides a duty), and every window still running, soonest first; or
     /// everything of one incident.
@@ -367,47 +446,11 @@ impl Desk<'_> {
             let d = Derived::from(r.derived(&inc.id, codec)?);
             let counts = counts_or_estimate(r.roster_counts(&inc.id)?, &inc);
             let ev = evaluate(org, laws, &inc, &d, &counts, q.policies, today);
-            for o in ev.obligations {
-                let keep = keep_until(&o, &inc, today);
-                let listed = q.all || super::incidents::unmet(&o) || keep.is_some() || {
-                    // The optional urgent notice shows while the incident is open.
-                    o.kind == ObligationKind::UrgentPhoneOptional
-                        && inc.status.is_open()
-                        && o.status == ObligationStatus::Pending
-                };
-                let within = q
-                    .within
-                    .is_none_or(|w| o.days_remaining.is_none_or(|d| d <= w));
-                if listed && within {
-                    rows.push(DeadlineRow {
-                        incident: inc.id.clone(),
-                        title: super::incidents::label(&inc, codec.is_locked()),
-                        status: inc.status,
-                        obligation: o,
-                        keep_until: keep,
-                    });
-                }
-            }
+            let title = super::incidents::label(&inc, codec.is_locked());
+            rows.extend(board_rows(&inc, title, ev.obligations, today, q));
         }
-        rows.sort_by_key(|r| {
-            (
-                r.keep_until
-                    .map(|k| k.until)
-                    .or(r.obligation.due)
-                    .unwrap_or(NaiveDate::MAX),
-                r.incident.clone(),
-                r.obligation.kind,
-            )
-        });
-        let overdue = rows
-            .iter()
-            .filter(|r| {
-                matches!(
-                    r.obligation.status,
-                    ObligationStatus::Late { sent: false, .. }
-                )
-            })
-            .count();
+        sort_board(&mut rows);
+        let overdue = overdue(&rows);
         Ok(DeadlineBoard {
             today,
             policy: q.policies.le_for(org),

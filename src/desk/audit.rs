@@ -2,7 +2,7 @@
 
 use ed25519_dalek::SigningKey;
 
-use super::office::Desk;
+use super::office::{AuditIndex, Desk};
 use crate::audit::checkpoint::{self, Checkpoint};
 use crate::audit::entry::{Hash, StoredEntry};
 use crate::audit::subject::Subject;
@@ -43,25 +43,54 @@ impl Desk<'_> {
             .collect())
     }
 
+    /// The newest `n` entries of the whole trail, newest first.
+    pub fn audit_tail(&self, n: usize) -> Result<Vec<StoredEntry>> {
+        self.reader()?.audit_tail(n)
+    }
+
     /// The most recent `limit` entries about an incident (unreadable entries skipped; the
-    /// verification names them), and how many there are in all.
+    /// verification names them), and how many there are in all. The office keeps an index
+    /// of which entries are about which incident, brought up to date here by reading only
+    /// the entries appended since (a server's incident pages never rescan the chain).
     pub fn incident_audit(
         &self,
         id: &IncidentId,
         limit: usize,
     ) -> Result<(Vec<StoredEntry>, usize)> {
-        let mut entries = Vec::new();
-        self.reader()?.for_each_audit_entry(|_, e| {
-            if let Some(e) = e
+        let r = self.reader()?;
+        let head = r.audit_head()?.map(|(s, _)| s).unwrap_or(0);
+        let seqs = {
+            let mut ix = self
+                .office
+                .audit_index
+                .lock()
+                .map_err(|_| Error::Storage("the audit index is poisoned".into()))?;
+            if head < ix.upto {
+                // A shorter chain than indexed (the file was replaced): start again.
+                *ix = AuditIndex::default();
+            }
+            let from = ix.upto + 1;
+            r.for_each_audit_entry_from(from, |seq, e| {
+                if let Some(e) = e
+                    && let Some(inc) = e.entry.subject.split('/').nth(1)
+                {
+                    ix.by_incident.entry(inc.to_string()).or_default().push(seq);
+                }
+                ix.upto = ix.upto.max(seq);
+                Ok(())
+            })?;
+            ix.by_incident.get(id.as_str()).cloned().unwrap_or_default()
+        };
+        let all = seqs.len();
+        let mut entries = Vec::with_capacity(limit.min(all));
+        for seq in &seqs[all.saturating_sub(limit)..] {
+            if let Some(e) = r.audit_entry(*seq)?
                 && about(&e, id)
             {
                 entries.push(e);
             }
-            Ok(())
-        })?;
-        let all = entries.len();
-        let skip = all.saturating_sub(limit);
-        Ok((entries.split_off(skip), all))
+        }
+        Ok((entries, all))
     }
 
     /// `audit verify`: the whole chain and every record, and the chain against a

@@ -9,7 +9,7 @@
 use super::evaluate::{Policies, inputs, record, refresh, run};
 use super::laws::law_set;
 use super::office::{Desk, counts_or_estimate};
-use super::records::{Derived, manifest_record};
+use super::records::{Approval, Batch, Derived, approval_record, batch, manifest_record};
 use crate::domain::{Counts, Incident, IncidentId, Organization};
 use crate::error::{Error, Result};
 use crate::letters::manifest::Manifest;
@@ -56,13 +56,21 @@ pub(super) struct Edit {
     pub derived: Derived,
     /// The counts the engine uses before the change (the roster's, else the facts').
     pub counts: Counts,
+    /// The incident's letters batches, oldest first.
+    pub batches: Vec<Batch>,
     manifest: Option<(ManifestRecord, String)>,
+    approval: Option<(u32, Approval)>,
 }
 
 impl Edit {
     /// Records a rendered letters batch under the incident.
     pub fn add_manifest(&mut self, m: &Manifest, manifest_sha256: &str) {
         self.manifest = Some((manifest_record(m), manifest_sha256.to_string()));
+    }
+
+    /// Records counsel's sign-off of batch `number`.
+    pub fn approve(&mut self, number: u32, a: Approval) {
+        self.approval = Some((number, a));
     }
 }
 
@@ -77,6 +85,8 @@ pub(super) struct Changed<T> {
     pub moved: Vec<String>,
     /// The determination recorded, when the plan records one.
     pub recorded: Option<DeterminationLogRecord>,
+    /// The number of the batch [`Edit::add_manifest`] recorded.
+    pub batch: Option<u32>,
 }
 
 impl<'o> Desk<'o> {
@@ -110,11 +120,18 @@ impl<'o> Desk<'o> {
             let inc = w.incident(id, codec)?;
             let stored = w.derived(id, codec)?;
             let counts = counts_or_estimate(w.roster_counts(id)?, &inc);
+            let batches = w
+                .batches(id)?
+                .into_iter()
+                .map(|(n, m)| batch(n, m))
+                .collect();
             let mut e = Edit {
                 inc,
                 counts,
                 derived: Derived::from(stored.clone()),
+                batches,
                 manifest: None,
+                approval: None,
             };
             let (value, mut detail) = f(&mut e)?;
             if plan.touch {
@@ -148,8 +165,12 @@ impl<'o> Desk<'o> {
             if record != stored {
                 w.put_derived(id, &record, codec)?;
             }
-            if let Some((m, hash)) = &e.manifest {
-                w.add_manifest(id, m, hash)?;
+            let batch = match &e.manifest {
+                Some((m, hash)) => Some(w.add_manifest(id, m, hash)?),
+                None => None,
+            };
+            if let Some((n, a)) = &e.approval {
+                w.approve_batch(id, *n, &approval_record(a))?;
             }
             Ok((
                 Changed {
@@ -159,6 +180,7 @@ impl<'o> Desk<'o> {
                     counts,
                     moved,
                     recorded,
+                    batch,
                 },
                 Change::incident(plan.action, id).detail(detail),
             ))

@@ -446,6 +446,9 @@ pub struct Rendered {
     pub manifest: Manifest,
     pub manifest_sha256: String,
     pub out: PathBuf,
+    /// The batch's number with its incident (`letters approve ID BATCH`): a draft until
+    /// counsel approves it.
+    pub batch: u32,
 }
 
 fn manifest_for(
@@ -847,7 +850,7 @@ impl Desk<'_> {
             expect: None,
             record: false,
         };
-        self.change_incident(&id, plan, |e| {
+        let c = self.change_incident(&id, plan, |e| {
             e.add_manifest(&m, &hash);
             Ok((
                 (),
@@ -861,6 +864,7 @@ impl Desk<'_> {
             manifest: m,
             manifest_sha256: hash,
             out: out.to_path_buf(),
+            batch: c.batch.unwrap_or_default(),
         })
     }
 

@@ -14,6 +14,7 @@
 
 mod assess;
 mod audit;
+mod board;
 mod bulk;
 mod change;
 mod dossier;
@@ -26,11 +27,13 @@ mod maintenance;
 mod notices;
 mod office;
 mod org;
+pub mod owner;
 mod progress;
 pub mod records;
 mod replay;
 mod roster;
 pub mod secret;
+mod users;
 
 /// A roster's counts and import batches, as stored (no PHI); the file's space.
 pub use crate::store::compact::{Compacted, Space};
@@ -46,6 +49,7 @@ pub use assess::{
     KeepUntil, Override, Recorded, WhatIf, what_if,
 };
 pub use audit::{CheckpointFile, Verified};
+pub use board::{BoardCache, Dashboard};
 pub use bulk::RosterSource;
 pub use change::Revision;
 pub use dossier::Dossier;
@@ -59,20 +63,22 @@ pub use laws::{
     CounselVersion, LawDiff, LawShow, LawsChanged, LawsFile, LawsList, VersionView,
     check as check_laws, diff as laws_diff, law_set, list as laws_list, show as laws_show,
 };
-pub use notices::{NewNotice, NoticeRecorded};
+pub use notices::{ApproveBatch, Authority, NewNotice, NoticeRecorded, letter_kinds};
 pub use office::{
     Context, DbClock, Desk, KeySource, NOT_EVIDENCE, NoKey, Office, Passphrase, counts_or_estimate,
     default_signing_key, today_in,
 };
 pub use org::{NewEncryption, NewOrg, OrgDetails, OrgUpdate, Rekey, Rekeyed, new_organization};
 pub use progress::{Progress, Silent};
+pub use records::{Approval, Batch};
 pub use replay::{FileReplay, Replay, ReplayRequest};
 pub use roster::Listed as ListedRows;
 pub use roster::{
     DuplicateRow, FixRow, ImportOutcome, ImportReport, ImportRoster, IssueSummary, LowerCounts,
-    LoweredCounts, PurgeReport, RelatedRow, RosterIssue, RosterStats,
+    LoweredCounts, PurgeReport, RelatedRow, RosterIssue, RosterStats, roster_columns,
 };
 pub use secret::{Secret, check_strength};
+pub use users::{LoginOutcome, NewUser, PasswordPolicy, SignIn, User, UserChange, check_password};
 
 #[cfg(test)]
 mod tests;

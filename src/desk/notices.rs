@@ -1,21 +1,66 @@
-//! Notices sent: `notice record` marks obligations met or late.
-//!
-//! Counsel's sign-off of a letters batch (issue 12, section 3) arrives with the web front
-//! end: a batch is a draft until approved, and recording notices then requires an approved
-//! batch or an override with a rationale. `Desk::approve_batch` belongs in this module, and
-//! its check at the top of [`Desk::record_notice`].
+//! Notices sent and counsel's sign-off. A letters batch is a draft until counsel approves
+//! it ([`Desk::approve_batch`]: an audited step naming the approver and the manifest hash);
+//! recording a notice of a kind that letters are rendered for requires an approved batch of
+//! that kind, or an explicit override with a rationale ([`Desk::record_notice`]). The CLI
+//! (`letters approve`, `notice record --approved-batch | --override-rationale`) and the web server
+//! both come here.
 
 use chrono::NaiveDate;
 
 use sha2::{Digest, Sha256};
 
 use super::change::{Plan, Revision};
+use super::records::{Approval, Batch, batch};
+use crate::domain::notice::Signoff;
 use crate::domain::{IncidentId, IncidentStatus, NoticeMethod, NoticeRecord, ObligationKind};
 use crate::error::{Error, Result};
+use crate::letters::LetterKind;
 use crate::rules::Obligation;
 use crate::store::Action;
 
 use super::office::Desk;
+
+/// The letter kinds whose batches can carry a notice of this kind; empty when no letters
+/// batch applies (the toll-free line, a phone call, informal substitute notice, the annual
+/// HHS log, State regulators and credit bureaus), and sign-off then is not asked for.
+pub fn letter_kinds(kind: ObligationKind) -> &'static [LetterKind] {
+    match kind {
+        ObligationKind::Individual | ObligationKind::StateIndividual => &[LetterKind::Individual],
+        ObligationKind::NextOfKin => &[LetterKind::NextOfKin],
+        ObligationKind::SubstituteWebOrMedia => {
+            &[LetterKind::SubstituteWeb, LetterKind::SubstituteMedia]
+        }
+        ObligationKind::Media => &[LetterKind::Media],
+        ObligationKind::HhsImmediate => &[LetterKind::HhsNotice],
+        ObligationKind::BaToCe => &[LetterKind::BaToCe],
+        ObligationKind::SubstituteInformal
+        | ObligationKind::TollFreeLine
+        | ObligationKind::UrgentPhoneOptional
+        | ObligationKind::HhsAnnual
+        | ObligationKind::StateRegulator
+        | ObligationKind::StateCra => &[],
+    }
+}
+
+/// `letters approve`: counsel's sign-off of one batch.
+#[derive(Debug, Clone)]
+pub struct ApproveBatch {
+    pub id: IncidentId,
+    pub batch: u32,
+    /// The manifest hash the approver reviewed; refused when it is not the batch's.
+    pub manifest_sha256: Option<String>,
+}
+
+/// What authorizes recording a notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authority {
+    /// The approved batch it went out from.
+    Batch(u32),
+    /// No approved batch: the rationale is kept on record (no PHI).
+    Override(String),
+    /// Nothing given (accepted only for kinds no letters batch applies to).
+    None,
+}
 
 /// `notice record`: a batch of notices that went out.
 #[derive(Debug, Clone)]
@@ -37,6 +82,8 @@ pub struct NewNotice {
     pub batch: Option<String>,
     /// The incident as its author saw it: a change since is a conflict.
     pub expected: Option<Revision>,
+    /// The approved batch, or an override with its rationale.
+    pub authority: Authority,
 }
 
 impl NewNotice {
@@ -61,6 +108,13 @@ impl NewNotice {
         } else if self.recipient.is_some() {
             return Err(Error::invalid(
                 "--recipient names a State regulator (or a conditional State rule) and goes with --kind state_regulator or state_individual",
+            ));
+        }
+        if let Authority::Override(r) = &self.authority
+            && r.trim().is_empty()
+        {
+            return Err(Error::invalid(
+                "an override needs a rationale: why this notice went out without an approved letters batch (kept on record)",
             ));
         }
         Ok(())
@@ -147,7 +201,7 @@ impl Desk<'_> {
             ));
         }
         req.check_recipient(self.laws()?)?;
-        let record = NoticeRecord {
+        let mut record = NoticeRecord {
             kind: req.kind,
             jurisdiction: req.jurisdiction.clone(),
             recipient: req.recipient.clone(),
@@ -156,6 +210,7 @@ impl Desk<'_> {
             count: req.count,
             evidence_sha256: req.evidence_sha256.clone(),
             batch: req.batch.clone().filter(|b| !b.trim().is_empty()),
+            signoff: None,
         };
         // A retry (after an uncertain outcome, or simply run twice) finds the notice already
         // on record: nothing is written and nothing counted twice.
@@ -188,6 +243,7 @@ impl Desk<'_> {
                     req.id
                 )));
             }
+            record.signoff = signoff(req, &e.batches)?;
             e.inc.notices.push(record.clone());
             if e.inc.status != IncidentStatus::Closed {
                 e.inc.status = IncidentStatus::Notifying;
@@ -211,16 +267,167 @@ impl Desk<'_> {
             if let Some(b) = &record.batch {
                 detail.push_str(&format!(" batch_sha256={}", crate::audit::entry::hex(&Sha256::digest(b))));
             }
+            match &record.signoff {
+                Some(Signoff::Batch {
+                    number,
+                    manifest_sha256,
+                }) => detail.push_str(&format!(
+                    " approved_batch={number} manifest_sha256={manifest_sha256}"
+                )),
+                Some(Signoff::Override { .. }) => detail.push_str(" signoff=override"),
+                None => {}
+            }
             Ok(((), detail))
         })?;
         // The refreshed snapshot is the evaluation as of today.
         let obligation = find(c.derived.obligations, &record);
         Ok(NoticeRecorded {
             incident: c.incident.id,
-            record,
+            record: c.incident.notices.last().cloned().unwrap_or(record),
             obligation,
             already_recorded: false,
         })
+    }
+
+    /// The letters batches of an incident, oldest first, with their sign-off.
+    pub fn batches(&self, id: &IncidentId) -> Result<Vec<Batch>> {
+        let r = self.reader()?;
+        if !r.incident_exists(id)? {
+            return Err(Error::NotFound(format!(
+                "no incident {id}; list incidents with `breachdesk incident list`"
+            )));
+        }
+        Ok(r.batches(id)?
+            .into_iter()
+            .map(|(n, m)| batch(n, m))
+            .collect())
+    }
+
+    /// Draft batches of open incidents, awaiting counsel's sign-off (the dashboard).
+    pub fn awaiting_signoff(&self) -> Result<Vec<(IncidentId, String, Batch)>> {
+        let r = self.reader()?;
+        let mut out = Vec::new();
+        for inc in r.incidents(self.quiet_codec()?)? {
+            if !inc.status.is_open() {
+                continue;
+            }
+            for (n, m) in r.batches(&inc.id)? {
+                if m.approval.is_none() {
+                    out.push((inc.id.clone(), inc.facts.title.clone(), batch(n, m)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `letters approve`: counsel signs off a draft batch. The audit entry names the approver
+    /// (the actor) and the manifest hash.
+    pub fn approve_batch(&self, req: &ApproveBatch) -> Result<Batch> {
+        let plan = Plan {
+            action: Action::LettersApprove,
+            touch: false,
+            refresh: false,
+            expect: None,
+            record: false,
+        };
+        let approver = self.ctx.who.person().to_string();
+        let now = self.ctx.now;
+        let c = self.change_incident(&req.id, plan, |e| {
+            let Some(b) = e.batches.iter().find(|b| b.number == req.batch).cloned() else {
+                return Err(Error::NotFound(format!(
+                    "{} has no letters batch {}; `breachdesk letters batches {}` lists them",
+                    req.id, req.batch, req.id
+                )));
+            };
+            if let Some(a) = &b.approval {
+                return Err(Error::invalid(format!(
+                    "batch {} of {} was already approved by {} on {}",
+                    b.number,
+                    req.id,
+                    a.by,
+                    a.at.format("%Y-%m-%d %H:%M UTC")
+                )));
+            }
+            if let Some(h) = &req.manifest_sha256
+                && !h.trim().eq_ignore_ascii_case(&b.manifest_sha256)
+            {
+                return Err(Error::Conflict(format!(
+                    "batch {} of {} has manifest hash {}, not the one reviewed; nothing was approved: review the batch again",
+                    b.number, req.id, b.manifest_sha256
+                )));
+            }
+            let a = Approval {
+                by: approver.clone(),
+                at: now,
+                manifest_sha256: b.manifest_sha256.clone(),
+            };
+            e.approve(b.number, a.clone());
+            let detail = format!(
+                "batch={} kind={} count={} manifest_sha256={} approver={}",
+                b.number, b.manifest.kind, b.manifest.count, b.manifest_sha256, approver
+            );
+            Ok((
+                Batch {
+                    approval: Some(a),
+                    ..b
+                },
+                detail,
+            ))
+        })?;
+        Ok(c.value)
+    }
+}
+
+/// The sign-off a notice is recorded with, checked against the incident's batches.
+fn signoff(req: &NewNotice, batches: &[Batch]) -> Result<Option<Signoff>> {
+    let kinds = letter_kinds(req.kind);
+    let names = || {
+        kinds
+            .iter()
+            .map(|k| k.key())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    match &req.authority {
+        Authority::Override(r) => Ok(Some(Signoff::Override {
+            rationale: r.trim().to_string(),
+        })),
+        Authority::None if kinds.is_empty() => Ok(None),
+        Authority::None => Err(Error::invalid(format!(
+            "{} notices go out from a letters batch that counsel approved: name it with --approved-batch N (`breachdesk letters batches {}`), or record an override with --override-rationale TEXT",
+            req.kind.key(),
+            req.id
+        ))),
+        Authority::Batch(n) if kinds.is_empty() => Err(Error::invalid(format!(
+            "no letters batch applies to {} notices (batch {n} given); record it without --approved-batch",
+            req.kind.key()
+        ))),
+        Authority::Batch(n) => {
+            let Some(b) = batches.iter().find(|b| b.number == *n) else {
+                return Err(Error::NotFound(format!(
+                    "{} has no letters batch {n}; `breachdesk letters batches {}` lists them",
+                    req.id, req.id
+                )));
+            };
+            if !kinds.iter().any(|k| k.key() == b.manifest.kind) {
+                return Err(Error::invalid(format!(
+                    "batch {n} holds {} documents, not {} letters for {} notice",
+                    b.manifest.kind,
+                    names(),
+                    req.kind.key()
+                )));
+            }
+            if !b.is_approved() {
+                return Err(Error::invalid(format!(
+                    "batch {n} of {} is a draft: counsel approves it first (`breachdesk letters approve {} {n}`), or record an override with --override-rationale TEXT",
+                    req.id, req.id
+                )));
+            }
+            Ok(Some(Signoff::Batch {
+                number: b.number,
+                manifest_sha256: b.manifest_sha256.clone(),
+            }))
+        }
     }
 }
 

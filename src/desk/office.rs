@@ -101,6 +101,14 @@ impl KeySource for Passphrase {
     }
 }
 
+/// Which audit entries are about which incident (by sequence number), up to `upto`: kept
+/// by the office so that an incident's audit excerpt never rescans the chain.
+#[derive(Debug, Default)]
+pub(super) struct AuditIndex {
+    pub(super) upto: u64,
+    pub(super) by_incident: std::collections::HashMap<String, Vec<u64>>,
+}
+
 /// One open database and its key: owned by one process (the CLI for one command, the
 /// server for its lifetime) and shared by every desk. `Send + Sync`: put it in an `Arc`.
 pub struct Office {
@@ -114,6 +122,8 @@ pub struct Office {
     migrates: bool,
     /// The sealing pass has run (or was not needed).
     sealed_legacy: std::sync::atomic::AtomicBool,
+    /// Which audit entries are about which incident (built on first use, then extended).
+    pub(super) audit_index: std::sync::Mutex<AuditIndex>,
 }
 
 impl Office {
@@ -137,14 +147,18 @@ impl Office {
         keys: Box<dyn KeySource>,
         ctx: &Context,
     ) -> Result<Office> {
-        let office = Office::with_store(Store::open_for_reading(path)?, keys)?;
+        let office = Office::with_store(
+            Store::open_for_reading(path).map_err(super::owner::explain_lock)?,
+            keys,
+        )?;
         office.admit(ctx)?;
         Ok(office)
     }
 
     /// Opens without migrating an older file.
     fn open_as_is(path: &Path, keys: Box<dyn KeySource>, ctx: &Context) -> Result<Office> {
-        let office = Office::with_store(Store::open(path)?, keys)?;
+        let office =
+            Office::with_store(Store::open(path).map_err(super::owner::explain_lock)?, keys)?;
         office.admit(ctx)?;
         Ok(office)
     }
@@ -158,6 +172,7 @@ impl Office {
             clock,
             migrates: false,
             sealed_legacy: std::sync::atomic::AtomicBool::new(false),
+            audit_index: Default::default(),
         })
     }
 
@@ -215,6 +230,12 @@ impl Office {
             ));
         }
         Ok(())
+    }
+
+    /// Resolves the key now, from the office's key source (asked once): an encrypted
+    /// database without its passphrase is an error. For a server, before it serves.
+    pub fn ensure_unlocked(&self) -> Result<()> {
+        self.codec(true).map(|_| ())
     }
 
     fn unlock_with(&self, passphrase: Option<Secret>) -> Result<PhiCodec> {

@@ -10,9 +10,9 @@ use crate::rules::{
     Determination, DeterminationClass, FactorResult, Obligation, ObligationStatus, Reason, Route,
 };
 use crate::store::records::{
-    AssessmentRecord, ClassRecord, DecidedNoticeRecord, DecisionRecord, DerivedRecord,
-    DeterminationRecord, ExerciseRecord, FactorRecord, ManifestFileRecord, ManifestRecord,
-    ObligationRecord, ReasonRecord, RouteRecord, StatusRecord,
+    ApprovalRecord, AssessmentRecord, ClassRecord, DecidedNoticeRecord, DecisionRecord,
+    DerivedRecord, DeterminationRecord, ExerciseRecord, FactorRecord, ManifestFileRecord,
+    ManifestRecord, ObligationRecord, ReasonRecord, RouteRecord, StatusRecord, StoredManifest,
 };
 
 /// A recorded determination: the engine's result and any human override with its rationale.
@@ -312,6 +312,51 @@ pub fn manifest(m: ManifestRecord) -> Manifest {
                 sha256: f.sha256,
             })
             .collect(),
+    }
+}
+
+/// A letters batch as recorded with its incident: its number (from 1), manifest and
+/// manifest hash, and counsel's sign-off once given. A batch without one is a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub number: u32,
+    pub manifest: Manifest,
+    pub manifest_sha256: String,
+    pub approval: Option<Approval>,
+}
+
+impl Batch {
+    pub fn is_approved(&self) -> bool {
+        self.approval.is_some()
+    }
+}
+
+/// Counsel's sign-off: who, when, and the manifest hash approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub manifest_sha256: String,
+}
+
+pub fn batch(number: u32, m: StoredManifest) -> Batch {
+    Batch {
+        number,
+        manifest: manifest(m.manifest),
+        manifest_sha256: m.manifest_sha256,
+        approval: m.approval.map(|a| Approval {
+            by: a.by,
+            at: a.at,
+            manifest_sha256: a.manifest_sha256,
+        }),
+    }
+}
+
+pub fn approval_record(a: &Approval) -> ApprovalRecord {
+    ApprovalRecord {
+        by: a.by.clone(),
+        at: a.at,
+        manifest_sha256: a.manifest_sha256.clone(),
     }
 }
 

@@ -15,7 +15,9 @@ use super::records::Derived;
 use crate::domain::roster::FixReason;
 use crate::domain::{Counts, IncidentId, RosterRow};
 use crate::error::{Error, Result};
-use crate::intake::roster_csv::{Field, RosterError, RosterReader, RowIssue, delimiter_name};
+use crate::intake::roster_csv::{
+    Field, RosterError, RosterReader, RowIssue, delimiter_name, detect_column,
+};
 use crate::store::roster::{
     self, Batch, BatchStatus, Event, IssueKind, IssueNote, Plan, RosterTotals, RowRef, RowSource,
     SourceItem, SourceRow, Stager,
@@ -368,6 +370,35 @@ fn lowered(before: &Counts, after: &Counts) -> Vec<(String, u64, u64)> {
         after.deceased_with_nok,
     );
     out
+}
+
+/// The columns of a roster file's header row, with the field each is recognised as: what a
+/// mapping form shows before the import. (Without a header row these are the first
+/// individual's values; they are shown only to the person who uploaded the file.)
+pub fn roster_columns(path: &Path) -> Result<Vec<(String, Option<Field>)>> {
+    let file = File::open(path).map_err(|e| file_error(path, e))?;
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(file);
+    let mut rec = csv::ByteRecord::new();
+    let got = r.read_byte_record(&mut rec).map_err(|_| {
+        Error::invalid(format!(
+            "{}: the first row is not readable CSV",
+            path.display()
+        ))
+    })?;
+    if !got {
+        return Err(Error::invalid(format!("{} is empty", path.display())));
+    }
+    Ok(rec
+        .iter()
+        .map(|b| {
+            let name = String::from_utf8_lossy(b).trim().to_string();
+            let field = detect_column(&name);
+            (name, field)
+        })
+        .collect())
 }
 
 impl Desk<'_> {

@@ -102,6 +102,7 @@ fn every_change_is_exactly_one_audit_entry() {
             answers,
             r#override: None,
             expected: None,
+            conclusion: None,
         })
         .unwrap();
     assert_eq!(a.evaluation.effective_class, DeterminationClass::Breach);
@@ -117,6 +118,7 @@ fn every_change_is_exactly_one_audit_entry() {
         evidence_sha256: None,
         batch: None,
         expected: None,
+        authority: Authority::Override("mailed by the vendor before sign-off existed".into()),
     })
     .unwrap();
     assert_eq!(entries(&o), 6);
@@ -261,6 +263,7 @@ fn a_failed_flush_is_an_uncertain_outcome_and_a_retry_counts_the_notice_once() {
         evidence_sha256: None,
         batch: None,
         expected: None,
+        authority: Authority::Override("mailed by the vendor; signed off on paper".into()),
     };
     fail_next_sync.store(true, Ordering::SeqCst);
     let e = office
@@ -433,4 +436,379 @@ fn a_roster_key_rotates_and_the_old_keys_open_nothing() {
         .unwrap()
         .unwrap();
     assert_eq!(count(&seal).unwrap(), 500);
+}
+
+/// Readers never wait for a writer: while a write transaction is open (held here until the
+/// readers are done), every read use case answers from the last committed state.
+#[test]
+fn readers_never_wait_for_a_writer() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let o = office(&dir);
+    let id = new_incident(&o);
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let writer = {
+        let o = Arc::clone(&o);
+        std::thread::spawn(move || {
+            o.desk(ctx("writer"))
+                .store()
+                .write(&ctx("writer").actor(), |_w| {
+                    started_tx.send(()).unwrap();
+                    // Hold the write transaction open until the readers are done.
+                    release_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+                    Err::<((), crate::store::Change), _>(crate::error::Error::invalid(
+                        "rolled back",
+                    ))
+                })
+                .unwrap_err();
+        })
+    };
+    started_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let t = Instant::now();
+    let d = o.desk(ctx("reader"));
+    assert_eq!(d.incident_view(&id).unwrap().incident.id, id);
+    d.deadlines(&DeadlineQuery::default()).unwrap();
+    d.incidents(&IncidentFilter::default()).unwrap();
+    d.users().unwrap();
+    d.audit_tail(10).unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "reads waited for the writer"
+    );
+    release_tx.send(()).unwrap();
+    writer.join().unwrap();
+}
+
+fn breach_with_batch(o: &Office) -> (IncidentId, Batch) {
+    let id = new_incident(o);
+    // Notices name a way to reach the organization (164.404(c)(1)(E)).
+    o.desk(ctx("po"))
+        .update_org(&OrgUpdate {
+            details: OrgDetails {
+                email: Some("privacy@example.org".into()),
+                ..OrgDetails::default()
+            },
+            ..OrgUpdate::default()
+        })
+        .unwrap();
+    let d = o.desk(ctx("analyst"));
+    let out = tempfile::tempdir().unwrap();
+    let r = d
+        .render_letters(
+            &letters::RenderLetters {
+                id: id.clone(),
+                kind: crate::letters::LetterKind::Media,
+                format: letters::RenderFormat::Text,
+                out: out.path().join("media"),
+                templates: None,
+                shard_size: 10,
+                notice_date: None,
+                addendum: false,
+                covered_entity: None,
+                force: true,
+            },
+            &Silent,
+        )
+        .unwrap();
+    assert_eq!(r.batch, 1);
+    let b = d.batches(&id).unwrap().remove(0);
+    assert!(!b.is_approved());
+    (id, b)
+}
+
+fn media_notice(id: &IncidentId, authority: Authority) -> NewNotice {
+    NewNotice {
+        id: id.clone(),
+        kind: ObligationKind::Media,
+        jurisdiction: Some("IL".into()),
+        date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        method: NoticeMethod::Media,
+        count: 1,
+        evidence_sha256: None,
+        recipient: None,
+        batch: None,
+        expected: None,
+        authority,
+    }
+}
+
+/// A batch is a draft until counsel approves it; notices need an approved batch of the
+/// right kind, or an override with a rationale; kinds without letters need neither.
+#[test]
+fn sign_off_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = office(&dir);
+    let (id, b) = breach_with_batch(&o);
+    let d = o.desk(ctx("analyst"));
+    let e = d
+        .record_notice(&media_notice(&id, Authority::None))
+        .unwrap_err();
+    assert!(e.to_string().contains("--approved-batch N"), "{e}");
+    let e = d
+        .record_notice(&media_notice(&id, Authority::Batch(1)))
+        .unwrap_err();
+    assert!(e.to_string().contains("is a draft"), "{e}");
+    let e = d
+        .record_notice(&media_notice(&id, Authority::Batch(7)))
+        .unwrap_err();
+    assert!(matches!(e, crate::error::Error::NotFound(_)), "{e}");
+    let e = d
+        .record_notice(&media_notice(&id, Authority::Override("  ".into())))
+        .unwrap_err();
+    assert!(e.to_string().contains("rationale"), "{e}");
+    // The wrong kind of batch for the notice.
+    let mut ind = media_notice(&id, Authority::Batch(1));
+    ind.kind = ObligationKind::Individual;
+    ind.jurisdiction = None;
+    // Counsel approves, with the hash reviewed; a wrong hash is refused first.
+    let c = o.desk(ctx("counsel"));
+    let e = c
+        .approve_batch(&ApproveBatch {
+            id: id.clone(),
+            batch: 1,
+            manifest_sha256: Some("00".repeat(32)),
+        })
+        .unwrap_err();
+    assert!(matches!(e, crate::error::Error::Conflict(_)), "{e}");
+    let a = c
+        .approve_batch(&ApproveBatch {
+            id: id.clone(),
+            batch: 1,
+            manifest_sha256: Some(b.manifest_sha256.clone()),
+        })
+        .unwrap();
+    assert_eq!(a.approval.as_ref().unwrap().by, "counsel");
+    let e = c
+        .approve_batch(&ApproveBatch {
+            id: id.clone(),
+            batch: 1,
+            manifest_sha256: None,
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("already approved by counsel"), "{e}");
+    let e = d.record_notice(&ind).unwrap_err();
+    assert!(e.to_string().contains("not individual letters"), "{e}");
+    let done = d
+        .record_notice(&media_notice(&id, Authority::Batch(1)))
+        .unwrap();
+    assert_eq!(
+        done.record.signoff,
+        Some(crate::domain::notice::Signoff::Batch {
+            number: 1,
+            manifest_sha256: b.manifest_sha256.clone()
+        })
+    );
+    // An override is recorded with its rationale (a second press release, told apart from
+    // the first by its label).
+    let mut second = media_notice(&id, Authority::Override("counsel mailed it herself".into()));
+    second.batch = Some("second release".into());
+    let done = d.record_notice(&second).unwrap();
+    assert!(matches!(
+        done.record.signoff,
+        Some(crate::domain::notice::Signoff::Override { .. })
+    ));
+    // The toll-free line needs no batch.
+    let mut toll = media_notice(&id, Authority::None);
+    toll.kind = ObligationKind::TollFreeLine;
+    toll.jurisdiction = None;
+    toll.method = NoticeMethod::Phone;
+    d.record_notice(&toll).unwrap();
+    let log = d.audit_log(Some(&id)).unwrap();
+    let approve = log
+        .iter()
+        .find(|e| e.entry.action == "letters.approve")
+        .unwrap();
+    assert_eq!(approve.entry.recorded.describe(), "tester for counsel");
+    assert!(approve.entry.detail.contains(&b.manifest_sha256));
+    assert!(approve.entry.detail.contains("approver=counsel"));
+    assert!(d.verify(None, None).unwrap().report.intact());
+}
+
+/// Users: added, refused twice, role changes and disabling audited, the last privacy
+/// officer kept, sign-in outcomes recorded.
+#[test]
+fn users_and_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = office(&dir);
+    let d = o.desk(ctx("setup"));
+    let pw = "violet tractor mirror quarry 42";
+    d.add_user(&NewUser {
+        name: "pat".into(),
+        role: crate::domain::StaffRole::PrivacyOfficer,
+        password: pw.into(),
+    })
+    .unwrap();
+    d.add_user(&NewUser {
+        name: "lee".into(),
+        role: crate::domain::StaffRole::Analyst,
+        password: pw.into(),
+    })
+    .unwrap();
+    assert!(
+        d.add_user(&NewUser {
+            name: "lee".into(),
+            role: crate::domain::StaffRole::Analyst,
+            password: pw.into()
+        })
+        .is_err()
+    );
+    assert!(
+        d.add_user(&NewUser {
+            name: "kim".into(),
+            role: crate::domain::StaffRole::Analyst,
+            password: "password".into()
+        })
+        .is_err()
+    );
+    let e = d.change_user("pat", &UserChange::Disable).unwrap_err();
+    assert!(e.to_string().contains("privacy officer must remain"), "{e}");
+    d.change_user("lee", &UserChange::Role(crate::domain::StaffRole::Counsel))
+        .unwrap();
+    let sign = |name: &str, password: &str| {
+        d.sign_in(&SignIn {
+            name: name.into(),
+            password: password.into(),
+            source: "127.0.0.1".into(),
+            lockout_after: 3,
+            lockout_for: chrono::Duration::minutes(15),
+        })
+        .unwrap()
+    };
+    assert!(
+        matches!(sign("lee", pw), LoginOutcome::SignedIn(u) if u.role == crate::domain::StaffRole::Counsel)
+    );
+    assert_eq!(sign("lee", "wrong one"), LoginOutcome::Failed);
+    assert_eq!(sign("lee", "wrong two"), LoginOutcome::Failed);
+    assert!(matches!(
+        sign("lee", "wrong three"),
+        LoginOutcome::Locked { .. }
+    ));
+    assert!(matches!(sign("lee", pw), LoginOutcome::Locked { .. }));
+    d.change_user("lee", &UserChange::Disable).unwrap();
+    d.change_user(
+        "lee",
+        &UserChange::ResetPassword("new violet tractor 77 mirror".into()),
+    )
+    .unwrap();
+    assert_eq!(
+        sign("lee", "new violet tractor 77 mirror"),
+        LoginOutcome::Failed,
+        "disabled"
+    );
+    assert_eq!(sign("nobody", pw), LoginOutcome::Failed);
+    let log = d.audit_log(None).unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.entry.action.as_str()).collect();
+    for a in [
+        "user.add",
+        "user.role",
+        "user.login",
+        "user.login_failed",
+        "user.lockout",
+        "user.disable",
+        "user.reset_password",
+        "access.login_failed",
+    ] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    assert!(
+        !log.iter()
+            .any(|e| e.entry.detail.contains("wrong") || e.entry.subject.contains("nobody"))
+    );
+    assert!(d.verify(None, None).unwrap().report.intact());
+}
+
+/// The office's dashboard, brought up to date from the audit trail, is always what
+/// `deadlines` computes from scratch.
+#[test]
+fn the_dashboard_follows_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = office(&dir);
+    let a = new_incident(&o);
+    let b = new_incident(&o);
+    let cache = BoardCache::default();
+    let same = |why: &str| {
+        let d = o.desk(ctx("reader"));
+        let dash = d.dashboard(&cache).unwrap();
+        let fresh = d.deadlines(&DeadlineQuery::default()).unwrap();
+        let key = |rows: &[DeadlineRow]| {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r.incident.to_string(),
+                        r.obligation.kind,
+                        r.obligation.jurisdiction.clone(),
+                        r.obligation.due,
+                        status_text(&r.obligation.status),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(key(&dash.board.rows), key(&fresh.rows), "{why}");
+        assert_eq!(dash.board.overdue, fresh.overdue, "{why}");
+        dash
+    };
+    let first = same("start");
+    assert!(!first.board.rows.is_empty());
+    o.desk(ctx("pat"))
+        .record_notice(&NewNotice {
+            id: a.clone(),
+            kind: ObligationKind::Individual,
+            jurisdiction: None,
+            date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            method: NoticeMethod::Mail,
+            count: 700,
+            evidence_sha256: None,
+            recipient: None,
+            batch: None,
+            expected: None,
+            authority: Authority::Override("mailed by counsel".into()),
+        })
+        .unwrap();
+    let after = same("after a notice");
+    assert!(after.board.rows.len() < first.board.rows.len());
+    o.desk(ctx("pat"))
+        .close_incident(&CloseIncident {
+            id: b.clone(),
+            disposition: Disposition::Other,
+            note: String::new(),
+            force: None,
+            expected: None,
+        })
+        .unwrap();
+    let closed = same("after closing");
+    // Closing never hides a duty: the closed incident's unmet obligations stay listed.
+    assert!(
+        closed
+            .board
+            .rows
+            .iter()
+            .any(|r| r.incident == b && r.status == crate::domain::IncidentStatus::Closed)
+    );
+    assert_eq!(
+        closed
+            .by_status
+            .iter()
+            .find(|(s, _)| *s == crate::domain::IncidentStatus::Closed)
+            .unwrap()
+            .1,
+        1
+    );
+    o.desk(ctx("pat"))
+        .update_org(&OrgUpdate {
+            details: OrgDetails {
+                time_zone: Some("Pacific/Honolulu".into()),
+                ..OrgDetails::default()
+            },
+            ..OrgUpdate::default()
+        })
+        .unwrap();
+    same("after an organization change");
+    // Nothing changed: the same dashboard is returned.
+    let d = o.desk(ctx("reader"));
+    assert!(Arc::ptr_eq(
+        &d.dashboard(&cache).unwrap(),
+        &d.dashboard(&cache).unwrap()
+    ));
 }

@@ -6,6 +6,7 @@ pub mod incident;
 pub mod notice;
 pub mod org;
 pub mod roster;
+pub mod staff;
 pub mod vocab;
 
 pub use counts::{CountSource, Counts};
@@ -14,3 +15,4 @@ pub use incident::{Incident, IncidentId, IncidentStatus, TimelineEntry};
 pub use notice::{NoticeMethod, NoticeRecord, ObligationKind};
 pub use org::{BusinessDays, LePolicy, Organization, Role};
 pub use roster::RosterRow;
+pub use staff::{Permission, StaffRole};

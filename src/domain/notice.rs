@@ -194,6 +194,24 @@ pub struct NoticeRecord {
     /// vendor's job number), if one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<String>,
+    /// What authorized sending it (issue 12): the approved letters batch, or an override
+    /// with its rationale. Absent on notices recorded before sign-off existed and on kinds
+    /// that have no letters batch (a toll-free line, a phone call, the annual log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signoff: Option<Signoff>,
+}
+
+/// What authorized a notice: counsel's approved letters batch, or an explicit override.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signoff {
+    /// The approved batch it was sent from, by number, and the manifest hash approved.
+    Batch {
+        number: u32,
+        manifest_sha256: String,
+    },
+    /// Sent without an approved batch; the rationale (no PHI) is kept on record.
+    Override { rationale: String },
 }
 
 impl NoticeRecord {

@@ -221,6 +221,7 @@ impl InjectNotice {
             count: self.count,
             evidence_sha256: None,
             batch: None,
+            signoff: None,
         }
     }
 }

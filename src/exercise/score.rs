@@ -32,6 +32,46 @@ pub struct DecidedNotice {
     pub due: Option<NaiveDate>,
 }
 
+impl DecidedNotice {
+    /// `KIND[:JURISDICTION][=YYYY-MM-DD]`: a notice the room says is owed (the command
+    /// line's `--notice` and the facilitator's form). Errors name the syntax, not the value.
+    pub fn parse(s: &str) -> Result<DecidedNotice, String> {
+        let (head, due) = match s.split_once('=') {
+            Some((h, d)) => (
+                h,
+                Some(
+                    NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                        "--notice due date is not a date: use KIND[:ST]=YYYY-MM-DD".to_string()
+                    })?,
+                ),
+            ),
+            None => (s, None),
+        };
+        let (kind, jurisdiction) = match head.split_once(':') {
+            Some((k, j)) => (
+                k,
+                Some(
+                    normalize_state(j)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| j.trim().to_string()),
+                ),
+            ),
+            None => (head, None),
+        };
+        let kind = ObligationKind::from_key(kind.trim()).ok_or_else(|| {
+            format!(
+                "--notice kind is not recognised; accepted: {} (format KIND[:ST][=YYYY-MM-DD])",
+                ObligationKind::accepted()
+            )
+        })?;
+        Ok(DecidedNotice {
+            kind,
+            jurisdiction,
+            due,
+        })
+    }
+}
+
 /// What the room decided at one stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {

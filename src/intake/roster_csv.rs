@@ -406,6 +406,11 @@ static SPELLINGS: std::sync::LazyLock<Vec<(String, Field)>> = std::sync::LazyLoc
         .collect()
 });
 
+/// The field a header name is recognised as (the aliases `roster import` uses), if any.
+pub fn detect_column(name: &str) -> Option<Field> {
+    detect_field(&normalize_header(name))
+}
+
 fn detect_field(normalized: &str) -> Option<Field> {
     if normalized.is_empty() {
         return None;

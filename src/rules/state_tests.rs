@@ -136,6 +136,7 @@ impl S {
             count,
             evidence_sha256: None,
             batch: None,
+            signoff: None,
         });
         self
     }

@@ -233,6 +233,7 @@ impl S {
             count,
             evidence_sha256: None,
             batch: None,
+            signoff: None,
         });
         self
     }

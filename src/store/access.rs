@@ -9,11 +9,12 @@ use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::phi::PhiCodec;
 use super::records::{
-    CounselLawRecord, DerivedRecord, DeterminationLogRecord, ManifestRecord, StoredManifest,
+    AccessRecord, ApprovalRecord, CounselLawRecord, DerivedRecord, DeterminationLogRecord,
+    ManifestRecord, StoredManifest, UserRecord,
 };
 use super::roster::{self, Batch, Plan, RosterTotals};
 use super::tables::*;
-use super::{derived, incidents, laws, manifests, sealing, subjects};
+use super::{derived, incidents, laws, manifests, sealing, subjects, users};
 use crate::audit::entry::{Hash, StoredEntry, decode_stored};
 use crate::audit::verify::Report;
 use crate::domain::{Counts, Incident, IncidentId, Organization};
@@ -230,6 +231,21 @@ impl Reader {
         laws::law_text(&self.tx.open_table(LAW_TEXTS)?, id, sha256)
     }
 
+    /// The letters batches of an incident with their numbers (from 1), oldest first.
+    pub fn batches(&self, id: &IncidentId) -> Result<Vec<(u32, StoredManifest)>> {
+        manifests::list_numbered(&self.tx, id)
+    }
+
+    /// A person who signs in, by user name.
+    pub fn user(&self, name: &str) -> Result<Option<UserRecord>> {
+        users::get_read(&self.tx, name)
+    }
+
+    /// Every user, in name order.
+    pub fn users(&self) -> Result<Vec<UserRecord>> {
+        users::list(&self.tx)
+    }
+
     /// Calls `f` with every audit entry in key order (`None`: the stored bytes do not
     /// decode; `audit verify` names such damage).
     pub fn for_each_audit_entry(
@@ -242,6 +258,43 @@ impl Reader {
             f(k.value(), decode_stored(v.value()))?;
         }
         Ok(())
+    }
+
+    /// Calls `f` with each audit entry from sequence `start` on, in order (`None`: the
+    /// stored bytes do not decode).
+    pub fn for_each_audit_entry_from(
+        &self,
+        start: u64,
+        mut f: impl FnMut(u64, Option<StoredEntry>) -> Result<()>,
+    ) -> Result<()> {
+        let audit = self.tx.open_table(AUDIT)?;
+        for row in audit.range(start..)? {
+            let (k, v) = row?;
+            f(k.value(), decode_stored(v.value()))?;
+        }
+        Ok(())
+    }
+
+    /// One audit entry, if it exists and decodes.
+    pub fn audit_entry(&self, seq: u64) -> Result<Option<StoredEntry>> {
+        let audit = self.tx.open_table(AUDIT)?;
+        Ok(audit.get(seq)?.and_then(|v| decode_stored(v.value())))
+    }
+
+    /// The newest `n` entries, newest first (unreadable ones skipped: `verify` names them).
+    pub fn audit_tail(&self, n: usize) -> Result<Vec<StoredEntry>> {
+        let audit = self.tx.open_table(AUDIT)?;
+        let mut out = Vec::with_capacity(n);
+        for row in audit.iter()?.rev() {
+            if out.len() >= n {
+                break;
+            }
+            let (_, v) = row?;
+            if let Some(e) = decode_stored(v.value()) {
+                out.push(e);
+            }
+        }
+        Ok(out)
     }
 
     /// Every audit entry, in order; an unreadable one is an error.
@@ -282,6 +335,13 @@ impl Reader {
         subjects::digest(&crate::audit::subject::Subject::Incident(id.clone()), &t)
     }
 
+    /// The digest of a subject's current state (what its next audit entry would carry): an
+    /// incident's changes whenever any of its records does, so it serves as its revision.
+    pub fn subject_digest(&self, subject: &super::Subject) -> Result<Hash> {
+        let t = super::open_subject_tables!(self.tx);
+        super::subjects::digest(subject, &t)
+    }
+
     /// `audit verify`: every link and every record, in this snapshot.
     pub fn verify(&self) -> Result<Report> {
         super::verify::verify(&self.tx)
@@ -296,6 +356,12 @@ pub struct Writer<'t> {
 impl<'t> Writer<'t> {
     pub(super) fn new(tx: &'t WriteTransaction) -> Writer<'t> {
         Writer { tx }
+    }
+
+    /// Creates the (empty) users table: the `users` migration step.
+    pub(super) fn create_users_table(&self) -> Result<()> {
+        self.tx.open_table(super::tables::USERS)?;
+        Ok(())
     }
 
     fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<()> {
@@ -496,14 +562,51 @@ impl<'t> Writer<'t> {
         roster::rotate::finish(self.tx, id, current, new)
     }
 
-    /// Records a rendered letters batch under the incident.
+    /// A person who signs in, by user name (inside this write).
+    pub fn user(&self, name: &str) -> Result<Option<UserRecord>> {
+        users::get_write(self.tx, name)
+    }
+
+    /// The digest of a subject's current state inside this transaction (no table of it may
+    /// be open).
+    pub fn subject_digest(&self, subject: &super::Subject) -> Result<Hash> {
+        super::subject_digest_write(self.tx, subject)
+    }
+
+    pub fn users(&self) -> Result<Vec<UserRecord>> {
+        users::list_write(self.tx)
+    }
+
+    pub fn put_user(&mut self, u: &UserRecord) -> Result<()> {
+        users::put(self.tx, u)
+    }
+
+    pub fn access(&self) -> Result<AccessRecord> {
+        users::access(self.tx)
+    }
+
+    pub fn put_access(&mut self, a: &AccessRecord) -> Result<()> {
+        users::put_access(self.tx, a)
+    }
+
+    /// Records a rendered letters batch under the incident; returns its number.
     pub fn add_manifest(
         &mut self,
         id: &IncidentId,
         m: &ManifestRecord,
         manifest_sha256: &str,
-    ) -> Result<()> {
+    ) -> Result<u32> {
         manifests::add(self.tx, id, m, manifest_sha256)
+    }
+
+    /// The letters batches of an incident with their numbers, oldest first.
+    pub fn batches(&self, id: &IncidentId) -> Result<Vec<(u32, StoredManifest)>> {
+        manifests::list_write(self.tx, id)
+    }
+
+    /// Records counsel's sign-off in batch `n`.
+    pub fn approve_batch(&mut self, id: &IncidentId, n: u32, a: &ApprovalRecord) -> Result<()> {
+        manifests::approve(self.tx, id, n, a)
     }
 }
 

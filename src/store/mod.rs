@@ -20,6 +20,7 @@ mod rotate;
 pub mod sealing;
 pub mod subjects;
 mod tables;
+mod users;
 pub mod vault;
 mod verify;
 
@@ -297,7 +298,7 @@ impl Store {
     fn ensure_extra_tables(&self) -> Result<()> {
         let tx = self.db.begin_read()?;
         let mut missing = false;
-        for t in [ROSTER_COUNTS, LAW_TEXTS, ROSTER_ISSUES] {
+        for t in [ROSTER_COUNTS, LAW_TEXTS, ROSTER_ISSUES, USERS] {
             match tx.open_table(t) {
                 Ok(_) => {}
                 Err(redb::TableError::TableDoesNotExist(_)) => missing = true,
@@ -482,6 +483,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "sealed-text",
         run: migrate_sealed_text,
     },
+    Migration {
+        name: "users",
+        run: migrate_users,
+    },
 ];
 
 const _: () = assert!(MIGRATIONS.len() as u32 + 1 == SCHEMA_VERSION);
@@ -554,6 +559,15 @@ fn seal_legacy_text(w: &mut Writer, codec: &phi::PhiCodec) -> Result<Vec<Change>
     Ok(out)
 }
 
+/// Issue 12: the people who sign in to `breachdesk serve` (`users_v1`, created empty; see
+/// `store::users`) and the count of sign-ins under unknown names (`meta_v1.access`, written
+/// when first needed). An empty table holds no audited record, so the step's own
+/// `store.migrate` entry is its whole audit trail. Reads no other table; idempotent.
+fn migrate_users(w: &mut Writer) -> Result<Vec<Change>> {
+    w.create_users_table()?;
+    Ok(vec![])
+}
+
 /// Commits a write. An error before the commit leaves nothing written (the transaction is
 /// dropped, i.e. aborted); an error from the commit itself may come after the data reached
 /// the file (a failed flush), so the outcome is uncertain and the error says how to check.
@@ -598,6 +612,7 @@ fn extra_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(ROSTER_GROUPS)?;
     tx.open_table(ROSTER_DEAD)?;
     tx.open_table(ROSTER_ISSUES)?;
+    tx.open_table(USERS)?;
     Ok(())
 }
 
@@ -687,6 +702,8 @@ macro_rules! open_subject_tables {
             roster_groups: $crate::store::open_subject_tables!(@opt $tx, ROSTER_GROUPS),
             roster_dead: $crate::store::open_subject_tables!(@opt $tx, ROSTER_DEAD),
             roster_issues: $crate::store::open_subject_tables!(@opt $tx, ROSTER_ISSUES),
+            // The users step's table: absent from an older file opened read-only.
+            users: $crate::store::open_subject_tables!(@opt $tx, USERS),
         }
     };
     (@opt $tx:expr, $t:expr) => {

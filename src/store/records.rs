@@ -161,6 +161,18 @@ pub struct StoredManifest {
     pub manifest: ManifestRecord,
     /// SHA-256 of the `manifest.json` written beside the files.
     pub manifest_sha256: String,
+    /// Counsel's sign-off (issue 12); absent while the batch is a draft (and in every
+    /// record release 0.1 wrote, whose bytes are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalRecord>,
+}
+
+/// Who approved a letters batch, when, and the manifest hash they approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub manifest_sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,6 +295,35 @@ pub struct ResultRecord {
     pub engine: DeterminationRecord,
     pub effective_class: ClassRecord,
     pub obligations: Vec<ObligationRecord>,
+}
+
+/// `users_v1[<name>]` (schema 2): a person who signs in to `breachdesk serve`. Covered by
+/// the `user/<name>` audit subject, so every change (role, password, sign-ins, lockout) is
+/// an audited step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub name: String,
+    pub role: crate::domain::StaffRole,
+    /// Argon2id, as a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
+    pub password: String,
+    pub disabled: bool,
+    pub created: DateTime<Utc>,
+    pub created_by: String,
+    pub password_changed: DateTime<Utc>,
+    /// Consecutive failed sign-ins since the last success (reset by a success or a reset).
+    pub failed_logins: u32,
+    /// Sign-in refused until then (too many failures).
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_login: Option<DateTime<Utc>>,
+}
+
+/// `meta_v1.access` (schema 2): sign-in attempts under names that match no user. The names
+/// are not kept (one may be a password typed into the wrong box).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    pub unknown_name_failures: u64,
+    /// Times a source address was throttled for too many failures.
+    pub throttled: u64,
 }
 
 #[cfg(test)]
@@ -452,10 +493,30 @@ mod tests {
                 }],
             },
             manifest_sha256: "dd".into(),
+            approval: None,
         };
+        let draft = r#"{"manifest":{"format_version":1,"incident":"2026-0001","kind":"individual","format":"text","exercise":false,"notice_date":"2026-06-13","count":2,"template_sha256":"aa","data_sha256":"bb","files":[{"name":"individual-text-00001.txt","count":2,"bytes":10,"sha256":"cc"}]},"manifest_sha256":"dd"}"#;
+        assert_eq!(serde_json::to_string(&m).unwrap(), draft);
+        // Counsel's sign-off (schema 2) adds one field at the end.
+        let approved = StoredManifest {
+            approval: Some(ApprovalRecord {
+                by: "counsel".into(),
+                at: t("2026-06-14T10:00:00Z"),
+                manifest_sha256: "dd".into(),
+            }),
+            ..m
+        };
+        let json = serde_json::to_string(&approved).unwrap();
         assert_eq!(
-            serde_json::to_string(&m).unwrap(),
-            r#"{"manifest":{"format_version":1,"incident":"2026-0001","kind":"individual","format":"text","exercise":false,"notice_date":"2026-06-13","count":2,"template_sha256":"aa","data_sha256":"bb","files":[{"name":"individual-text-00001.txt","count":2,"bytes":10,"sha256":"cc"}]},"manifest_sha256":"dd"}"#
+            json,
+            format!(
+                r#"{},"approval":{{"by":"counsel","at":"2026-06-14T10:00:00Z","manifest_sha256":"dd"}}}}"#,
+                &draft[..draft.len() - 1]
+            )
+        );
+        assert_eq!(
+            serde_json::from_str::<StoredManifest>(&json).unwrap(),
+            approved
         );
     }
 }

@@ -376,6 +376,7 @@ mod tests {
                 kind: ObligationKind::Media,
                 jurisdiction: Some("CA".into()),
                 recipient: Some("ag".into()),
+                signoff: None,
                 date: d("2026-01-07"),
                 method: NoticeMethod::Mail,
                 count: 1,

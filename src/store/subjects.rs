@@ -12,10 +12,11 @@ use redb::ReadableTable;
 use super::roster;
 use super::tables::{
     ASSESSMENTS_NAME, DETERMINATIONS_NAME, INCIDENTS_NAME, LAW_TEXTS_NAME, LAWS_NAME,
-    MANIFESTS_NAME, META_CLOCK, META_ENCRYPTION, META_NAME, META_ORG, META_ORG_TEXT, META_RESEALED,
-    META_SCHEMA, META_SIGNING_KEY, META_TEMPLATES, META_WRAPPED_KEY, PHI_NAME, ROSTER_BATCHES_NAME,
-    ROSTER_COUNTS_NAME, ROSTER_DEAD_NAME, ROSTER_GROUPS_NAME, ROSTER_ISSUES_NAME, ROSTER_KEYS_NAME,
-    ROSTER_ROWS_NAME, SubjectDigest, digest_one, digest_prefix,
+    MANIFESTS_NAME, META_ACCESS, META_CLOCK, META_ENCRYPTION, META_NAME, META_ORG, META_ORG_TEXT,
+    META_RESEALED, META_SCHEMA, META_SIGNING_KEY, META_TEMPLATES, META_WRAPPED_KEY, PHI_NAME,
+    ROSTER_BATCHES_NAME, ROSTER_COUNTS_NAME, ROSTER_DEAD_NAME, ROSTER_GROUPS_NAME,
+    ROSTER_ISSUES_NAME, ROSTER_KEYS_NAME, ROSTER_ROWS_NAME, SubjectDigest, USERS_NAME, digest_one,
+    digest_prefix,
 };
 use crate::audit::entry::Hash;
 use crate::audit::subject::{Subject, SubjectKind};
@@ -181,6 +182,13 @@ pub const MAPPING: &[Rule] = &[
         Keys::CommittedV2,
         "stored",
     ),
+    rule(SubjectKind::User, USERS_NAME, Keys::Id, "record"),
+    rule(
+        SubjectKind::Access,
+        META_NAME,
+        Keys::Meta(META_ACCESS),
+        "setting",
+    ),
 ];
 
 /// The tables the mapping reads, opened in one transaction (read or write).
@@ -201,6 +209,8 @@ pub(super) struct Tables<T> {
     pub(super) roster_groups: Option<T>,
     pub(super) roster_dead: Option<T>,
     pub(super) roster_issues: Option<T>,
+    /// The users step's table (`None` in an older file opened read-only: no records).
+    pub(super) users: Option<T>,
 }
 
 impl<T> Tables<T> {
@@ -220,6 +230,7 @@ impl<T> Tables<T> {
             LAWS_NAME => Some(&self.laws),
             DETERMINATIONS_NAME => Some(&self.determinations),
             LAW_TEXTS_NAME => Some(&self.law_texts),
+            USERS_NAME => self.users.as_ref(),
             _ => Some(&self.roster_counts),
         }
     }
@@ -227,11 +238,14 @@ impl<T> Tables<T> {
 
 fn subject_string(kind: SubjectKind, id: &str) -> String {
     match kind {
-        SubjectKind::Store | SubjectKind::Org | SubjectKind::SigningKey | SubjectKind::Laws => {
-            kind.pattern().to_string()
-        }
+        SubjectKind::Store
+        | SubjectKind::Org
+        | SubjectKind::SigningKey
+        | SubjectKind::Laws
+        | SubjectKind::Access => kind.pattern().to_string(),
         SubjectKind::Incident => format!("incident/{id}"),
         SubjectKind::Roster => format!("roster/{id}"),
+        SubjectKind::User => format!("user/{id}"),
     }
 }
 
@@ -241,8 +255,8 @@ where
     T: ReadableTable<&'static str, &'static [u8]>,
 {
     let mut d = SubjectDigest::default();
-    let id = subject.incident().map(|i| i.as_str()).unwrap_or("");
-    // Filled by the batches rule, which comes before the rows and schema-2 rules.
+    let id = subject.key_part();
+    // Filled by the batches rule, which comes before the rows rules.
     let mut sets = roster::BatchSets::default();
     for r in MAPPING.iter().filter(|r| r.subject == subject.kind()) {
         let Some(table) = t.get(r.table) else {

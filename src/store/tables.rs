@@ -9,7 +9,7 @@ use crate::audit::entry::Hash;
 use crate::error::Result;
 
 /// Schema version this binary writes and the newest it can read.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Settings and singletons: schema version, organization, wrapped key, signing public key.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new(META_NAME);
@@ -58,6 +58,9 @@ pub const DETERMINATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new(DE
 /// `<incident>/<sha256 hex>` (content-addressed, stored once per incident): a replay uses
 /// them even after the binary's built-in data changed. Part of the incident's subject.
 pub const LAW_TEXTS: TableDefinition<&str, &[u8]> = TableDefinition::new(LAW_TEXTS_NAME);
+/// People who sign in to `breachdesk serve` (JSON, see `store::users`), keyed by user
+/// name. Added by the `users` migration step (schema version 6).
+pub const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new(USERS_NAME);
 
 pub const META_NAME: &str = "meta_v1";
 pub const INCIDENTS_NAME: &str = "incidents_v1";
@@ -74,6 +77,7 @@ pub const ROSTER_KEYS_NAME: &str = "roster_keys_v2";
 pub const ROSTER_GROUPS_NAME: &str = "roster_groups_v2";
 pub const ROSTER_DEAD_NAME: &str = "roster_dead_v2";
 pub const ROSTER_ISSUES_NAME: &str = "roster_issues_v2";
+pub const USERS_NAME: &str = "users_v1";
 
 /// Every table whose records belong to audited subjects (all but the audit chain).
 #[cfg(test)]
@@ -93,6 +97,7 @@ pub const AUDITED_TABLES: &[&str] = &[
     ROSTER_GROUPS_NAME,
     ROSTER_DEAD_NAME,
     ROSTER_ISSUES_NAME,
+    USERS_NAME,
 ];
 
 pub const META_SCHEMA: &str = "schema_version";
@@ -111,6 +116,8 @@ pub const META_SIGNING_KEY: &str = "audit_public_key";
 pub const META_CLOCK: &str = "clock";
 /// The organization's stored template set (JSON map of file name to text).
 pub const META_TEMPLATES: &str = "templates";
+/// Sign-in attempts under names that match no user (a count; the names are never kept).
+pub const META_ACCESS: &str = "access";
 
 /// Incremental digest of a subject's state: for every stored (table, key, value) that belongs
 /// to it, in table order then key order, `u32 BE len ‖ table ‖ u32 BE len ‖ key ‖ u32 BE len ‖

@@ -188,3 +188,114 @@ pub mod tables {
     pub const ROSTER_BATCHES: TableDefinition<&str, &[u8]> =
         TableDefinition::new("roster_batches_v1");
 }
+
+/// A `breachdesk serve` process for a test: started on a free loopback port, stopped (as
+/// Ctrl-C would, so it removes its note beside the database) when dropped.
+pub struct Served {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT` (or https).
+    pub url: String,
+    /// What the server printed to standard error up to "listening".
+    pub banner: String,
+}
+
+pub const USER_PASSWORD: &str = "violet tractor mirror quarry 42";
+
+impl Env {
+    /// Adds a user with [`USER_PASSWORD`].
+    pub fn user(&self, name: &str, role: &str) {
+        let mut c = self.cmd();
+        c.env("BREACHDESK_USER_PASSWORD", USER_PASSWORD);
+        self.run_with(c, &["user", "add", name, "--role", role])
+            .ok();
+    }
+
+    /// Starts the server; `args` come after `serve --listen 127.0.0.1:0`.
+    pub fn serve(&self, args: &[&str]) -> Served {
+        use std::io::{BufRead, BufReader};
+        let mut c = self.cmd();
+        c.args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("start breachdesk serve");
+        let err = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut banner = String::new();
+            let mut lines = BufReader::new(err).lines();
+            let mut sent = false;
+            for line in lines.by_ref() {
+                let Ok(line) = line else { break };
+                banner.push_str(&line);
+                banner.push('\n');
+                if !sent && line.contains("listening on ") {
+                    let _ = tx.send(Ok(banner.clone()));
+                    sent = true;
+                }
+            }
+            if !sent {
+                let _ = tx.send(Err(banner));
+            }
+        });
+        match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(Ok(banner)) => {
+                let url = banner
+                    .split("listening on ")
+                    .nth(1)
+                    .and_then(|r| r.split_whitespace().next())
+                    .expect("url")
+                    .to_string();
+                Served { child, url, banner }
+            }
+            Ok(Err(out)) => panic!("the server did not start:\n{out}"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the server did not start within 60 s");
+            }
+        }
+    }
+}
+
+impl Served {
+    /// `host:port`.
+    pub fn addr(&self) -> &str {
+        self.url.split("://").nth(1).expect("addr")
+    }
+
+    /// Stops the server as Ctrl-C or `kill` would (SIGTERM) and waits for it.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..200 {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return s;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.stop();
+        }
+    }
+}
+
+/// A plain HTTP/1.1 request over TCP (no client library): the status line and headers as
+/// text, and the body.
+pub fn http(addr: &str, request: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.write_all(request.as_bytes()).expect("send");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("read");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_string(), body.to_string())
+}

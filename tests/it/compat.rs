@@ -101,7 +101,7 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
     .ok();
     // Verification writes nothing; the first other command migrates the file to the
     // current schema version, one audited step per version (2: audited meta; 3: State
-    // laws; 4: sealed text), and the chain continues in the version-2 encoding. (`audit
+    // laws; 4: roster v2; 5: sealed text; 6: issue 12's users), and the chain continues in the version-2 encoding. (`audit
     // log` reads no sealed text: the text release 0.1 kept in the clear waits for the first
     // command that opens the key, see below.)
     let log = run(&e, &["audit", "log", "--json"]).ok().json();
@@ -119,6 +119,16 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
             .contains("step=sealed-text schema_version=4->5"),
         "{}",
         entries[22]["detail"]
+    );
+    let last = entries.len() - 1;
+    assert_eq!(entries[last]["subject"], "store");
+    assert!(
+        entries[last]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("step=users schema_version=5->6"),
+        "{}",
+        entries[last]["detail"]
     );
     assert_eq!(entries[19]["subject"], "store");
     assert!(
@@ -305,6 +315,8 @@ fn release_0_1_database_takes_new_entries() {
             "mail",
             "--count",
             "400",
+            "--override-rationale",
+            "sent before counsel's sign-off existed",
         ],
     )
     .ok();
@@ -347,7 +359,8 @@ fn release_0_1_database_takes_new_entries() {
     // conversion of 0.1's roster rows (roster.migrate, by the first roster command with the
     // passphrase), then the 6 above.
     assert!(
-        r.stdout.contains("audit trail intact: 35 entries"),
+        // main's count, plus the users migration step (issue 12).
+        r.stdout.contains("audit trail intact: 36 entries"),
         "{}",
         r.stdout
     );
@@ -403,6 +416,31 @@ fn release_0_1_database_takes_new_entries() {
     )
     .ok();
     run(&e, &["audit", "verify", "--against", s(&cp)]).ok();
+    // Schema 5 (issue 12): users are one more audited migration step, and the file takes
+    // users.
+    let log = run(&e, &["audit", "log", "--json"]).ok().json();
+    let migrations: Vec<_> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["action"] == "store.migrate")
+        .collect();
+    assert_eq!(migrations.len(), 5, "{log}");
+    assert_eq!(migrations[4]["subject"], "store");
+    assert_eq!(
+        migrations[4]["detail"], "step=users schema_version=5->6",
+        "{log}"
+    );
+    let mut c = e.real_cmd();
+    c.env("BREACHDESK_PASSPHRASE", FIXTURE_PASS).env(
+        "BREACHDESK_USER_PASSWORD",
+        "violet tractor mirror quarry 42",
+    );
+    e.run_with(c, &["user", "add", "dana", "--role", "privacy-officer"])
+        .ok();
+    let users = run(&e, &["user", "list", "--json"]).ok().json();
+    assert_eq!(users["users"][0]["name"], "dana");
+    run(&e, &["audit", "verify", "--against", s(&cp)]).ok();
 }
 
 /// A file written before clock markers existed is a real register: a pinned clock is refused,
@@ -457,11 +495,22 @@ fn release_0_1_exercise_database_continues() {
     // The exercise file is not encrypted: the schema-5 step seals its incident's text at
     // once (`store.migrate` + `incident.migrate`), beside the other steps and two changes.
     let r = run(&e, &["--db", s(&ex), "audit", "verify"]).ok();
-    // 0.1's entries, the schema migration on open, and the two steps above.
+    // 0.1's entries, the schema migration on open (four steps, the last issue 12's users),
+    // and the two steps above.
     assert!(
-        r.stdout.contains("audit trail intact: 11 entries"),
+        r.stdout.contains("audit trail intact: 12 entries"),
         "{}",
         r.stdout
+    );
+    let log = run(&e, &["--db", s(&ex), "audit", "log", "--json"])
+        .ok()
+        .json();
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries[4]["action"], "store.migrate", "{log}");
+    assert_eq!(entries[8]["action"], "store.migrate", "{log}");
+    assert_eq!(
+        entries[8]["detail"], "step=users schema_version=5->6",
+        "{log}"
     );
     run(&e, &["--db", s(&ex), "incident", "show", "2026-0001"]).ok();
 }

@@ -383,6 +383,8 @@ fn closing_with_notices_pending_is_refused_and_the_board_keeps_them() {
             method,
             "--count",
             count,
+            "--override-rationale",
+            "sent before counsel's sign-off was recorded here",
         ])
         .ok();
     }

@@ -158,7 +158,9 @@ fn never(from: &str, to: &[&str]) {
 fn the_store_imports_nothing_above_it() {
     never(
         "store",
-        &["rules", "exercise", "letters", "intake", "desk", "cli"],
+        &[
+            "rules", "exercise", "letters", "intake", "desk", "cli", "web",
+        ],
     );
 }
 
@@ -167,7 +169,7 @@ fn the_pure_layers_import_no_store_desk_or_front_end() {
     for pure in [
         "domain", "laws", "rules", "audit", "intake", "letters", "exercise",
     ] {
-        never(pure, &["store", "desk", "cli"]);
+        never(pure, &["store", "desk", "cli", "web"]);
     }
     never(
         "domain",
@@ -192,7 +194,21 @@ fn the_edge_helpers_stay_at_the_edge() {
 
 #[test]
 fn the_desk_does_not_know_its_front_ends() {
-    never("desk", &["cli"]);
+    never("desk", &["cli", "web"]);
+    never("web", &["cli"]);
+}
+
+#[test]
+fn the_web_server_goes_through_the_desk() {
+    never("web", &["store"]);
+    for (f, text) in files() {
+        if f.starts_with("web/") {
+            assert!(
+                !code(&text).contains("redb"),
+                "{f} uses redb: the web server never touches the database directly"
+            );
+        }
+    }
 }
 
 #[test]

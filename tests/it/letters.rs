@@ -266,6 +266,8 @@ fn notices_mark_obligations_met_or_late_and_partial_sends_add_up() {
         "mail",
         "--count",
         "60",
+        "--override-rationale",
+        "mailed by the vendor before sign-off existed",
     ])
     .ok();
     let o = obligation(&e, &id, "individual");
@@ -283,6 +285,8 @@ fn notices_mark_obligations_met_or_late_and_partial_sends_add_up() {
         "email",
         "--count",
         "40",
+        "--override-rationale",
+        "mailed by the vendor before sign-off existed",
     ])
     .ok();
     let o = obligation(&e, &id, "individual");
@@ -325,6 +329,8 @@ fn notices_mark_obligations_met_or_late_and_partial_sends_add_up() {
         "mail",
         "--count",
         "3",
+        "--override-rationale",
+        "mailed by the vendor before sign-off existed",
     ])
     .ok();
     let o = obligation(&e, &late, "individual");
@@ -365,6 +371,8 @@ fn notices_mark_obligations_met_or_late_and_partial_sends_add_up() {
         "2026-12-01",
         "--method",
         "mail",
+        "--override-rationale",
+        "mailed by the vendor",
     ])
     .code(3);
     e.run(&[
@@ -377,6 +385,8 @@ fn notices_mark_obligations_met_or_late_and_partial_sends_add_up() {
         "2026-09-01",
         "--method",
         "mail",
+        "--override-rationale",
+        "mailed by the vendor",
     ])
     .code(3);
     let log = e
@@ -506,6 +516,12 @@ fn dossier_is_one_self_contained_html_file() {
         s(&e.path("m")),
     ])
     .ok();
+    // Issue 12: notices go out from a batch counsel approved.
+    let batches = e.run(&["letters", "batches", &id, "--json"]).ok().json();
+    let n = batches["batches"][0]["batch"].as_u64().unwrap().to_string();
+    assert_eq!(batches["batches"][0]["approved"], false);
+    e.run(&["--actor", "counsel", "letters", "approve", &id, &n])
+        .ok();
     e.run(&[
         "notice",
         "record",
@@ -518,6 +534,8 @@ fn dossier_is_one_self_contained_html_file() {
         "2026-11-20",
         "--method",
         "media",
+        "--approved-batch",
+        &n,
     ])
     .ok();
     let out = e.path("dossier.html");

@@ -6,6 +6,7 @@
 //! clock).
 
 mod audit;
+mod browser;
 mod common;
 mod compat;
 mod engine;
@@ -20,4 +21,6 @@ mod phi;
 mod roster;
 mod roster_data;
 mod roster_sealing;
+mod serve;
 mod states;
+mod users;
