@@ -67,6 +67,7 @@ const MIGRATION_ACTIONS: &[&str] = &[
     "store.migrate",
     "store.migrate",
     "store.migrate",
+    "store.migrate",
 ];
 
 #[test]
@@ -163,7 +164,7 @@ fn release_0_1_database_verifies_against_its_checkpoint() {
     assert!(entries[19]["os_account"].as_str().is_some());
     let r = run(&e, &["audit", "verify", "--against", &checkpoint()]).ok();
     assert!(
-        r.stdout.contains("audit trail intact: 23 entries"),
+        r.stdout.contains("audit trail intact: 24 entries"),
         "{}",
         r.stdout
     );
@@ -425,7 +426,8 @@ fn release_0_1_database_takes_new_entries() {
         .iter()
         .filter(|x| x["action"] == "store.migrate")
         .collect();
-    assert_eq!(migrations.len(), 5, "{log}");
+    // The five steps, then the sealing of 0.1's clear text at the first unlock.
+    assert_eq!(migrations.len(), 6, "{log}");
     assert_eq!(migrations[4]["subject"], "store");
     assert_eq!(
         migrations[4]["detail"], "step=users schema_version=5->6",
@@ -507,11 +509,13 @@ fn release_0_1_exercise_database_continues() {
         .json();
     let entries = log["entries"].as_array().unwrap();
     assert_eq!(entries[4]["action"], "store.migrate", "{log}");
-    assert_eq!(entries[8]["action"], "store.migrate", "{log}");
-    assert_eq!(
-        entries[8]["detail"], "step=users schema_version=5->6",
-        "{log}"
-    );
+    let users: Vec<_> = entries
+        .iter()
+        .filter(|x| {
+            x["action"] == "store.migrate" && x["detail"] == "step=users schema_version=5->6"
+        })
+        .collect();
+    assert_eq!(users.len(), 1, "{log}");
     run(&e, &["--db", s(&ex), "incident", "show", "2026-0001"]).ok();
 }
 
@@ -560,6 +564,7 @@ fn release_0_1_roster_converts_to_groups_then_purges_by_shredding_its_key() {
             "store.migrate",
             "store.migrate",
             "store.migrate",
+            "store.migrate",
             // The first command with the passphrase seals 0.1's clear text (issue 10).
             "store.migrate",
             "incident.migrate",
@@ -570,7 +575,7 @@ fn release_0_1_roster_converts_to_groups_then_purges_by_shredding_its_key() {
             "roster.purge"
         ]
     );
-    let purge = &log["entries"][29]["detail"];
+    let purge = &log["entries"][30]["detail"];
     assert!(purge.as_str().unwrap().contains("destroyed"), "{purge}");
     let v = run(&e, &["roster", "stats", "2026-0001", "--json"])
         .ok()
@@ -613,7 +618,8 @@ fn release_0_1_clear_text_is_sealed_at_the_first_unlock() {
     );
     let log = run(&e, &["audit", "log", "--json"]).ok().json();
     let entries = log["entries"].as_array().unwrap();
-    let tail: Vec<(&str, &str)> = entries[23..]
+    // After the four migration steps of main and issue 12's users step (entries 20 to 24).
+    let tail: Vec<(&str, &str)> = entries[24..]
         .iter()
         .map(|x| {
             (
@@ -633,7 +639,7 @@ fn release_0_1_clear_text_is_sealed_at_the_first_unlock() {
         ]
     );
     assert!(
-        entries[23]["detail"]
+        entries[24]["detail"]
             .as_str()
             .unwrap()
             .contains("step=seal-legacy-text incidents=3 org=1")

@@ -238,6 +238,7 @@ fn mapping_form(
                 }
             }
             label { input type="checkbox" name="dry_run" value="yes"; " Check only (a dry run: nothing is written)" }
+            label { input type="checkbox" name="accept_lower_counts" value="yes"; " Commit even if this roster lowers counts the obligations depend on (the report names them)" }
             button type="submit" { "Import" }
         }
     }
@@ -249,7 +250,7 @@ fn report(r: &ImportReport) -> Markup {
             ImportOutcome::DryRun => { p.flash { "Dry run: nothing was written." } }
             ImportOutcome::NothingAccepted => { p.flash.error role="alert" { "No row was accepted: nothing was written." } }
             ImportOutcome::LowerCountsRefused => {
-                p.flash.error role="alert" { "Not committed: this import would lower counts the obligations depend on. Check the file; `breachdesk roster import --accept-lower-counts` commits it." }
+                p.flash.error role="alert" { "Not committed: this import would lower counts the obligations depend on. Check the file, then import it again with the box to commit anyway ticked." }
             }
             ImportOutcome::Committed => {
                 p.flash role="status" { "Imported as batch " (r.batch.unwrap_or(0)) @if r.resumed { " (an interrupted import of this file was resumed)" } "." }
@@ -418,6 +419,7 @@ pub async fn start(
         (file, maps)
     };
     let (rid, rfile, dry_run) = (id.clone(), file.clone(), f.get("dry_run") == "yes");
+    let accept_lower = f.get("accept_lower_counts") == "yes";
     let st = state.clone();
     let jj = j.clone();
     let u = user.clone();
@@ -434,9 +436,13 @@ pub async fn start(
                     restart: false,
                     report_limit: REPORT_LIMIT,
                     run_rows: RUN_ROWS,
-                    // A re-import that would lower the counts obligations depend on is not
-                    // committed from the page (the command line's --accept-lower-counts is).
-                    lower_counts: LowerCounts::Refuse,
+                    // An import that would lower the counts obligations depend on is committed
+                    // only when the form says so (as --accept-lower-counts does).
+                    lower_counts: if accept_lower {
+                        LowerCounts::Accept
+                    } else {
+                        LowerCounts::Refuse
+                    },
                 };
                 d.import_roster(&req, &meter.meter)
             })
