@@ -176,6 +176,10 @@ fn canary_incident() -> (Env, String) {
         "12",
         "--batch",
         "Qxbatchlabel",
+        // Issue 12: an individual notice needs an approved batch or an override (its
+        // rationale is not yet among the sealed fields: no canary here).
+        "--override-rationale",
+        "mailed before sign-off",
     ])
     .ok();
     e.run(&[
