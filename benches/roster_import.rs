@@ -7,7 +7,9 @@
 //!    audited; peak resident memory polled from /proc) and by `sqlite3` `.import` into an
 //!    on-disk table keyed on the identifier (PRIMARY KEY). Printed side by side with both
 //!    database sizes and the ratios.
-//! 2. **Purge and space**: `roster purge` of the 1 M-row roster (time, peak memory, file size
+//! 2. **Rekey, purge and space**: `rekey` (re-wrap) and `rekey --rotate` (new keys, every
+//!    row sealed again) of the 1 M-row roster against its import (time, peak memory), then
+//!    `roster purge` of that roster (time, peak memory, file size
 //!    before and after: the key is destroyed, the rows deleted, the file compacted and its
 //!    free pages overwritten), then the same roster imported again into another incident of
 //!    that file (the freed space is reused).
@@ -316,7 +318,13 @@ impl Bd {
 
     /// Runs a command to completion, polling its peak resident memory.
     fn run(&self, args: &[&str]) -> Ran {
+        self.run_env(args, &[])
+    }
+
+    /// [`Bd::run`] with more environment variables.
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Ran {
         let mut c = self.cmd();
+        c.envs(env.iter().copied());
         c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
         let t = Instant::now();
         let mut child = c.spawn().expect("spawn breachdesk");
@@ -356,6 +364,8 @@ impl Bd {
     fn setup(&self, incidents: u32) {
         self.run(&[
             "init",
+            "--pinned-clock",
+            "--allow-weak-passphrase",
             "--org",
             "Bench Hospital",
             "--role",
@@ -475,6 +485,7 @@ fn main() {
         "ids", "CSV MiB", "breachdesk", "peak MiB", "sqlite3", "bd DB MiB", "sq MiB", "time x"
     );
     let mut last_db = None;
+    let mut last_import = None;
     for shuffled in [false, true] {
         let name = if shuffled { "shuffled" } else { "in order" };
         let dir = root.join(if shuffled { "shuffled" } else { "ordered" });
@@ -536,6 +547,7 @@ fn main() {
             );
         }
         if shuffled {
+            last_import = Some(r.time);
             last_db = Some((bd, csv));
         }
     }
@@ -546,13 +558,52 @@ fn main() {
     // 2. Purge and space.
     if let Some((bd, csv)) = &last_db {
         println!();
-        println!("== 2. purge of the {rows}-row roster, and space");
+        println!("== 2. rekey, rotation and purge of the {rows}-row roster, and space");
         let t = Instant::now();
         let r = bd.run(&["audit", "verify"]);
         println!(
             "audit verify of the roster: {:.2}s (peak {:.1} MiB)",
             t.elapsed().as_secs_f64(),
             r.peak_kib as f64 / 1024.0
+        );
+        // Rekey: re-wrapping the data key (the default) against rotating every key and
+        // sealing every value again (--rotate), the import of the same roster as the peer
+        // (it seals every row once). The passphrase comes back to PASS by the rotation.
+        const OTHER: &str = "bench passphrase two";
+        let wrap = bd.run_env(
+            &["rekey", "--allow-weak-passphrase", "--json"],
+            &[("BREACHDESK_NEW_PASSPHRASE", OTHER)],
+        );
+        sync();
+        let rot = bd.run_env(
+            &["rekey", "--rotate", "--allow-weak-passphrase", "--json"],
+            &[
+                ("BREACHDESK_PASSPHRASE", OTHER),
+                ("BREACHDESK_NEW_PASSPHRASE", PASS),
+            ],
+        );
+        let v: serde_json::Value = serde_json::from_str(&rot.stdout).expect("rekey JSON");
+        assert_eq!(v["rotated"], true, "rotated");
+        let import = last_import.expect("the shuffled import ran");
+        println!(
+            "rekey (re-wrap): {:.2}s, peak {:.1} MiB; rekey --rotate of the {rows}-row roster: {:.2}s, peak {:.1} MiB; the roster's import {:.2}s; rotate/import {:.2}",
+            wrap.time.as_secs_f64(),
+            wrap.peak_kib as f64 / 1024.0,
+            rot.time.as_secs_f64(),
+            rot.peak_kib as f64 / 1024.0,
+            import.as_secs_f64(),
+            rot.time.as_secs_f64() / import.as_secs_f64()
+        );
+        let r = bd.run(&["roster", "stats", "2026-0001", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("stats JSON");
+        println!(
+            "after the rotation: {} rows stored, roster key {}",
+            v["rows_stored"],
+            v["key_fingerprint"]
+                .as_str()
+                .unwrap_or("-")
+                .get(..16)
+                .unwrap_or("-")
         );
         let before = file_size(&bd.db);
         sync();
