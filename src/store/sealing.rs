@@ -376,7 +376,9 @@ mod tests {
                 kind: ObligationKind::Media,
                 jurisdiction: Some("CA".into()),
                 recipient: Some("ag".into()),
-                signoff: None,
+                signoff: Some(crate::domain::notice::Signoff::Override {
+                    rationale: c("signoff-rationale"),
+                }),
                 date: d("2026-01-07"),
                 method: NoticeMethod::Mail,
                 count: 1,
@@ -427,6 +429,7 @@ mod tests {
             "timeline[0].author",
             "timeline[0].text",
             "notices[0].batch",
+            "notices[0].signoff.override.rationale",
         ];
         expected.sort();
         assert_eq!(paths, expected);

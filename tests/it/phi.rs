@@ -32,6 +32,7 @@ const CANARIES: &[(&str, &str)] = &[
     ("note text", "Qxnotetext"),
     ("note author", "Qxnoteauthor"),
     ("override rationale", "Qxoverride"),
+    ("sign-off override rationale", "Qxsignoffwhy"),
     ("notice batch label", "Qxbatchlabel"),
     ("close note", "Qxclosenote"),
     ("close rationale", "Qxcloserationale"),
@@ -176,10 +177,10 @@ fn canary_incident() -> (Env, String) {
         "12",
         "--batch",
         "Qxbatchlabel",
-        // Issue 12: an individual notice needs an approved batch or an override (its
-        // rationale is not yet among the sealed fields: no canary here).
+        // Issue 12: an individual notice needs an approved batch or an override, whose
+        // rationale is sealed with the notice.
         "--override-rationale",
-        "mailed before sign-off",
+        "Qxsignoffwhy",
     ])
     .ok();
     e.run(&[
