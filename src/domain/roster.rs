@@ -1,6 +1,12 @@
 //! An affected individual on a roster: the validated value intake produces, the store seals
 //! and letters address. No I/O.
 
+use chrono::{Datelike, NaiveDate};
+
+/// Age of majority for notices: a minor's notice goes to the parent or guardian (the
+/// personal representative of 164.502(g)(3)). Most States set it at 18.
+pub const AGE_OF_MAJORITY: u32 = 18;
+
 /// One affected individual, as validated by `intake::roster_csv`. Text fields are trimmed
 /// and empty when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -26,8 +32,15 @@ pub struct RosterRow {
     /// Normalised like `state`; `None` when blank.
     pub nok_state: Option<String>,
     pub nok_zip: String,
-    pub minor: bool,
+    /// Flagged as a minor in the roster; `None` when the roster says nothing (then the date
+    /// of birth decides, see [`RosterRow::is_minor_on`]).
+    pub minor: Option<bool>,
     pub representative_name: String,
+    /// Date of birth, when the roster gives one.
+    pub date_of_birth: Option<NaiveDate>,
+    /// The person's own enrollment code for the credit-monitoring offer, when the roster
+    /// gives one (the vendor issues one per person).
+    pub credit_monitoring_code: String,
 }
 
 impl RosterRow {
@@ -67,6 +80,16 @@ impl RosterRow {
         !self.deceased && !self.reachable()
     }
 
+    /// A minor on `date` (the notice date): the roster's flag when it gives one, else the
+    /// date of birth (under [`AGE_OF_MAJORITY`] on that day).
+    pub fn is_minor_on(&self, date: NaiveDate) -> bool {
+        match (self.minor, self.date_of_birth) {
+            (Some(flag), _) => flag,
+            (None, Some(dob)) => age_on(dob, date) < AGE_OF_MAJORITY,
+            (None, None) => false,
+        }
+    }
+
     /// First and last name, or whichever is present.
     pub fn display_name(&self) -> String {
         match (self.first_name.is_empty(), self.last_name.is_empty()) {
@@ -75,6 +98,30 @@ impl RosterRow {
             _ => self.last_name.clone(),
         }
     }
+}
+
+/// Whole years from `dob` to `on` (0 when `on` is before `dob`). A person born on
+/// February 29 turns a year older on March 1 in a common year.
+pub fn age_on(dob: NaiveDate, on: NaiveDate) -> u32 {
+    if on < dob {
+        return 0;
+    }
+    let years = on.year() - dob.year();
+    let birthday_passed = (on.month(), on.day()) >= (dob.month(), dob.day());
+    (years - i32::from(!birthday_passed)).max(0) as u32
+}
+
+/// A ZIP code as the Postal Service prints it: `12345` or `12345-6789` (nine digits get
+/// their hyphen); `None` when it is not a valid ZIP.
+pub fn normalize_zip(s: &str) -> Option<String> {
+    let s = s.trim();
+    if !is_valid_zip(s) {
+        return None;
+    }
+    Some(match s.len() {
+        9 => format!("{}-{}", &s[..5], &s[5..]),
+        _ => s.to_string(),
+    })
 }
 
 /// 5 digits, 9 digits, or `12345-6789`.

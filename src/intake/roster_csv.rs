@@ -90,6 +90,9 @@ fields! {
     RepresentativeName => "representative_name", ["representative", "representative name",
         "guardian", "guardian name", "parent/guardian", "parent or guardian",
         "authorized representative", "parent name"];
+    CreditMonitoringCode => "credit_monitoring_code", ["credit monitoring code",
+        "activation code", "enrollment code", "credit monitoring activation code",
+        "monitoring code", "redemption code"];
 }
 
 impl Field {
@@ -747,13 +750,16 @@ impl<R: Read> RosterReader<R> {
             nok_city: get(Field::NokCity),
             nok_state,
             nok_zip: get(Field::NokZip),
-            minor: boolean(Field::Minor)?,
+            // A "yes" flags a minor; "no" or blank leaves it to the date of birth.
+            minor: boolean(Field::Minor)?.then_some(true),
             representative_name: get(Field::RepresentativeName),
+            date_of_birth: None,
+            credit_monitoring_code: get(Field::CreditMonitoringCode),
         })
     }
 }
 
-const FIELD_COUNT: usize = 20;
+const FIELD_COUNT: usize = 21;
 const _: () = assert!(Field::ALL.len() == FIELD_COUNT);
 
 impl<R: Read> Iterator for RosterReader<R> {
@@ -1211,7 +1217,7 @@ mod tests {
             issues[2].reason,
             "boolean not recognised (accepted: yes/no/true/false/1/0/y/n)"
         );
-        assert!(rows[0].deceased && rows[0].minor && rows[0].email_usable());
+        assert!(rows[0].deceased && rows[0].minor == Some(true) && rows[0].email_usable());
         assert!(!rows[1].deceased && !rows[1].email_usable());
         assert!(!rows[0].is_unreachable_living());
         assert!(rows[1].is_unreachable_living());

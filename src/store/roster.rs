@@ -337,7 +337,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 macro_rules! compact_row {
-    ($($s:ident),* ; $($o:ident),* ; $($b:ident),*) => {
+    ($($s:ident),* ; $($o:ident),* ; $($b:ident),* ; $($c:ident: $t:ty),*) => {
         /// The stored JSON of a [`RosterRow`]: the same field names, empty fields left out
         /// (half the size for a typical row, so fewer pages to write).
         #[derive(Serialize)]
@@ -345,6 +345,7 @@ macro_rules! compact_row {
             $(#[serde(skip_serializing_if = "str::is_empty")] $s: &'a str,)*
             $(#[serde(skip_serializing_if = "Option::is_none")] $o: Option<&'a str>,)*
             $(#[serde(skip_serializing_if = "is_false")] $b: bool,)*
+            $(#[serde(skip_serializing_if = "Option::is_none")] $c: Option<$t>,)*
         }
 
         impl<'a> CompactRow<'a> {
@@ -353,6 +354,7 @@ macro_rules! compact_row {
                     $($s: r.$s.as_str(),)*
                     $($o: r.$o.as_deref(),)*
                     $($b: r.$b,)*
+                    $($c: r.$c,)*
                 }
             }
         }
@@ -380,8 +382,10 @@ struct RowRecord {
     nok_city: String,
     nok_state: Option<String>,
     nok_zip: String,
-    minor: bool,
+    minor: Option<bool>,
     representative_name: String,
+    date_of_birth: Option<chrono::NaiveDate>,
+    credit_monitoring_code: String,
 }
 
 impl RowRecord {
@@ -406,13 +410,15 @@ impl RowRecord {
             nok_zip: self.nok_zip,
             minor: self.minor,
             representative_name: self.representative_name,
+            date_of_birth: self.date_of_birth,
+            credit_monitoring_code: self.credit_monitoring_code,
         }
     }
 }
 
 compact_row!(id, first_name, last_name, address1, address2, city, zip, email, phone, nok_name,
-    nok_address, nok_city, nok_zip, representative_name; state, nok_state;
-    email_consent, deceased, minor);
+    nok_address, nok_city, nok_zip, representative_name, credit_monitoring_code; state, nok_state;
+    email_consent, deceased; minor: bool, date_of_birth: chrono::NaiveDate);
 
 /// The (batch, line) stamp of a stored row.
 pub fn stamp(value: &[u8]) -> Option<(u32, u64)> {

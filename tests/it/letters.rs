@@ -72,11 +72,13 @@ fn media_notice_per_state_with_manifest_in_the_audit_chain() {
         "What Happened?",
         "What Information Was Involved?",
         "What We Are Doing.",
-        "What You Can Do.",
+        // The public, in the third person (issue 13).
+        "What Affected Individuals Can Do.",
         "For More Information.",
     ] {
         assert!(text.contains(h), "{h}");
     }
+    assert!(!text.contains("your health information"), "{text}");
     let manifest = std::fs::read(out.join("manifest.json")).unwrap();
     let hash = r["manifest_sha256"].as_str().unwrap();
     use sha2::Digest;
@@ -630,8 +632,10 @@ fn roster_counts_drive_the_obligations() {
 fn individual_letters_from_the_roster_text_html_csv() {
     let (e, id) = with_roster();
     let v = render(&e, &id, "individual", "text", "txt");
-    // 1, 2, 3 (e-mail only), =1+1; not 4 (no contact), not 5 and 6 (deceased).
-    assert_eq!(v["manifest"]["count"], 4, "{v}");
+    // By mail: 1 and =1+1; not 2 and 3 (they agreed to e-mail: their own batch, issue 13),
+    // not 4 (no contact), not 5 and 6 (deceased).
+    assert_eq!(v["manifest"]["count"], 2, "{v}");
+    assert_eq!(v["manifest"]["channel"], "mail");
     let text = read_all(&e.path("txt"), "txt");
     assert!(
         text.contains("Dear Seán O'Brien <script>:"),
@@ -639,24 +643,47 @@ fn individual_letters_from_the_roster_text_html_csv() {
     );
     assert!(text.contains("Apt \"2\""));
     assert!(!text.contains("Contact") && !text.contains("Ceased"));
-    assert_eq!(text.matches("Notice of Data Breach").count(), 4);
+    assert!(
+        !text.contains("Ana Ruiz") && !text.contains("Em Only"),
+        "e-mail people are not in the print batch"
+    );
+    assert_eq!(text.matches("Notice of Data Breach").count(), 2);
     assert_eq!(
         text.matches('\x0c').count(),
-        3,
+        1,
         "a form feed between letters"
     );
-    render(&e, &id, "individual", "html", "html");
+    let v = render(&e, &id, "individual", "html", "html");
+    assert_eq!(v["manifest"]["pages_per_letter"], 1);
     let html = read_all(&e.path("html"), "html");
     assert!(
         html.contains("O&#x27;Brien &lt;script&gt;") || html.contains("O&#39;Brien &lt;script&gt;"),
         "escaped in HTML"
     );
     assert!(!html.contains("<script>"));
-    assert_eq!(html.matches("<section class=\"letter\">").count(), 4);
+    assert_eq!(html.matches("<section class=\"letter\">").count(), 2);
     render(&e, &id, "individual", "csv", "csv");
     let csv = read_all(&e.path("csv"), "csv");
     assert!(csv.contains("'=1+1"), "formula neutralised: {csv}");
-    assert!(csv.contains("em@example.org"));
+    assert!(!csv.contains("example.org"), "{csv}");
+    // The e-mail batch: one message per person who agreed, never a letter.
+    let v = render(&e, &id, "individual", "email", "mail");
+    assert_eq!(v["manifest"]["count"], 2, "{v}");
+    assert_eq!(v["manifest"]["channel"], "email");
+    let list =
+        std::fs::read_to_string(e.path("mail").join("individual-email-recipients.csv")).unwrap();
+    assert!(
+        list.contains("ana@example.org") && list.contains("em@example.org"),
+        "{list}"
+    );
+    let msg =
+        std::fs::read_to_string(e.path("mail").join("individual-email-00001/00001.eml")).unwrap();
+    assert!(
+        msg.contains("multipart/alternative")
+            && msg.contains("text/plain")
+            && msg.contains("text/html"),
+        "{msg}"
+    );
     let v = render(&e, &id, "next_of_kin", "text", "nok");
     assert_eq!(v["manifest"]["count"], 1);
     let nok = read_all(&e.path("nok"), "txt");
@@ -680,7 +707,7 @@ fn bulk_rendering_is_reproducible_and_sharded() {
             "--out",
             s(&e.path("a")),
             "--shard-size",
-            "2",
+            "1",
             "--notice-date",
             "2026-11-20",
             "--json",
@@ -697,7 +724,7 @@ fn bulk_rendering_is_reproducible_and_sharded() {
             "--out",
             s(&e.path("b")),
             "--shard-size",
-            "2",
+            "1",
             "--notice-date",
             "2026-11-20",
             "--json",
@@ -712,7 +739,8 @@ fn bulk_rendering_is_reproducible_and_sharded() {
             .iter()
             .map(|f| f["count"].as_u64().unwrap())
             .sum::<u64>(),
-        4
+        2,
+        "the two letters by mail"
     );
     for (i, f) in files.iter().enumerate() {
         assert_eq!(f["name"], format!("individual-text-{:05}.txt", i + 1));
