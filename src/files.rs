@@ -354,14 +354,9 @@ pub fn refuse_existing(path: &Path, force: bool) -> Result<()> {
 
 /// Writes `bytes` to `path` whole (see [`AtomicFile`]); `private`: owner-only (0600). An
 /// existing `path` is refused unless `force` (then replaced; a symbolic link there is
-/// replaced itself, never followed). Missing parent directories are created owner-only.
+/// replaced itself, never followed). The directory must exist.
 pub fn write_output(path: &Path, bytes: &[u8], private: bool, force: bool) -> Result<()> {
     refuse_existing(path, force)?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && !parent.exists()
-    {
-        create_private_dir(parent)?;
-    }
     let mut f = if force {
         AtomicFile::create(path, private)?
     } else {
@@ -468,6 +463,7 @@ mod private_tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let d = dir.path().join("a/b");
         create_private_dir(&d).expect("dir");
+        assert!(write_output(&dir.path().join("none/x"), b"x", true, false).is_err());
         assert_eq!(mode(&d), 0o700);
         assert_eq!(mode(&dir.path().join("a")), 0o700);
         let f = d.join("x.html");
