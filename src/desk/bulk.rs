@@ -98,7 +98,7 @@ pub fn recipient(
                     lines(r.address1, r.address2),
                     r.city,
                     r.state.unwrap_or_default(),
-                    r.zip,
+                    crate::domain::roster::normalize_zip(&r.zip).unwrap_or(r.zip),
                 ),
                 Channel::Email => (vec![], String::new(), String::new(), String::new()),
             };
@@ -128,7 +128,7 @@ pub fn recipient(
                 address_lines: lines(r.nok_address, String::new()),
                 city: r.nok_city,
                 state: r.nok_state.unwrap_or_default(),
-                zip: r.nok_zip,
+                zip: crate::domain::roster::normalize_zip(&r.nok_zip).unwrap_or(r.nok_zip),
                 email: String::new(),
                 minor_name: None,
                 credit_code: text(&r.credit_monitoring_code),

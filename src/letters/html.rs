@@ -61,32 +61,33 @@ impl Layout {
 }
 
 const CSS: &str = "@page { size: 8.5in 11in; margin: 0; }
-html { font-family: Georgia, 'Times New Roman', serif; font-size: 10pt; line-height: 1.25; color: #000; background: #fff; }
+html { font-family: 'Times New Roman', 'Liberation Serif', Times, serif; font-size: 10pt; line-height: 1.15; color: #000; background: #fff; }
 body { margin: 0; }
-section.letter { position: relative; box-sizing: border-box; width: 8.5in; min-height: 10.9in; padding: 0.55in 0.75in 0.5in 0.75in; break-after: page; page-break-after: always; break-inside: auto; }
+section.letter { position: relative; box-sizing: border-box; width: 8.5in; min-height: 10.5in; padding: 0.55in 0.75in 0.4in 0.75in; break-after: page; page-break-after: always; break-inside: auto; }
 section.letter:last-of-type { break-after: auto; page-break-after: auto; }
 h1 { font-size: 14pt; margin: 0 0 0.35em 0; }
-h2 { font-size: 11pt; margin: 0.55em 0 0.1em 0; break-after: avoid; page-break-after: avoid; }
+h2 { font-size: 11pt; margin: 0.5em 0 0.1em 0; break-after: avoid; page-break-after: avoid; }
 p, li, td, th, address { font-size: 10pt; }
-p { margin: 0 0 0.35em 0; }
-ul { margin: 0 0 0.35em 0; padding-left: 1.2em; }
-li { margin: 0 0 0.1em 0; }
-ul.items { columns: 2; column-gap: 0.4in; }
+p { margin: 0 0 0.3em 0; }
+ul { margin: 0 0 0.3em 0; padding-left: 1.2em; }
+li { margin: 0 0 0.05em 0; }
+ul.items { columns: 3; column-gap: 0.3in; }
 small, .small { font-size: 10pt; }
 address { font-style: normal; }
 table.fields { border-collapse: collapse; width: 100%; }
 table.fields th, table.fields td { border: 1px solid #444; padding: 3pt 5pt; text-align: left; vertical-align: top; }
 /* #10 double-window envelope: the letterhead holds the two window blocks, and the body
    starts below the address window. */
-header.letterhead { position: relative; height: 2.75in; margin: 0 0 0.05in 0; }
+header.letterhead { position: relative; height: 2.6in; margin: 0; }
 header.letterhead .sender { position: absolute; top: 0; left: -0.2in; width: 3.3in; height: 0.8in; overflow: hidden; }
 header.letterhead .recipient { position: absolute; top: 1.5in; left: 0.15in; width: 3.6in; height: 1.0in; overflow: hidden; line-height: 1.2; }
 header.letterhead .date { position: absolute; top: 0; right: 0; width: 2.6in; text-align: right; }
+header.letterhead h1 { position: absolute; top: 0.45in; right: 0; width: 2.6in; text-align: right; margin: 0; }
 section.letter > .sender, section.letter > address.sender { margin: 0 0 0.6em 0; }
 .closing { margin-top: 0.6em; }
 .watermark { position: absolute; left: 0.75in; right: 0.75in; height: 0.3in; font-family: Arial, Helvetica, sans-serif; font-size: 11pt; font-weight: bold; text-align: center; line-height: 0.3in; border: 1.5pt solid #000; }
 .watermark-top { top: 0.12in; }
-.watermark-bottom { bottom: 0.1in; }
+.watermark-bottom { bottom: 0.05in; }
 body.duplex section.letter .back { break-before: page; page-break-before: always; padding-top: 0.55in; }
 body.duplex section.letter { min-height: 0; }
 @media screen {

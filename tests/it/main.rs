@@ -16,5 +16,6 @@ mod hostile;
 mod incident;
 mod layering;
 mod letters;
+mod print;
 mod roster;
 mod states;
