@@ -89,7 +89,8 @@ pub fn recipient(
             let minor = r.is_minor_on(notice_date);
             let own = r.display_name();
             let (name, minor_name) = if minor {
-                (r.representative_name.clone(), text(&own))
+                // Even blank: a minor's letter must never go out as an adult's.
+                (r.representative_name.clone(), Some(own.trim().to_string()))
             } else {
                 (own, None)
             };
@@ -1052,4 +1053,93 @@ pub fn attachment(r: &Reader, inc: &Incident, codec: &PhiCodec, path: &Path) -> 
     w.flush()
         .map_err(|e| Error::io("cannot write the identification CSV", e))?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    fn row() -> RosterRow {
+        RosterRow {
+            id: "1".into(),
+            first_name: "Casey".into(),
+            last_name: "Sample".into(),
+            address1: "40 Lake Drive".into(),
+            city: "Lakeside".into(),
+            state: Some("CA".into()),
+            zip: "900021234".into(),
+            representative_name: "Pat Sample".into(),
+            credit_monitoring_code: "C-1".into(),
+            ..RosterRow::default()
+        }
+    }
+
+    #[test]
+    fn a_minor_by_date_of_birth_at_the_notice_date_gets_the_parents_letter() {
+        let notice = d("2026-11-20");
+        let mut r = row();
+        // 18 the day after the notice: still a minor on the notice date.
+        r.date_of_birth = Some(d("2008-11-21"));
+        let rc =
+            recipient(LetterKind::Individual, Channel::Mail, r.clone(), notice).expect("a letter");
+        assert_eq!(rc.minor_name.as_deref(), Some("Casey Sample"));
+        assert_eq!(rc.name, "Pat Sample");
+        assert_eq!(rc.zip, "90002-1234");
+        assert_eq!(rc.credit_code.as_deref(), Some("C-1"));
+        // 18 on the notice date: written to them.
+        r.date_of_birth = Some(d("2008-11-20"));
+        let rc =
+            recipient(LetterKind::Individual, Channel::Mail, r.clone(), notice).expect("a letter");
+        assert_eq!((rc.minor_name, rc.name.as_str()), (None, "Casey Sample"));
+        // The roster's flag wins over the date of birth.
+        r.minor = Some(true);
+        assert!(
+            recipient(LetterKind::Individual, Channel::Mail, r, notice)
+                .expect("a letter")
+                .minor_name
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn email_consent_puts_a_person_in_the_email_batch_never_the_print_batch() {
+        let notice = d("2026-11-20");
+        let mut r = row();
+        r.email = "casey@example.org".into();
+        r.email_consent = true;
+        assert!(recipient(LetterKind::Individual, Channel::Mail, r.clone(), notice).is_none());
+        let rc = recipient(LetterKind::Individual, Channel::Email, r.clone(), notice)
+            .expect("an e-mail");
+        assert!(rc.address_lines.is_empty() && rc.email == "casey@example.org");
+        // Without consent: the letter, and no e-mail.
+        r.email_consent = false;
+        assert!(recipient(LetterKind::Individual, Channel::Email, r.clone(), notice).is_none());
+        assert!(recipient(LetterKind::Individual, Channel::Mail, r, notice).is_some());
+    }
+
+    #[test]
+    fn required_fields_are_named() {
+        let notice = d("2026-11-20");
+        let mut r = row();
+        r.first_name.clear();
+        r.last_name.clear();
+        let rc = recipient(LetterKind::Individual, Channel::Mail, r, notice).expect("a letter");
+        assert_eq!(
+            required_missing(LetterKind::Individual, Channel::Mail, &rc),
+            Some("recipient.name (the individual's name)")
+        );
+        let mut minor = row();
+        minor.minor = Some(true);
+        minor.first_name.clear();
+        minor.last_name.clear();
+        let rc = recipient(LetterKind::Individual, Channel::Mail, minor, notice).expect("a letter");
+        assert_eq!(
+            required_missing(LetterKind::Individual, Channel::Mail, &rc),
+            Some("recipient.minor_name (the child's name)")
+        );
+    }
 }

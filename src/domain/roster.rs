@@ -146,3 +146,25 @@ pub fn looks_like_email(s: &str) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod age_tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn age_counts_whole_years_and_leap_day_birthdays() {
+        assert_eq!(age_on(d("2008-11-20"), d("2026-11-20")), 18);
+        assert_eq!(age_on(d("2008-11-21"), d("2026-11-20")), 17);
+        // Born on February 29: a year older on March 1 in a common year.
+        assert_eq!(age_on(d("2008-02-29"), d("2026-02-28")), 17);
+        assert_eq!(age_on(d("2008-02-29"), d("2026-03-01")), 18);
+        assert_eq!(age_on(d("2030-01-01"), d("2026-01-01")), 0);
+        assert_eq!(normalize_zip("123456789").as_deref(), Some("12345-6789"));
+        assert_eq!(normalize_zip(" 12345 ").as_deref(), Some("12345"));
+        assert_eq!(normalize_zip("1234"), None);
+    }
+}
