@@ -302,8 +302,9 @@ fn io(e: std::io::Error) -> Error {
     Error::io("cannot write a letters file", e)
 }
 
+/// Template and data problems are invalid input (3); writing files is an I/O error (8).
 fn letter_err(e: letters::LetterError) -> Error {
-    Error::invalid(e.to_string())
+    e.into()
 }
 
 /// The e-mail vendor's list of a shard, written beside its messages until the shard gets

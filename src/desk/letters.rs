@@ -755,9 +755,12 @@ impl Desk<'_> {
     }
 
     /// The letter context of an incident (everything but the recipient), as rendering uses it.
+    /// Release 0.1's fields are filled from the template set's partials, as rendering does.
     pub fn letter_context(&self, id: &IncidentId, notice_date: NaiveDate) -> Result<LetterContext> {
         let inc = self.incident_record(id)?;
-        Ok(base_context(self.org()?, &inc, notice_date))
+        let mut base = base_context(self.org()?, &inc, notice_date);
+        self.template_set(None)?.renderer()?.fill_legacy(&mut base);
+        Ok(base)
     }
 
     /// `letters render`: every document of a kind into sharded files and `manifest.json`,
