@@ -895,10 +895,10 @@ fn merge_by_zip(spec: &BulkSpec, done: &[ShardDone], per_file: usize) -> Result<
         }
     }
     let mut files = Vec::new();
-    let mut current: Option<(csv::Writer<BufWriter<HashingWriter<File>>>, String, u64)> = None;
-    let close = |c: (csv::Writer<BufWriter<HashingWriter<File>>>, String, u64),
-                 files: &mut Vec<ManifestFile>|
-     -> Result<()> {
+    // The open output shard: its writer, file name and rows so far.
+    type Shard = (csv::Writer<BufWriter<HashingWriter<File>>>, String, u64);
+    let mut current: Option<Shard> = None;
+    let close = |c: Shard, files: &mut Vec<ManifestFile>| -> Result<()> {
         let (w, name, n) = c;
         let w = w
             .into_inner()

@@ -752,10 +752,7 @@ fn render_samples(kind: LetterKind) -> Vec<(String, LetterContext)> {
                 (Some(_), true) => "a minor's letter to an unnamed parent or guardian",
                 _ => "a recipient",
             };
-            v.push((
-                format!("{what}"),
-                sample_for(kind).with_recipient(r.clone()),
-            ));
+            v.push((what.to_string(), sample_for(kind).with_recipient(r.clone())));
             let mut email = sample_for(kind).with_recipient(r);
             email.email = true;
             v.push((format!("the e-mail copy for {what}"), email));

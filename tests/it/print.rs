@@ -315,9 +315,7 @@ fn render_html(e: &Env, id: &str, kind: &str, layout: &str, dir: &str) -> (PathB
         .ok()
         .json();
     let m = &v["manifest"];
-    let file = e
-        .path(dir)
-        .join(m["files"][0]["name"].as_str().unwrap().to_string());
+    let file = e.path(dir).join(m["files"][0]["name"].as_str().unwrap());
     (
         file,
         m["count"].as_u64().unwrap(),
