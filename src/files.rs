@@ -187,6 +187,10 @@ impl AtomicFile {
         let tmp = b
             .tempfile_in(&dir)
             .map_err(|e| write_error(path, "cannot create a temporary file beside", e))?;
+        // The umask applies to the mode given at creation; set it again so it cannot widen
+        // or narrow it.
+        set_mode(tmp.path(), if private { 0o600 } else { 0o644 })
+            .map_err(|e| write_error(path, "cannot protect a temporary file beside", e))?;
         let file = tmp
             .reopen()
             .map_err(|e| write_error(path, "cannot create a temporary file beside", e))?;
@@ -265,6 +269,115 @@ impl Drop for AtomicFile {
     }
 }
 
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Creates `dir` owner-only (0700, set explicitly so the umask cannot widen or narrow it).
+/// Missing parents are created owner-only too. Refuses a path that is a symbolic link or
+/// a file.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(Error::invalid(format!(
+                "{} is a symbolic link; name a real directory (outputs never follow links)",
+                dir.display()
+            )));
+        }
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(_) => {
+            return Err(Error::invalid(format!(
+                "{} exists and is not a directory",
+                dir.display()
+            )));
+        }
+        Err(_) => {}
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.exists()
+    {
+        create_private_dir(parent)?;
+    }
+    let mut b = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    set_mode(dir, 0o700).map_err(|e| Error::io(format!("cannot protect {}", dir.display()), e))
+}
+
+/// Creates a new owner-only (0600) file; fails if anything, a symbolic link included,
+/// already has that name (so it never writes through a link).
+pub fn create_private_file(path: &Path) -> Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let f = o.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::invalid(format!(
+                "{} already exists; move it away (outputs are never written over)",
+                path.display()
+            ))
+        } else {
+            Error::io(format!("cannot create {}", path.display()), e)
+        }
+    })?;
+    set_mode(path, 0o600)
+        .map_err(|e| Error::io(format!("cannot protect {}", path.display()), e))?;
+    Ok(f)
+}
+
+/// Refuses `path` if something exists there and `force` is not given.
+pub fn refuse_existing(path: &Path, force: bool) -> Result<()> {
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::invalid(format!(
+            "{} already exists; pass --force to replace it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` whole (see [`AtomicFile`]); `private`: owner-only (0600). An
+/// existing `path` is refused unless `force` (then replaced; a symbolic link there is
+/// replaced itself, never followed). The directory must exist.
+pub fn write_output(path: &Path, bytes: &[u8], private: bool, force: bool) -> Result<()> {
+    refuse_existing(path, force)?;
+    let mut f = if force {
+        AtomicFile::create(path, private)?
+    } else {
+        AtomicFile::create_new(path, private)?
+    };
+    f.write_all(bytes)
+        .map_err(|e| write_error(path, "cannot write", e))?;
+    f.commit()
+}
+
+/// Makes a rename durable (best effort: not every file system lets a directory be opened).
+pub fn sync_dir(dir: Option<&Path>) {
+    let dir = match dir {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
 /// An I/O error while writing `path`.
 pub fn write_error(path: &Path, doing: &str, e: io::Error) -> Error {
     Error::io(format!("{doing} {}", path.display()), e)
@@ -329,5 +442,57 @@ mod tests {
         assert!(e.to_string().contains("never overwritten"), "{e}");
         assert_eq!(std::fs::read(&p).expect("read"), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+}
+
+#[cfg(all(test, unix))]
+mod private_tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::symlink_metadata(p)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777
+    }
+
+    #[test]
+    fn private_outputs_whatever_the_umask_and_never_through_a_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path().join("a/b");
+        create_private_dir(&d).expect("dir");
+        assert!(write_output(&dir.path().join("none/x"), b"x", true, false).is_err());
+        assert_eq!(mode(&d), 0o700);
+        assert_eq!(mode(&dir.path().join("a")), 0o700);
+        let f = d.join("x.html");
+        write_output(&f, b"one", true, false).expect("write");
+        assert_eq!(mode(&f), 0o600);
+        let e = write_output(&f, b"two", true, false).expect_err("exists");
+        assert!(e.to_string().contains("--force"), "{e}");
+        write_output(&f, b"two", true, true).expect("forced");
+        assert_eq!(std::fs::read(&f).expect("read"), b"two");
+        // A link planted where the output goes is replaced, its target untouched.
+        let target = dir.path().join("target");
+        std::fs::write(&target, b"keep").expect("write");
+        let link = d.join("link.html");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        assert!(create_private_file(&link).is_err());
+        write_output(&link, b"new", true, false).expect_err("exists");
+        write_output(&link, b"new", true, true).expect("replaces the link");
+        assert_eq!(std::fs::read(&target).expect("read"), b"keep");
+        assert!(
+            !std::fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(&d)
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 }

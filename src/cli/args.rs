@@ -603,6 +603,14 @@ pub enum TemplatesCommand {
     Show,
     /// Remove the stored set: the embedded templates apply again
     Clear,
+    /// Write the built-in templates and partials (and an example headings.toml) into DIR,
+    /// as a starting point for counsel's edits
+    Export {
+        dir: PathBuf,
+        /// Replace files DIR already holds
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -619,12 +627,23 @@ pub struct LettersRenderArgs {
     /// individual, next_of_kin, substitute_web, substitute_media, media, hhs_notice, ba_to_ce, le_delay_memo
     #[arg(long, value_parser = letter_kind)]
     pub kind: LetterKind,
-    /// text, html (print-ready), csv (mail-vendor merge data), json (hhs_notice)
+    /// text, html (print-ready), csv (mail-vendor file, sorted by ZIP), email (one .eml per
+    /// person who agreed to electronic notice, plus the e-mail vendor's list), json
+    /// (hhs_notice). Letters by mail (text, html, csv) leave out whoever gets e-mail.
     #[arg(long, default_value = "text", value_parser = render_format)]
     pub format: RenderFormat,
-    /// Output directory (created; must not hold an earlier batch)
+    /// Output directory: new or empty (the batch is written beside it and moved in once
+    /// recorded in the audit trail)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Print layout of --format html letters: single (one US Letter page per letter, for a
+    /// #10 double-window envelope) or duplex (two pages per letter, "What You Can Do." on
+    /// the back)
+    #[arg(long, default_value = "single", value_parser = layout)]
+    pub layout: crate::letters::Layout,
+    /// Test builds only: stop as a crash would at before-audit or before-move
+    #[arg(long, hide = true, value_parser = crash_point)]
+    pub crash_at: Option<crate::desk::letters::CrashPoint>,
     /// Template overrides: files named as in templates/ [default: the organization's stored
     /// set (`letters templates set`), else the embedded templates]
     #[arg(long, value_name = "DIR")]
@@ -659,9 +678,12 @@ pub struct AnnualLogArgs {
     /// csv or json
     #[arg(long, default_value = "csv", value_parser = log_format)]
     pub format: LogFormat,
-    /// Write to a file instead of standard output
+    /// Write to a file (owner-only) instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace --out if it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// State breach-notification laws as cited, versioned rules data: the built-in files (one
@@ -722,6 +744,9 @@ pub struct ReportArgs {
     /// Audit entries about the incident to include (most recent)
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub audit_entries: usize,
+    /// Replace --out if it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Exercises keep their own database (`--exercise-db`, `BREACHDESK_EXERCISE_DB`, default
@@ -770,6 +795,9 @@ pub enum ExerciseCommand {
         /// Output file [default: <scenario>-after-action.html]
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace --out if it exists
+        #[arg(long)]
+        force: bool,
     },
     /// Build a scenario skeleton from a record of HHS's public breach portal list
     FromOcr(ExerciseFromOcrArgs),

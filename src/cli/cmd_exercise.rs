@@ -34,7 +34,8 @@ pub fn run(ctx: &Ctx, c: ExerciseCommand) -> Result<i32> {
             exercise_db: db,
             html,
             out,
-        } => report(ctx, db.as_deref(), html, out),
+            force,
+        } => report(ctx, db.as_deref(), html, out, force),
         ExerciseCommand::FromOcr(a) => from_ocr(ctx, a),
     }
 }
@@ -216,7 +217,13 @@ fn score(ctx: &Ctx, db: Option<&Path>) -> Result<i32> {
     Ok(0)
 }
 
-fn report(ctx: &Ctx, db: Option<&Path>, html: bool, out: Option<PathBuf>) -> Result<i32> {
+fn report(
+    ctx: &Ctx,
+    db: Option<&Path>,
+    html: bool,
+    out: Option<PathBuf>,
+    force: bool,
+) -> Result<i32> {
     if !html {
         return Err(Error::invalid(
             "the after-action report is written as HTML: add --html",
@@ -226,7 +233,7 @@ fn report(ctx: &Ctx, db: Option<&Path>, html: bool, out: Option<PathBuf>) -> Res
     let h = room.after_action_html()?;
     let out =
         out.unwrap_or_else(|| PathBuf::from(format!("{}-after-action.html", room.scenario().id)));
-    crate::files::write_atomic(&out, h.as_bytes(), false)?;
+    crate::files::write_output(&out, h.as_bytes(), true, force)?;
     if ctx.json {
         return print_json(&serde_json::json!({"out": out})).map(|_| 0);
     }

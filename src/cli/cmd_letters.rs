@@ -121,6 +121,8 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
         addendum: a.addendum,
         covered_entity: a.covered_entity,
         force: a.force,
+        layout: a.layout,
+        crash_at: a.crash_at,
     };
     req.check()?;
     let office = ctx.open()?;
@@ -132,12 +134,29 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
             "manifest": m,
             "manifest_sha256": hash,
             "out": done.out,
+            "completed_earlier": done.completed_earlier,
             "batch": done.batch,
             "approved": false,
         }))?;
-    } else {
+    } else if done.completed_earlier {
         println!(
-            "rendered {} {} document(s) as {} into {} ({} file(s)); manifest sha256 {hash} recorded in the audit trail",
+            "completed an interrupted run: its batch of {} {} document(s) as {} (manifest sha256 {hash}, already in the audit trail) is now in {}",
+            m.count,
+            m.kind,
+            m.format,
+            done.out.display()
+        );
+        println!(
+            "batch {} is a draft until counsel approves it: breachdesk letters approve {} {}",
+            done.batch, m.incident, done.batch
+        );
+    } else {
+        let pages = m
+            .pages_per_letter
+            .map(|p| format!(", {p} printed page(s) per letter"))
+            .unwrap_or_default();
+        println!(
+            "rendered {} {} document(s) as {} into {} ({} file(s){pages}); manifest sha256 {hash} recorded in the audit trail",
             m.count,
             m.kind,
             m.format,
@@ -253,13 +272,12 @@ pub fn letters_check(ctx: &Ctx, a: LettersCheckArgs) -> Result<i32> {
         );
     } else {
         for f in &findings {
-            eprintln!(
-                "{} ({}): element {} missing: {}",
-                f.kind.key(),
-                f.format.key(),
-                f.element,
-                f.what
-            );
+            let element = match f.element {
+                "render" => "does not render".to_string(),
+                "agree" => "text and HTML disagree".to_string(),
+                e => format!("element {e}"),
+            };
+            eprintln!("{}: {element}: {}", f.file, f.what);
         }
     }
     Ok(if findings.is_empty() {
@@ -276,6 +294,19 @@ fn read_template_dir(dir: &Path) -> Result<BTreeMap<String, String>> {
 }
 
 pub fn templates(ctx: &Ctx, c: TemplatesCommand) -> Result<i32> {
+    if let TemplatesCommand::Export { dir, force } = &c {
+        let n = crate::desk::letters::export_templates(dir, *force)?;
+        if ctx.json {
+            return print_json(&serde_json::json!({"dir": dir, "files": n})).map(|_| 0);
+        }
+        println!(
+            "wrote {n} built-in template and partial file(s) and an example headings.toml into {}; edit them, run `breachdesk letters check {}`, then `breachdesk letters templates set {}`",
+            dir.display(),
+            dir.display(),
+            dir.display()
+        );
+        return Ok(0);
+    }
     let office = ctx.open()?;
     let desk = ctx.desk(&office);
     match c {
@@ -306,6 +337,7 @@ pub fn templates(ctx: &Ctx, c: TemplatesCommand) -> Result<i32> {
             desk.clear_templates()?;
             println!("stored template set removed: the embedded templates apply");
         }
+        TemplatesCommand::Export { .. } => {}
     }
     Ok(0)
 }
@@ -322,7 +354,7 @@ pub fn annual_log(ctx: &Ctx, a: AnnualLogArgs) -> Result<i32> {
     }
     // Written whole under a temporary name, or not at all.
     match &a.out {
-        Some(p) => crate::files::write_atomic(p, &bytes, false)?,
+        Some(p) => crate::files::write_output(p, &bytes, true, a.force)?,
         None => std::io::stdout()
             .write_all(&bytes)
             .map_err(|e| Error::io("cannot write the annual log", e))?,

@@ -19,8 +19,8 @@ pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}-dossier.html", d.incident)));
-    // The dossier holds PHI (the narrative, the timeline): owner-only, written atomically.
-    crate::files::write_atomic(&out, d.html.as_bytes(), true)?;
+    // The dossier holds PHI (the narrative, timeline notes): owner-only, never over a file.
+    crate::files::write_output(&out, d.html.as_bytes(), true, a.force)?;
     if ctx.json {
         print_json(&serde_json::json!({
             "out": out,

@@ -163,8 +163,22 @@ pub fn letter_kind(s: &str) -> Parsed<LetterKind> {
 
 pub fn render_format(s: &str) -> Parsed<RenderFormat> {
     RenderFormat::from_key(s).ok_or_else(|| {
-        "--format is not recognised; accepted: text, html, csv (mail-merge data), json (hhs_notice only)"
+        "--format is not recognised; accepted: text, html, csv (mail-vendor file), email (individual), json (hhs_notice only)"
             .to_string()
+    })
+}
+
+pub fn layout(s: &str) -> Parsed<crate::letters::Layout> {
+    crate::letters::Layout::from_key(s)
+        .ok_or_else(|| "--layout is not recognised; accepted: single, duplex".to_string())
+}
+
+pub fn crash_point(s: &str) -> Parsed<crate::desk::letters::CrashPoint> {
+    if !cfg!(debug_assertions) {
+        return Err("--crash-at exists in test builds only".to_string());
+    }
+    crate::desk::letters::CrashPoint::from_key(s).ok_or_else(|| {
+        "--crash-at is not recognised; accepted: before-audit, before-move".to_string()
     })
 }
 

@@ -15,16 +15,88 @@ use crate::letters::EXERCISE_WATERMARK;
 use crate::rules::Evaluation;
 use crate::rules::explain::{UNVERIFIED_FOOTNOTE, UNVERIFIED_MARK, short, unverified};
 
-const CSS: &str = "@page { size: letter; margin: 0.7in; }
-body { font-family: Georgia, 'Times New Roman', serif; font-size: 11pt; line-height: 1.35; color: #000; max-width: 7.5in; margin: 0 auto; }
-h1 { font-size: 18pt; } h2 { font-size: 13pt; border-bottom: 1px solid #444; margin-top: 1.4em; break-after: avoid; page-break-after: avoid; }
-table { border-collapse: collapse; width: 100%; margin: 0.4em 0; } th, td { border: 1px solid #888; padding: 2pt 4pt; text-align: left; vertical-align: top; font-size: 10pt; }
+/// Prints on US Letter with nothing cut off: tables have fixed layouts and wrap long text,
+/// and every hash is printed whole on a line of its own (64 hex digits in 8.5-point
+/// monospace fit the text width), abbreviated where it appears inside other text. An
+/// exercise's watermark sits in the top margin of every printed page, in space the page
+/// keeps for it, never over the text.
+const CSS: &str = "@page { size: 8.5in 11in; margin: 0.6in 0.6in 0.65in 0.6in; }
+body { font-family: 'Times New Roman', 'Liberation Serif', Times, serif; font-size: 10.5pt; line-height: 1.3; color: #000; margin: 0 auto; max-width: 7.3in; }
+h1 { font-size: 17pt; } h2 { font-size: 13pt; border-bottom: 1px solid #444; margin-top: 1.3em; break-after: avoid; page-break-after: avoid; }
+table { border-collapse: collapse; width: 100%; margin: 0.4em 0; table-layout: fixed; }
+th, td { border: 1px solid #888; padding: 2pt 4pt; text-align: left; vertical-align: top; font-size: 9.5pt; overflow-wrap: anywhere; word-break: normal; }
 tr { break-inside: avoid; page-break-inside: avoid; } th { background: #eee; }
-.mono { font-family: 'Courier New', monospace; font-size: 9pt; word-break: break-all; }
+thead { display: table-header-group; }
+tr.hashes td { border-top: none; padding-top: 0; }
+.mono, .hash { font-family: 'Courier New', 'Liberation Mono', monospace; font-size: 8.5pt; }
+.hash { white-space: nowrap; }
+.hashline { display: block; white-space: nowrap; font-family: 'Courier New', 'Liberation Mono', monospace; font-size: 8.5pt; }
 .ok { font-weight: bold; } .bad { font-weight: bold; color: #a00; }
-.watermark { border: 2pt solid #000; text-align: center; font-weight: bold; padding: 4pt; font-family: Arial, sans-serif; }
-.small { font-size: 10pt; }
+.watermark { border: 2pt solid #000; text-align: center; font-weight: bold; padding: 4pt; font-family: Arial, Helvetica, sans-serif; }
+.small { font-size: 9.5pt; }
+table.facts th { width: 28%; }
+col.seq { width: 0.45in; } col.when { width: 1.3in; } col.actor { width: 0.85in; } col.action { width: 1.15in; }
+@media print {
+  body { max-width: none; }
+  .watermark.screen { display: none; }
+}
 ";
+
+/// The exercise watermark in the top margin of every printed page: a page-margin box, so
+/// the page keeps its space and it never covers text.
+pub fn exercise_page_css() -> String {
+    format!(
+        "@page {{ margin-top: 0.95in; @top-center {{ content: \"{EXERCISE_WATERMARK}\"; font-family: Arial, Helvetica, sans-serif; font-size: 12pt; font-weight: bold; }} }}\n"
+    )
+}
+
+/// Is `s` a SHA-256 in hex?
+fn is_hash(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A detail text with each hash in it abbreviated (`1a2b3c4d5e6f…`), and the hashes in full,
+/// each with what names it (`manifest_sha256`), for a line of their own.
+fn split_hashes(detail: &str) -> (String, Vec<(String, String)>) {
+    let mut short = String::with_capacity(detail.len());
+    let mut full = Vec::new();
+    for (i, token) in detail.split(' ').enumerate() {
+        if i > 0 {
+            short.push(' ');
+        }
+        let (key, value) = match token.split_once('=') {
+            Some((k, v)) => (k, v),
+            None => ("", token),
+        };
+        if is_hash(value) {
+            if !key.is_empty() {
+                short.push_str(key);
+                short.push('=');
+            }
+            short.push_str(&value[..12]);
+            short.push('…');
+            full.push((
+                if key.is_empty() { "sha256" } else { key }.to_string(),
+                value.to_string(),
+            ));
+        } else {
+            short.push_str(token);
+        }
+    }
+    (short, full)
+}
+
+/// A row spanning the table with each hash whole on a line.
+fn hash_row(out: &mut String, cols: usize, hashes: &[(String, String)]) {
+    if hashes.is_empty() {
+        return;
+    }
+    let _ = write!(out, "<tr class=\"hashes\"><td colspan=\"{cols}\">");
+    for (k, v) in hashes {
+        let _ = write!(out, "<span class=\"hashline\">{} {}</span>", esc(k), esc(v));
+    }
+    out.push_str("</td></tr>\n");
+}
 
 fn row(out: &mut String, k: &str, v: &str) {
     let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
@@ -83,11 +155,17 @@ impl Desk<'_> {
         let title = format!("Breach dossier {} — {}", inc.id, view.label);
         let _ = write!(
             h,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
-            esc(&title)
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{CSS}{}</style>\n</head>\n<body>\n",
+            esc(&title),
+            if inc.exercise {
+                exercise_page_css()
+            } else {
+                String::new()
+            }
         );
         if inc.exercise {
-            let _ = writeln!(h, "<p class=\"watermark\">{EXERCISE_WATERMARK}</p>");
+            // On screen; in print the page margin carries it (exercise_page_css).
+            let _ = writeln!(h, "<p class=\"watermark screen\">{EXERCISE_WATERMARK}</p>");
         }
         if self.office.clock() == DbClock::Pinned {
             let _ = writeln!(
@@ -107,7 +185,7 @@ impl Desk<'_> {
             env!("CARGO_PKG_VERSION")
         );
 
-        h.push_str("<h2>Facts</h2>\n<table>\n");
+        h.push_str("<h2>Facts</h2>\n<table class=\"facts\">\n");
         row(
             &mut h,
             "Status",
@@ -356,18 +434,20 @@ impl Desk<'_> {
         if inc.notices.is_empty() {
             h.push_str("<p>None recorded.</p>\n");
         } else {
-            h.push_str("<table>\n<tr><th>Date</th><th>Kind</th><th>Where</th><th>Method</th><th>Count</th><th>Evidence SHA-256</th></tr>\n");
+            h.push_str("<table>\n<thead><tr><th>Date</th><th>Kind</th><th>Where</th><th>Method</th><th>Count</th></tr></thead>\n");
             for n in &inc.notices {
                 let _ = writeln!(
                     h,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td></tr>",
                     n.date.format("%Y-%m-%d"),
                     n.kind.key(),
                     esc(n.jurisdiction.as_deref().unwrap_or("")),
                     n.method,
                     n.count,
-                    esc(n.evidence_sha256.as_deref().unwrap_or(""))
                 );
+                if let Some(ev) = &n.evidence_sha256 {
+                    hash_row(&mut h, 5, &[("evidence sha256".into(), ev.clone())]);
+                }
             }
             h.push_str("</table>\n");
         }
@@ -376,18 +456,22 @@ impl Desk<'_> {
         if batches.is_empty() {
             h.push_str("<p>None rendered.</p>\n");
         } else {
-            h.push_str("<table>\n<tr><th>Kind</th><th>Format</th><th>Notice date</th><th>Documents</th><th>Files</th><th>Manifest SHA-256</th></tr>\n");
+            h.push_str("<table>\n<thead><tr><th>Kind</th><th>Format</th><th>Notice date</th><th>Documents</th><th>Files</th></tr></thead>\n");
             for b in &batches {
                 let m = &b.manifest;
                 let _ = writeln!(
                     h,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     esc(&m.kind),
                     esc(&m.format),
                     esc(&m.notice_date),
                     m.count,
                     m.files.len(),
-                    esc(&b.manifest_sha256)
+                );
+                hash_row(
+                    &mut h,
+                    5,
+                    &[("manifest sha256".into(), b.manifest_sha256.clone())],
                 );
             }
             h.push_str("</table>\n");
@@ -402,12 +486,16 @@ impl Desk<'_> {
                 all
             );
         }
-        h.push_str("<table>\n<tr><th>Seq</th><th>Time (UTC)</th><th>Who</th><th>On behalf of</th><th>Action</th><th>Detail</th><th>Entry hash</th></tr>\n");
+        // Each entry: its facts, then its hash and any hash its detail names, whole, each on a
+        // line of its own (abbreviated inside the detail).
+        h.push_str("<table>\n<colgroup><col class=\"seq\"><col class=\"when\"><col class=\"actor\"><col class=\"actor\"><col class=\"action\"><col></colgroup>\n<thead><tr><th>Seq</th><th>Time (UTC)</th><th>Who</th><th>On behalf of</th><th>Action</th><th>Detail</th></tr></thead>\n");
         for s in entries.iter() {
             let e = &s.entry;
+            let (detail, mut hashes) = split_hashes(&e.detail);
+            hashes.insert(0, ("entry hash".into(), hex(&s.stored_hash)));
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td><td class=\"mono\">{}</td></tr>",
+                "<tbody class=\"entry\"><tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td></tr>",
                 e.seq,
                 e.at.format("%Y-%m-%d %H:%M:%S"),
                 match e.recorded.clock() {
@@ -418,16 +506,17 @@ impl Desk<'_> {
                 esc(&e.recorded.accountable()),
                 esc(e.recorded.on_behalf_of().unwrap_or("—")),
                 esc(&e.action),
-                esc(&e.detail),
-                hex(&s.stored_hash)
+                esc(&detail),
             );
+            hash_row(&mut h, 6, &hashes);
+            h.push_str("</tbody>\n");
         }
         h.push_str("</table>\n");
         match report.first() {
             None => {
                 let _ = writeln!(
                     h,
-                    "<p class=\"ok\">Verification: the whole audit trail is intact ({} entries, every record matches its latest entry). Head: entry {} = <span class=\"mono\">{}</span></p>",
+                    "<p class=\"ok\">Verification: the whole audit trail is intact ({} entries, every record matches its latest entry). Head: entry {}:<span class=\"hashline\">{}</span></p>",
                     report.entries,
                     report.head_seq,
                     hex(&report.head_hash)
@@ -436,7 +525,7 @@ impl Desk<'_> {
             Some(first) => {
                 let _ = writeln!(
                     h,
-                    "<p class=\"bad\">Verification FAILED: {} — {} ({} finding(s)). Head: entry {} = <span class=\"mono\">{}</span></p>",
+                    "<p class=\"bad\">Verification FAILED: {} — {} ({} finding(s)). Head: entry {}:<span class=\"hashline\">{}</span></p>",
                     esc(first.damage.label()),
                     esc(&first.message),
                     report.findings.len(),
@@ -446,7 +535,7 @@ impl Desk<'_> {
             }
         }
         if inc.exercise {
-            let _ = writeln!(h, "<p class=\"watermark\">{EXERCISE_WATERMARK}</p>");
+            let _ = writeln!(h, "<p class=\"watermark screen\">{EXERCISE_WATERMARK}</p>");
         }
         if self.office.clock() == DbClock::Pinned {
             let _ = writeln!(

@@ -9,21 +9,23 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 
-use super::bulk::{self, BulkSpec};
+use super::bulk::{self, BulkOutput, BulkSpec, Channel};
 use super::change::Plan;
 use super::evaluate::{Policies, evaluate};
 use super::office::{Desk, counts_or_estimate};
 use super::progress::Progress;
 use super::records::Derived;
 use crate::audit::entry::hex;
-use crate::domain::vocab::{BreachType, state_name};
+use crate::domain::vocab::state_name;
 use crate::domain::*;
 use crate::error::{Error, Result};
+use crate::files::{create_private_dir, create_private_file, sync_dir};
 use crate::letters::manifest::HashingWriter;
 pub use crate::letters::manifest::{Manifest, ManifestFile};
 use crate::letters::{
-    self, AnnualLogRecord, CheckFinding, Format, HhsWorksheet, IncidentContext, LeDelayContext,
-    LetterContext, LetterKind, MediaContext, OrgContext, Renderer, ReportType, SubstituteContext,
+    self, AnnualLogRecord, CheckFinding, Format, HhsWorksheet, IncidentContext, Layout,
+    LeDelayContext, LetterContext, LetterKind, MediaContext, OrgContext, Renderer, ReportType,
+    SubstituteContext,
 };
 use crate::rules::{DeterminationClass, ObligationStatus};
 use crate::store::{Action, Change, Subject};
@@ -58,78 +60,14 @@ fn sha256_file(p: &Path) -> Result<String> {
 
 // ---------------------------------------------------------------- contexts
 
-/// A plain-language "What Happened?" built from the facts when counsel wrote none.
-pub fn what_happened(f: &Facts, role: Role) -> String {
-    if !f.breach.public_summary.trim().is_empty() {
-        return f.breach.public_summary.trim().to_string();
-    }
-    let kind = match f.breach.types.first() {
-        Some(BreachType::Theft) => "a theft",
-        Some(BreachType::Loss) => "a loss",
-        Some(BreachType::HackingItIncident) => "a cyber-security incident",
-        Some(BreachType::ImproperDisposal) => "an improper disposal of records",
-        Some(BreachType::UnauthorizedAccessDisclosure) => "an unauthorized access or disclosure",
-        _ => "an incident",
-    };
-    let place = if f.breach.locations.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " involving {}",
-            f.breach
-                .locations
-                .iter()
-                .map(|l| match l {
-                    vocab::Location::DesktopComputer => "a desktop computer",
-                    vocab::Location::ElectronicMedicalRecord =>
-                        "our electronic medical record system",
-                    vocab::Location::Email => "e-mail",
-                    vocab::Location::Laptop => "a laptop computer",
-                    vocab::Location::NetworkServer => "a network server",
-                    vocab::Location::OtherPortableElectronicDevice =>
-                        "a portable electronic device",
-                    vocab::Location::PaperFilms => "paper records or films",
-                    vocab::Location::Other => "other records",
-                })
-                .collect::<Vec<_>>()
-                .join(" and ")
-        )
-    };
-    let when = match (f.breach.start, f.breach.end) {
-        (Some(s), Some(e)) if s != e => format!(" between {} and {}", fmt_long(s), fmt_long(e)),
-        (Some(s), _) => format!(" on {}", fmt_long(s)),
-        _ => String::new(),
-    };
-    // The discovery date the engine established (typed, or the earliest event that counts).
-    let found = crate::rules::discovery::discover(f, role)
-        .date
-        .map(|d| format!(" We discovered it on {}.", fmt_long(d)))
-        .unwrap_or_default();
-    format!(
-        "We learned of {kind}{place}{when} that may have exposed some of your health information.{found}"
-    )
-}
-
-fn fmt_long(d: NaiveDate) -> String {
-    d.format("%B %-d, %Y").to_string()
-}
-
+/// The letter context of an incident: the organization and the incident's facts, dated
+/// `notice_date`. Facts only: every sentence is in the templates.
 pub fn base_context(org: &Organization, inc: &Incident, notice_date: NaiveDate) -> LetterContext {
-    let mut ic = IncidentContext::from_facts(
-        inc.id.as_str(),
-        &inc.facts,
-        org.role,
-        &what_happened(&inc.facts, org.role),
-        notice_date,
-    );
-    if ic.what_we_are_doing.is_empty() {
-        // 164.404(c)(1)(D) must never be blank: say what every response does.
-        ic.what_we_are_doing = vec![
-            "We are investigating what happened and have taken steps to contain the incident.".into(),
-            "We are reviewing our safeguards, policies and training to help prevent this from happening again.".into(),
-        ];
-    }
-    LetterContext::new(OrgContext::from_org(org), ic, inc.exercise)
+    LetterContext::new(
+        OrgContext::from_org(org),
+        IncidentContext::from_facts(inc.id.as_str(), &inc.facts, org.role, notice_date),
+        inc.exercise,
+    )
 }
 
 // ---------------------------------------------------------------- sharded output
@@ -142,6 +80,7 @@ pub struct ShardSpec {
     pub per_file: usize,
     pub title: String,
     pub exercise: bool,
+    pub layout: Layout,
 }
 
 /// Writes documents into shard files under a directory, via `.partial` names renamed only
@@ -153,6 +92,7 @@ pub struct Shards<'a> {
     per_file: usize,
     title: String,
     exercise: bool,
+    layout: Layout,
     renderer: &'a Renderer,
     current: Option<(HashingWriter<BufWriter<File>>, String, u64)>,
     done: Vec<ManifestFile>,
@@ -170,6 +110,7 @@ impl<'a> Shards<'a> {
             per_file: spec.per_file.max(1),
             title: spec.title,
             exercise: spec.exercise,
+            layout: spec.layout,
             renderer,
             current: None,
             done: Vec::new(),
@@ -189,12 +130,12 @@ impl<'a> Shards<'a> {
     fn open(&mut self) -> Result<()> {
         let name = format!("{}-{:05}.{}", self.stem, self.done.len() + 1, self.ext());
         let partial = self.dir.join(format!(".{name}.partial"));
-        let f = File::create(&partial)
-            .map_err(|e| Error::io(format!("cannot create {}", partial.display()), e))?;
+        let f = create_private_file(&partial)?;
         self.partials.push(partial);
         let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, f));
         if self.format == Format::Html {
-            letters::write_html_head(&mut w, &self.title, self.exercise).map_err(letter_error)?;
+            letters::write_html_head(&mut w, &self.title, self.exercise, self.layout)
+                .map_err(letter_error)?;
         }
         self.current = Some((w, name, 0));
         Ok(())
@@ -254,6 +195,27 @@ impl<'a> Shards<'a> {
             self.close()?;
         }
         Ok(())
+    }
+
+    /// Finishes the shards and describes them in a manifest.
+    pub fn manifest(
+        self,
+        inc: &Incident,
+        kind: LetterKind,
+        format: &str,
+        notice_date: NaiveDate,
+        template_sha256: String,
+    ) -> Result<Manifest> {
+        let (files, data) = self.finish()?;
+        Ok(manifest_for(
+            inc,
+            kind,
+            format,
+            notice_date,
+            files,
+            template_sha256,
+            data,
+        ))
     }
 
     /// Closes the last shard and renames every file to its final name.
@@ -323,30 +285,19 @@ impl TemplateSet {
             // The embedded set is checked by the test suite.
             return Renderer::new().map_err(letter_error);
         };
+        // A template that fails only on data some incidents lack (an unknown date) is still
+        // used: strict rendering refuses exactly those incidents, naming the field.
         let findings = letters::check_overrides(m).map_err(letter_error)?;
-        if let Some(f) = findings.first() {
+        if let Some(f) = findings.iter().find(|f| !f.caught_when_rendering) {
             return Err(Error::invalid(format!(
-                "the template set{} is not used: {} ({}) is missing required element {}: {}; run `breachdesk letters check` on it",
+                "the template set{} is not used: {} fails element {}: {}; run `breachdesk letters check` on it",
                 self.describe(),
-                f.kind.key(),
-                f.format.key(),
+                f.file,
                 f.element,
                 f.what
             )));
         }
         Renderer::with_overrides(m).map_err(letter_error)
-    }
-
-    /// SHA-256 of the template source used for `kind`/`format`.
-    pub fn hash(&self, kind: LetterKind, format: Format) -> Result<String> {
-        let Some(e) = letters::entry(kind, format) else {
-            return Ok(String::new());
-        };
-        let src = match self.overrides().and_then(|m| m.get(e.file)) {
-            Some(text) => text.as_bytes().to_vec(),
-            None => e.source.as_bytes().to_vec(),
-        };
-        Ok(hex(&Sha256::digest(&src)))
     }
 
     /// How `letters check` names the set checked.
@@ -361,26 +312,138 @@ impl TemplateSet {
     }
 }
 
+/// SHA-256 of the template source `renderer` compiled for `kind`/`format` (empty when there
+/// is none).
+pub fn template_hash(renderer: &Renderer, kind: LetterKind, format: Format) -> String {
+    renderer
+        .sources()
+        .templates
+        .iter()
+        .find(|(e, _)| e.kind == kind && e.format == format)
+        .map(|(_, src)| hex(&Sha256::digest(src.as_bytes())))
+        .unwrap_or_default()
+}
+
+/// SHA-256 over every partial `renderer` compiled for `format`, in file-name order: for each,
+/// the file name and its text, each as a u64 big-endian length and the UTF-8 bytes.
+pub fn partials_hash(renderer: &Renderer, format: Format) -> String {
+    let mut parts: Vec<_> = renderer
+        .sources()
+        .partials
+        .iter()
+        .filter(|(p, _)| p.in_format(format))
+        .collect();
+    parts.sort_by_key(|(p, _)| p.file);
+    let mut h = Sha256::new();
+    for (p, src) in parts {
+        for b in [p.file.as_bytes(), src.as_bytes()] {
+            h.update((b.len() as u64).to_be_bytes());
+            h.update(b);
+        }
+    }
+    hex(&h.finalize())
+}
+
+/// `letters templates export`: writes every built-in template and partial, and an example
+/// `headings.toml`, into `dir` (created). Existing files are kept unless `force`. Returns
+/// how many files were written.
+pub fn export_templates(dir: &Path, force: bool) -> Result<usize> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    let mut files: Vec<(&str, &str)> = letters::REGISTRY
+        .iter()
+        .map(|e| (e.file, e.source))
+        .collect();
+    files.extend(letters::PARTIALS.iter().map(|p| (p.file, p.source)));
+    files.push((letters::HEADINGS_FILE, HEADINGS_EXAMPLE));
+    // Refuse before writing anything, so a refused export leaves the directory as it was.
+    for (name, _) in &files {
+        crate::files::refuse_existing(&dir.join(name), force)?;
+    }
+    for (name, text) in &files {
+        let p = dir.join(name);
+        if force && std::fs::symlink_metadata(&p).is_ok() {
+            std::fs::remove_file(&p)
+                .map_err(|e| Error::io(format!("cannot replace {}", p.display()), e))?;
+        }
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        let mut f = o
+            .open(&p)
+            .map_err(|e| Error::io(format!("cannot create {}", p.display()), e))?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| Error::io(format!("cannot write {}", p.display()), e))?;
+    }
+    Ok(files.len())
+}
+
+/// The `headings.toml` that `letters templates export` writes: every key commented out.
+const HEADINGS_EXAMPLE: &str =
+    "# Headings `letters check` accepts for each element of 45 CFR 164.404(c)(1), besides
+# the defaults (What Happened? / What Information Was Involved? / What You Can Do. /
+# What We Are Doing. / For More Information.). Case and trailing punctuation are ignored.
+# A = [\"Here is what happened\"]
+# B = [\"The information involved\"]
+# C = [\"Steps you can take\"]
+# D = [\"Our response\"]
+# E = [\"Questions\"]
+";
+
 /// What a batch is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RenderFormat {
     Text,
-    /// Print-ready, one letter per page.
+    /// Print-ready, one letter per page (or two, duplex).
     Html,
-    /// Mail-vendor merge data (individual and next-of-kin letters).
+    /// Mail-vendor merge data (individual and next-of-kin letters), sorted by ZIP.
     Csv,
     /// The HHS worksheet as JSON (hhs_notice only).
     Json,
+    /// One e-mail message (`.eml`, text and HTML parts) per individual who agreed to
+    /// electronic notice, and the e-mail vendor's list (individual letters only).
+    Email,
 }
 
 impl RenderFormat {
-    /// `text` (or `txt`), `html`, `csv`, `json`.
+    /// `text` (or `txt`), `html`, `csv`, `json`, `email` (or `eml`).
     pub fn from_key(s: &str) -> Option<RenderFormat> {
         match s.trim() {
             "text" | "txt" => Some(RenderFormat::Text),
             "html" => Some(RenderFormat::Html),
             "csv" => Some(RenderFormat::Csv),
             "json" => Some(RenderFormat::Json),
+            "email" | "eml" => Some(RenderFormat::Email),
+            _ => None,
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            RenderFormat::Text => "text",
+            RenderFormat::Html => "html",
+            RenderFormat::Csv => "csv",
+            RenderFormat::Json => "json",
+            RenderFormat::Email => "email",
+        }
+    }
+}
+
+/// A point of `letters render` at which a test build can stop the process as a crash would
+/// (`--crash-at`, debug builds only), to prove that an interrupted batch is never in place
+/// without its audit entry and that a re-run completes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// Every file and `manifest.json` written in the staging directory; nothing recorded.
+    BeforeAudit,
+    /// The audit entry committed; the batch not yet moved into place.
+    BeforeMove,
+}
+
+impl CrashPoint {
+    pub fn from_key(s: &str) -> Option<CrashPoint> {
+        match s {
+            "before-audit" => Some(CrashPoint::BeforeAudit),
+            "before-move" => Some(CrashPoint::BeforeMove),
             _ => None,
         }
     }
@@ -392,7 +455,8 @@ pub struct RenderLetters {
     pub id: IncidentId,
     pub kind: LetterKind,
     pub format: RenderFormat,
-    /// The output directory (created; must not hold an earlier batch).
+    /// The output directory: must not exist, or be empty. The batch is written beside it
+    /// and moved into place once recorded.
     pub out: PathBuf,
     /// Template overrides instead of the stored set.
     pub templates: Option<PathBuf>,
@@ -406,37 +470,71 @@ pub struct RenderLetters {
     pub covered_entity: Option<String>,
     /// Draft notices even when the determination on record is "not a breach".
     pub force: bool,
+    /// Print layout of HTML letters.
+    pub layout: Layout,
+    /// Test builds only: stop as a crash would at this point.
+    pub crash_at: Option<CrashPoint>,
 }
 
 impl RenderLetters {
-    /// The template format and whether the batch is mail-merge CSV; refuses combinations
-    /// that do not exist (needs no database).
-    pub fn check(&self) -> Result<(Format, bool)> {
-        let (format, csv) = match self.format {
-            RenderFormat::Text => (Format::Text, false),
-            RenderFormat::Html => (Format::Html, false),
-            RenderFormat::Csv => (Format::Text, true),
-            RenderFormat::Json if self.kind == LetterKind::HhsNotice => (Format::Text, false),
+    /// The template format and what is written; refuses combinations that do not exist
+    /// (needs no database).
+    pub fn check(&self) -> Result<(Format, Output)> {
+        let kind = self.kind;
+        let (format, output) = match self.format {
+            RenderFormat::Text => (Format::Text, Output::Documents),
+            RenderFormat::Html => (Format::Html, Output::Documents),
+            RenderFormat::Csv => (Format::Text, Output::MailMerge),
+            RenderFormat::Email => (Format::Text, Output::Email),
+            RenderFormat::Json if kind == LetterKind::HhsNotice => (Format::Text, Output::Json),
             RenderFormat::Json => {
                 return Err(Error::invalid(
-                    "--format is not recognised; accepted: text, html, csv (mail-merge data), json (hhs_notice only)",
+                    "--format json exists for hhs_notice only; accepted: text, html, csv (mail-vendor file), email (individual), json (hhs_notice)",
                 ));
             }
         };
-        if csv && !matches!(self.kind, LetterKind::Individual | LetterKind::NextOfKin) {
+        if output == Output::MailMerge
+            && !matches!(kind, LetterKind::Individual | LetterKind::NextOfKin)
+        {
             return Err(Error::invalid(
-                "--format csv (mail-merge data) exists for individual and next_of_kin letters",
+                "--format csv (the mail vendor's file) exists for individual and next_of_kin letters",
             ));
         }
-        if letters::entry(self.kind, format).is_none() && !csv {
+        if output == Output::Email && kind != LetterKind::Individual {
+            return Err(Error::invalid(
+                "--format email exists for individual letters (people who agreed to electronic notice, 164.404(d)(1)(i)); next-of-kin letters go by mail",
+            ));
+        }
+        if self.layout != Layout::Single && self.format != RenderFormat::Html {
+            return Err(Error::invalid(
+                "--layout applies to printed letters: add --format html",
+            ));
+        }
+        if output == Output::Documents && letters::entry(kind, format).is_none() {
             return Err(Error::invalid(format!(
                 "there is no {} template for {}; hhs_notice renders as text or json",
                 format.key(),
-                self.kind.key()
+                kind.key()
             )));
         }
-        Ok((format, csv))
+        if self.shard_size == 0 {
+            return Err(Error::invalid("--shard-size must be at least 1"));
+        }
+        Ok((format, output))
     }
+}
+
+/// What a batch writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Letters or notices from the templates.
+    Documents,
+    /// The mail vendor's merge file.
+    MailMerge,
+    /// E-mail messages and the e-mail vendor's list.
+    Email,
+    /// The HHS worksheet as JSON.
+    Json,
 }
 
 /// A rendered batch: its manifest (written as `manifest.json` in `out`) and the manifest's
@@ -446,9 +544,76 @@ pub struct Rendered {
     pub manifest: Manifest,
     pub manifest_sha256: String,
     pub out: PathBuf,
+    /// This run completed a batch an earlier, interrupted run had rendered and recorded
+    /// (it was moved into place now, not rendered again).
+    pub completed_earlier: bool,
     /// The batch's number with its incident (`letters approve ID BATCH`): a draft until
     /// counsel approves it.
     pub batch: u32,
+}
+
+/// Refuses an output directory that holds anything (an earlier batch is evidence: it is
+/// never written over) or is a symbolic link.
+fn check_out_dir(out: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(out) {
+        Err(_) => Ok(()),
+        Ok(m) if m.file_type().is_symlink() => Err(Error::invalid(format!(
+            "{} is a symbolic link; name a new directory for the batch",
+            out.display()
+        ))),
+        Ok(m) if !m.is_dir() => Err(Error::invalid(format!(
+            "{} exists and is not a directory; name a new directory for the batch",
+            out.display()
+        ))),
+        Ok(_) => {
+            let mut items = std::fs::read_dir(out)
+                .map_err(|e| Error::io(format!("cannot read {}", out.display()), e))?;
+            if items.next().is_some() {
+                let what = if out.join("manifest.json").exists() {
+                    "already holds a rendered batch (manifest.json)"
+                } else {
+                    "is not empty"
+                };
+                return Err(Error::invalid(format!(
+                    "{} {what}; choose a new or empty --out directory (batches are never written over)",
+                    out.display()
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Moves a recorded batch from its staging directory to `out` (a rename, which replaces
+/// an empty `out`), and makes the move durable.
+fn move_into_place(staging: &Path, out: &Path) -> Result<()> {
+    if let Ok(m) = std::fs::symlink_metadata(out)
+        && m.is_dir()
+    {
+        // An empty directory the user made for the batch: rename replaces it.
+        let _ = std::fs::remove_dir(out);
+    }
+    std::fs::rename(staging, out)
+        .map_err(|e| Error::io(format!("cannot move the batch into {}", out.display()), e))?;
+    sync_dir(out.parent());
+    Ok(())
+}
+
+/// Test builds: stop here as a crash would (no clean-up, no destructors).
+fn crash_point(at: Option<CrashPoint>, here: CrashPoint) {
+    if cfg!(debug_assertions) && at == Some(here) {
+        std::process::abort();
+    }
+}
+
+/// Where a batch is written before it is recorded: beside the output directory, so the
+/// move into place is a rename on one file system.
+pub fn staging_dir(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "letters".into());
+    out.with_file_name(format!(".{name}.partial"))
 }
 
 fn manifest_for(
@@ -471,6 +636,10 @@ fn manifest_for(
         template_sha256,
         data_sha256,
         files,
+        partials_sha256: None,
+        channel: None,
+        layout: None,
+        pages_per_letter: None,
     }
 }
 
@@ -481,6 +650,7 @@ pub fn worksheet(
     counts: &Counts,
     ev: &crate::rules::Evaluation,
     addendum: bool,
+    covered_entity: Option<&str>,
 ) -> HhsWorksheet {
     let began = inc
         .notices
@@ -493,7 +663,7 @@ pub fn worksheet(
     } else {
         ReportType::Initial
     };
-    let mut ws = HhsWorksheet::from_facts(org, &inc.facts, counts, report, began);
+    let mut ws = HhsWorksheet::from_facts(org, &inc.facts, counts, report, began, covered_entity);
     let required = |k: ObligationKind| {
         ev.obligations
             .iter()
@@ -502,9 +672,6 @@ pub fn worksheet(
     ws.substitute_notice_required = required(ObligationKind::SubstituteInformal)
         || required(ObligationKind::SubstituteWebOrMedia);
     ws.media_notice_required = required(ObligationKind::Media);
-    if !inc.facts.breach.public_summary.trim().is_empty() {
-        ws.description = inc.facts.breach.public_summary.trim().to_string();
-    }
     ws
 }
 
@@ -548,9 +715,8 @@ impl Desk<'_> {
         let findings = letters::check_overrides(set).map_err(letter_error)?;
         if let Some(f) = findings.first() {
             return Err(Error::invalid(format!(
-                "not stored: {} ({}) is missing required element {}: {} ({} finding(s); run `breachdesk letters check {origin}`)",
-                f.kind.key(),
-                f.format.key(),
+                "not stored: {} fails element {}: {} ({} finding(s); run `breachdesk letters check {origin}`)",
+                f.file,
                 f.element,
                 f.what,
                 findings.len(),
@@ -592,21 +758,110 @@ impl Desk<'_> {
     }
 
     /// The letter context of an incident (everything but the recipient), as rendering uses it.
+    /// Release 0.1's fields are filled from the template set's partials, as rendering does.
     pub fn letter_context(&self, id: &IncidentId, notice_date: NaiveDate) -> Result<LetterContext> {
         let codec = self.codec(true)?;
         let inc = self.reader()?.incident(id, codec)?;
-        Ok(base_context(&self.org_unlocked()?, &inc, notice_date))
+        let mut base = base_context(&self.org_unlocked()?, &inc, notice_date);
+        self.template_set(None)?.renderer()?.fill_legacy(&mut base);
+        Ok(base)
     }
 
     /// `letters render`: every document of a kind into sharded files and `manifest.json`,
     /// whose hash goes into the audit trail (one `letters.render` entry).
     ///
-    /// Counsel's approval of the batch (issue 12, section 3) comes later: the stored manifest
-    /// is the draft it will approve.
+    /// The batch is written into a staging directory beside `out` (owner-only), its
+    /// manifest hash committed with the audit entry, and only then moved into place: a
+    /// crash leaves no batch in `out` that the audit trail does not record. A re-run after a
+    /// crash finds the staging directory: a batch already recorded is moved into place
+    /// (not rendered again); anything else is removed and the batch rendered anew.
     pub fn render_letters(&self, a: &RenderLetters, progress: &dyn Progress) -> Result<Rendered> {
+        let (format, output) = a.check()?;
+        check_out_dir(&a.out)?;
+        let staging = staging_dir(&a.out);
+        if std::fs::symlink_metadata(&staging).is_ok() {
+            if let Some(done) = self.complete_recorded(a, &staging)? {
+                return Ok(done);
+            }
+            std::fs::remove_dir_all(&staging).map_err(|e| {
+                Error::io(
+                    format!(
+                        "cannot remove {}, left by an interrupted run",
+                        staging.display()
+                    ),
+                    e,
+                )
+            })?;
+        }
+        create_private_dir(&staging)?;
+        let m = match self.render_into(a, format, output, &staging, progress) {
+            Ok(m) => m,
+            Err(e) => {
+                // Nothing was recorded: leave nothing behind.
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(e);
+            }
+        };
+        self.finish_batch(a, &staging, m)
+    }
+
+    /// An interrupted run's staging directory whose manifest the audit trail records: moved
+    /// into place. `None` when it holds no recorded batch (the caller removes it).
+    fn complete_recorded(&self, a: &RenderLetters, staging: &Path) -> Result<Option<Rendered>> {
+        let Ok(json) = std::fs::read(staging.join("manifest.json")) else {
+            return Ok(None);
+        };
+        let hash = hex(&Sha256::digest(&json));
+        let r = self.reader()?;
+        let recorded = r
+            .batches(&a.id)?
+            .into_iter()
+            .find(|(_, m)| m.manifest_sha256 == hash)
+            .map(|(n, _)| n);
+        drop(r);
+        let Some(batch) = recorded else {
+            return Ok(None);
+        };
+        let m: Manifest = serde_json::from_slice(&json).map_err(|_| {
+            Error::invalid(format!(
+                "{} holds a recorded batch whose manifest.json cannot be read; move it away and run `breachdesk audit verify`",
+                staging.display()
+            ))
+        })?;
+        let format_key = a.format.key();
+        if m.kind != a.kind.key()
+            || (m.format != format_key && !(m.format == "text" && format_key == "text"))
+        {
+            return Err(Error::invalid(format!(
+                "{} holds a batch of {} letters as {} that was recorded but not moved into place; run the same `letters render --kind {} --format {}` again to complete it",
+                staging.display(),
+                m.kind,
+                m.format,
+                m.kind,
+                m.format
+            )));
+        }
+        move_into_place(staging, &a.out)?;
+        Ok(Some(Rendered {
+            manifest: m,
+            manifest_sha256: hash,
+            out: a.out.clone(),
+            completed_earlier: true,
+            batch,
+        }))
+    }
+
+    /// Renders the batch into `dir`; returns its manifest (not yet written).
+    fn render_into(
+        &self,
+        a: &RenderLetters,
+        format: Format,
+        output: Output,
+        dir: &Path,
+        progress: &dyn Progress,
+    ) -> Result<Manifest> {
         let id = &a.id;
         let kind = a.kind;
-        let (format, csv) = a.check()?;
         // Every letter quotes sealed text (the public summary, the privacy officer).
         let codec = self.codec(true)?;
         let org = &self.org_unlocked()?;
@@ -614,14 +869,6 @@ impl Desk<'_> {
         let notice_date = a.notice_date.unwrap_or(today);
         let templates = self.template_set(a.templates.as_deref())?;
         let renderer = templates.renderer()?;
-        std::fs::create_dir_all(&a.out)
-            .map_err(|e| Error::io(format!("cannot create {}", a.out.display()), e))?;
-        if a.out.join("manifest.json").exists() {
-            return Err(Error::invalid(format!(
-                "{} already holds a rendered batch (manifest.json); choose an empty --out directory",
-                a.out.display()
-            )));
-        }
         let needs_phi = matches!(
             kind,
             LetterKind::Individual | LetterKind::NextOfKin | LetterKind::BaToCe
@@ -649,25 +896,61 @@ impl Desk<'_> {
                 ev.effective_class.key()
             )));
         }
-        let base = base_context(org, &inc, notice_date);
+        let mut base = base_context(org, &inc, notice_date);
+        renderer.fill_legacy(&mut base);
         let title = format!("{} — {} notices", org.legal_name, kind.key());
+        let fmt = match output {
+            Output::MailMerge => "csv",
+            Output::Email => "email",
+            Output::Json => "json",
+            Output::Documents => format.key(),
+        };
         let stem = format!(
             "{}-{}",
             kind.key(),
-            if csv { "mail-merge" } else { format.key() }
+            match output {
+                Output::MailMerge => "mail-merge",
+                Output::Email => "email",
+                _ => format.key(),
+            }
         );
-        let spec = ShardSpec {
-            stem: stem.clone(),
-            format,
-            per_file: a.shard_size,
-            title: title.clone(),
-            exercise: inc.exercise,
+        let mut shards = Shards::new(
+            dir,
+            ShardSpec {
+                stem: stem.clone(),
+                format,
+                per_file: a.shard_size,
+                title: title.clone(),
+                exercise: inc.exercise,
+                layout: a.layout,
+            },
+            &renderer,
+        );
+        let (th, ph) = match output {
+            Output::MailMerge | Output::Json => (String::new(), None),
+            Output::Email => {
+                let t = template_hash(&renderer, kind, Format::Text);
+                let h = template_hash(&renderer, kind, Format::Html);
+                let pt = partials_hash(&renderer, Format::Text);
+                let py = partials_hash(&renderer, Format::Html);
+                (
+                    hex(&Sha256::digest(format!("{t}\n{h}\n").as_bytes())),
+                    Some(hex(&Sha256::digest(format!("{pt}\n{py}\n").as_bytes()))),
+                )
+            }
+            Output::Documents => (
+                template_hash(&renderer, kind, format),
+                Some(partials_hash(&renderer, format)),
+            ),
         };
-        let mut shards = Shards::new(&a.out, spec, &renderer);
-        let mut attachments: Vec<String> = Vec::new();
-        progress.start("letters", counts.total, false);
-        match kind {
+        let channel = if output == Output::Email {
+            Channel::Email
+        } else {
+            Channel::Mail
+        };
+        let mut m = match kind {
             LetterKind::Individual | LetterKind::NextOfKin => {
+                progress.start("letters", counts.total, false);
                 let bulk = bulk::render_bulk(
                     &r,
                     &inc,
@@ -676,36 +959,35 @@ impl Desk<'_> {
                     &base,
                     &BulkSpec {
                         kind,
-                        format,
-                        csv,
+                        channel,
+                        output: match output {
+                            Output::MailMerge => BulkOutput::MailMerge,
+                            Output::Email => BulkOutput::Email,
+                            _ => BulkOutput::Letters(format, a.layout),
+                        },
+                        notice_date,
                         stem: &stem,
                         title: &title,
                         per_file: a.shard_size,
-                        out: &a.out,
+                        out: dir,
                     },
                     progress,
                 )?;
                 progress.finish();
-                drop(r);
-                drop(shards);
                 if bulk.count == 0 {
                     return Err(Error::invalid(format!(
-                        "no roster row of {id} gets a {} letter ({}); nothing was written",
+                        "no roster row of {id} gets a {} {}; nothing was written",
                         kind.key(),
-                        if kind == LetterKind::Individual {
-                            "no living individual with a usable postal address or e-mail consent"
-                        } else {
-                            "no deceased individual with a known next-of-kin address"
+                        match (kind, channel) {
+                            (LetterKind::Individual, Channel::Email) =>
+                                "e-mail (no living individual agreed to electronic notice with a usable address)",
+                            (LetterKind::Individual, Channel::Mail) =>
+                                "letter by mail (no living individual with a complete postal address who did not agree to e-mail)",
+                            _ => "letter (no deceased individual with a known next-of-kin address)",
                         }
                     )));
                 }
-                let fmt = if csv { "csv" } else { format.key() };
-                let th = if csv {
-                    String::new()
-                } else {
-                    templates.hash(kind, format)?
-                };
-                let m = manifest_for(
+                manifest_for(
                     &inc,
                     kind,
                     fmt,
@@ -713,8 +995,7 @@ impl Desk<'_> {
                     bulk.files,
                     th,
                     bulk.data_sha256,
-                );
-                return self.finish_batch(&a.out, m);
+                )
             }
             LetterKind::Media => {
                 let states: Vec<String> = ev
@@ -746,22 +1027,30 @@ impl Desk<'_> {
                     }
                     shards.push(kind, &base.clone().with_media(m))?;
                 }
+                shards.manifest(&inc, kind, fmt, notice_date, th)?
             }
             LetterKind::SubstituteWeb | LetterKind::SubstituteMedia => {
                 let s = SubstituteContext::new(notice_date, notice_date, counts.unreachable);
                 shards.push(kind, &base.clone().with_substitute(s))?;
+                shards.manifest(&inc, kind, fmt, notice_date, th)?
             }
             LetterKind::HhsNotice => {
-                let ws = worksheet(org, &inc, &counts, &ev, a.addendum);
-                if a.format == RenderFormat::Json {
+                let ws = worksheet(
+                    org,
+                    &inc,
+                    &counts,
+                    &ev,
+                    a.addendum,
+                    a.covered_entity.as_deref(),
+                );
+                if output == Output::Json {
                     let json =
                         letters::hhs_worksheet_json(&ws, inc.exercise).map_err(letter_error)?;
-                    crate::files::write_atomic(
-                        &a.out.join("hhs_notice.json"),
-                        json.as_bytes(),
-                        true,
-                    )?;
-                    let m = manifest_for(
+                    let mut f = create_private_file(&dir.join("hhs_notice.json"))?;
+                    f.write_all(json.as_bytes())
+                        .map_err(|e| Error::io("cannot write hhs_notice.json", e))?;
+                    let sha = hex(&Sha256::digest(json.as_bytes()));
+                    manifest_for(
                         &inc,
                         kind,
                         "json",
@@ -770,15 +1059,15 @@ impl Desk<'_> {
                             name: "hhs_notice.json".into(),
                             count: 1,
                             bytes: json.len() as u64,
-                            sha256: hex(&Sha256::digest(json.as_bytes())),
+                            sha256: sha.clone(),
                         }],
                         String::new(),
-                        hex(&Sha256::digest(json.as_bytes())),
-                    );
-                    drop(r);
-                    return self.finish_batch(&a.out, m);
+                        sha,
+                    )
+                } else {
+                    shards.push(kind, &base.clone().with_hhs(ws))?;
+                    shards.manifest(&inc, kind, fmt, notice_date, th)?
                 }
-                shards.push(kind, &base.clone().with_hhs(ws))?;
             }
             LetterKind::BaToCe => {
                 // One letter per covered entity, each with only its individuals.
@@ -789,12 +1078,24 @@ impl Desk<'_> {
                     org,
                     a.covered_entity.as_deref(),
                     &counts,
-                    &a.out,
+                    dir,
                 )?;
+                let mut attachments = Vec::new();
                 for b in ces {
                     attachments.push(b.attachment_name.clone());
                     shards.push(kind, &base.clone().with_ba_to_ce(b))?;
                 }
+                let mut m = shards.manifest(&inc, kind, fmt, notice_date, th)?;
+                for name in attachments {
+                    let p = dir.join(&name);
+                    m.files.push(ManifestFile {
+                        name,
+                        count: 0,
+                        bytes: std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0),
+                        sha256: sha256_file(&p)?,
+                    });
+                }
+                m
             }
             LetterKind::LeDelayMemo => {
                 if inc.facts.law_enforcement.is_empty() {
@@ -810,61 +1111,88 @@ impl Desk<'_> {
                             .with_le_delay(LeDelayContext::from_statement(s, org.le_policy)),
                     )?;
                 }
+                shards.manifest(&inc, kind, fmt, notice_date, th)?
             }
-        }
-        progress.finish();
-        drop(r);
-        let (mut files, data) = shards.finish()?;
-        for name in attachments {
-            let p = a.out.join(&name);
-            files.push(ManifestFile {
-                name,
-                count: 0,
-                bytes: std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0),
-                sha256: sha256_file(&p)?,
-            });
-        }
-        let fmt = if csv { "csv" } else { format.key() };
-        let th = if csv {
-            String::new()
-        } else {
-            templates.hash(kind, format)?
         };
-        let m = manifest_for(&inc, kind, fmt, notice_date, files, th, data);
-        self.finish_batch(&a.out, m)
+        drop(r);
+        m.partials_sha256 = ph;
+        m.channel = match output {
+            Output::Email => Some("email".into()),
+            Output::MailMerge => Some("mail".into()),
+            Output::Documents if kind.is_notice_to_individuals() || kind == LetterKind::BaToCe => {
+                Some("mail".into())
+            }
+            _ => None,
+        };
+        if output == Output::Documents && format == Format::Html {
+            m.layout = Some(a.layout.key().into());
+            m.pages_per_letter = Some(a.layout.pages_per_letter());
+        }
+        Ok(m)
     }
 
-    /// Writes `manifest.json` and records the batch and its hash with the incident.
-    fn finish_batch(&self, out: &Path, m: Manifest) -> Result<Rendered> {
-        let json =
-            serde_json::to_string_pretty(&m).map_err(|e| Error::Storage(e.to_string()))? + "\n";
-        let path = out.join("manifest.json");
-        crate::files::write_atomic(&path, json.as_bytes(), false)?;
-        let hash = hex(&Sha256::digest(json.as_bytes()));
-        let id = IncidentId::parse(&m.incident)
-            .ok_or_else(|| Error::Storage("bad incident id".into()))?;
-        let plan = Plan {
-            action: Action::LettersRender,
-            touch: false,
-            refresh: false,
-            expect: None,
-            record: false,
+    /// Writes `manifest.json` into the staging directory, records the batch and its hash
+    /// with the incident (one audit entry), then moves the batch into place.
+    fn finish_batch(&self, a: &RenderLetters, staging: &Path, m: Manifest) -> Result<Rendered> {
+        let recorded = (|| {
+            let json =
+                serde_json::to_string_pretty(&m).map_err(|e| Error::Storage(e.to_string()))? + "\n";
+            let path = staging.join("manifest.json");
+            let mut f = create_private_file(&path)?;
+            f.write_all(json.as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+            drop(f);
+            for f in &m.files {
+                // Shard files are synced before they count as written.
+                if let Ok(file) = File::open(staging.join(f.name.trim_end_matches('/'))) {
+                    let _ = file.sync_all();
+                }
+            }
+            sync_dir(Some(staging));
+            crash_point(a.crash_at, CrashPoint::BeforeAudit);
+            let hash = hex(&Sha256::digest(json.as_bytes()));
+            let plan = Plan {
+                action: Action::LettersRender,
+                touch: false,
+                refresh: false,
+                expect: None,
+                record: false,
+            };
+            let c = self.change_incident(&a.id, plan, |e| {
+                e.add_manifest(&m, &hash);
+                Ok((
+                    (),
+                    format!(
+                        "kind={} format={} count={} manifest_sha256={hash}",
+                        m.kind, m.format, m.count
+                    ),
+                ))
+            })?;
+            Ok((hash, c.batch.unwrap_or_default()))
+        })();
+        let (hash, batch) = match recorded {
+            Ok(h) => h,
+            Err(e) => {
+                // Not recorded: leave nothing behind.
+                let _ = std::fs::remove_dir_all(staging);
+                return Err(e);
+            }
         };
-        let c = self.change_incident(&id, plan, |e| {
-            e.add_manifest(&m, &hash);
-            Ok((
-                (),
-                format!(
-                    "kind={} format={} count={} manifest_sha256={hash}",
-                    m.kind, m.format, m.count
-                ),
+        crash_point(a.crash_at, CrashPoint::BeforeMove);
+        // Recorded: from here on a failure leaves the staging directory for a re-run to
+        // move into place, never removes it.
+        move_into_place(staging, &a.out).map_err(|e| {
+            Error::invalid(format!(
+                "the batch is rendered and recorded (manifest sha256 {hash}) but could not be moved into place ({e}); run the same command again to complete it"
             ))
         })?;
         Ok(Rendered {
             manifest: m,
             manifest_sha256: hash,
-            out: out.to_path_buf(),
-            batch: c.batch.unwrap_or_default(),
+            out: a.out.clone(),
+            completed_earlier: false,
+            batch,
         })
     }
 
@@ -900,7 +1228,7 @@ impl Desk<'_> {
                 .iter()
                 .any(|o| o.kind == ObligationKind::HhsAnnual && o.status.is_required());
             if ev.effective_class == DeterminationClass::Breach && annual {
-                let ws = worksheet(org, &inc, &counts, &ev, false);
+                let ws = worksheet(org, &inc, &counts, &ev, false, None);
                 records.push(AnnualLogRecord::from_worksheet(inc.id.as_str(), &ws, false));
             }
         }

@@ -312,6 +312,11 @@ pub fn manifest(m: ManifestRecord) -> Manifest {
                 sha256: f.sha256,
             })
             .collect(),
+        // Not kept in the store's record (the manifest file, whose hash is, has them).
+        partials_sha256: None,
+        channel: None,
+        layout: None,
+        pages_per_letter: None,
     }
 }
 

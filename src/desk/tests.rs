@@ -508,6 +508,8 @@ fn breach_with_batch(o: &Office) -> (IncidentId, Batch) {
                 addendum: false,
                 covered_entity: None,
                 force: true,
+                layout: crate::letters::Layout::default(),
+                crash_at: None,
             },
             &Silent,
         )

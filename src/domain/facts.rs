@@ -39,6 +39,9 @@ pub struct Facts {
     /// recorded organization instead.
     #[serde(skip_serializing_if = "OrganizationFacts::is_empty")]
     pub organization: OrganizationFacts,
+    /// What counsel writes for the notices of this incident (see [`NoticeFacts`]).
+    #[serde(skip_serializing_if = "NoticeFacts::is_empty")]
+    pub notice: NoticeFacts,
 }
 
 /// `[organization]` in a facts file: lets a what-if say whose obligations to compute.
@@ -146,6 +149,43 @@ impl DiscoveryKind {
     }
 }
 
+/// `[notice]`: counsel's wording and offers for this incident's notices. Every field is
+/// optional; letters fall back to the templates' defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticeFacts {
+    /// "What We Are Doing." (164.404(c)(1)(D)): how the incident is being investigated.
+    pub investigate: String,
+    /// How harm to individuals is being mitigated.
+    pub mitigate: String,
+    /// How further breaches are being prevented.
+    pub prevent: String,
+    /// A credit-monitoring or identity-protection offer, when one is made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_monitoring: Option<CreditMonitoring>,
+}
+
+impl NoticeFacts {
+    pub fn is_empty(&self) -> bool {
+        self == &NoticeFacts::default()
+    }
+}
+
+/// `[notice.credit_monitoring]`: the offer letters describe; each person's own enrollment
+/// code comes from the roster (`credit_monitoring_code`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CreditMonitoring {
+    /// Who provides it, e.g. "Experian IdentityWorks".
+    pub provider: String,
+    /// Where to enroll.
+    pub enrollment_url: String,
+    /// Last day to enroll.
+    pub enroll_by: Option<NaiveDate>,
+    /// Length of the free service in months.
+    pub months: Option<u32>,
+}
+
 /// When and how it happened and was found; what kind of breach, where, which data.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -212,6 +252,9 @@ pub struct BaFacts {
     pub involved: bool,
     /// Business associate's name (an organization, not PHI).
     pub name: String,
+    /// Its postal address (HHS portal: business associate's address).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub address: String,
     /// Agent (CE controls how the BA performs) or independent contractor; decides when the
     /// covered entity's clock starts, 164.404(a)(2) and federal common law of agency.
     pub relationship: Option<BaRelationship>,

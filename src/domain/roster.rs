@@ -1,7 +1,11 @@
 //! An affected individual on a roster: the validated value intake produces, the store seals
 //! and letters address. No I/O.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+
+/// Age of majority for notices: a minor's notice goes to the parent or guardian (the
+/// personal representative of 164.502(g)(3)). Most States set it at 18.
+pub const AGE_OF_MAJORITY: u32 = 18;
 
 /// One affected individual, as validated by `intake::roster_csv`. Text fields are trimmed
 /// and empty when absent.
@@ -38,6 +42,9 @@ pub struct RosterRow {
     /// The covered entity whose individual this is, for a business associate serving
     /// several (empty when the roster has no covered-entity column).
     pub covered_entity: String,
+    /// The person's own enrollment code for the credit-monitoring offer, when the roster
+    /// gives one (the vendor issues one per person).
+    pub credit_monitoring_code: String,
 }
 
 /// How a living individual on the roster gets written notice (164.404(d)(1)), or why not.
@@ -216,6 +223,16 @@ impl RosterRow {
         !self.deceased && !self.reachable()
     }
 
+    /// A minor on `date` (the notice date): the roster's flag when it gives one, else the
+    /// date of birth (under [`AGE_OF_MAJORITY`] on that day).
+    pub fn is_minor_on(&self, date: NaiveDate) -> bool {
+        match (self.minor, self.date_of_birth) {
+            (Some(flag), _) => flag,
+            (None, Some(dob)) => age_on(dob, date) < AGE_OF_MAJORITY,
+            (None, None) => false,
+        }
+    }
+
     /// First and last name, or whichever is present.
     pub fn display_name(&self) -> String {
         match (self.first_name.is_empty(), self.last_name.is_empty()) {
@@ -224,6 +241,30 @@ impl RosterRow {
             _ => self.last_name.clone(),
         }
     }
+}
+
+/// Whole years from `dob` to `on` (0 when `on` is before `dob`). A person born on
+/// February 29 turns a year older on March 1 in a common year.
+pub fn age_on(dob: NaiveDate, on: NaiveDate) -> u32 {
+    if on < dob {
+        return 0;
+    }
+    let years = on.year() - dob.year();
+    let birthday_passed = (on.month(), on.day()) >= (dob.month(), dob.day());
+    (years - i32::from(!birthday_passed)).max(0) as u32
+}
+
+/// A ZIP code as the Postal Service prints it: `12345` or `12345-6789` (nine digits get
+/// their hyphen); `None` when it is not a valid ZIP.
+pub fn normalize_zip(s: &str) -> Option<String> {
+    let s = s.trim();
+    if !is_valid_zip(s) {
+        return None;
+    }
+    Some(match s.len() {
+        9 => format!("{}-{}", &s[..5], &s[5..]),
+        _ => s.to_string(),
+    })
 }
 
 /// 5 digits, 9 digits, or `12345-6789`.
@@ -519,5 +560,27 @@ mod tests {
         };
         assert_eq!(normalize_address(&a), normalize_address(&b));
         assert_eq!(normalize_address(&RosterRow::default()), None);
+    }
+}
+
+#[cfg(test)]
+mod age_tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn age_counts_whole_years_and_leap_day_birthdays() {
+        assert_eq!(age_on(d("2008-11-20"), d("2026-11-20")), 18);
+        assert_eq!(age_on(d("2008-11-21"), d("2026-11-20")), 17);
+        // Born on February 29: a year older on March 1 in a common year.
+        assert_eq!(age_on(d("2008-02-29"), d("2026-02-28")), 17);
+        assert_eq!(age_on(d("2008-02-29"), d("2026-03-01")), 18);
+        assert_eq!(age_on(d("2030-01-01"), d("2026-01-01")), 0);
+        assert_eq!(normalize_zip("123456789").as_deref(), Some("12345-6789"));
+        assert_eq!(normalize_zip(" 12345 ").as_deref(), Some("12345"));
+        assert_eq!(normalize_zip("1234"), None);
     }
 }

@@ -1,7 +1,8 @@
 //! The after-action report: one self-contained HTML file (no scripts, no external assets)
 //! with the timeline, the decisions against the engine, missed deadlines, notes and the
 //! score. Every value is HTML-escaped. A banner "EXERCISE — NOT A REAL NOTICE" sits at the
-//! top of the screen view and, being `position: fixed` in print, of every printed page.
+//! top of the screen view; on paper it is printed in the top margin of every page (a page
+//! margin box), in space the page keeps for it, so it never covers text.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -32,7 +33,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// An obligation whose due date passed in simulated time before the room named it.
+/// An obligation the room never named, or named after its due date in simulated time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MissedDeadline {
     pub kind: ObligationKind,
@@ -43,16 +44,15 @@ pub struct MissedDeadline {
     pub cite: String,
 }
 
-/// Obligations required at any stage reached whose due date fell before the simulated
-/// date at which the room first named them (or before the last stage reached, if never
-/// named). Obligations already met by notices recorded in the scenario are left out; the
-/// due date is the one in force at the last stage that required it.
+/// Obligations required at any stage reached that the room never named, or first named at
+/// a simulated date after their due date. Obligations already met by notices recorded in
+/// the scenario are left out; the due date is the one in force at the last stage that
+/// required it.
 pub fn missed_deadlines(
     s: &Scenario,
     state: &ExerciseState,
 ) -> Result<Vec<MissedDeadline>, ExerciseError> {
     let reached = state.stage.min(s.last_stage());
-    let now = stage_date(s, reached);
     let mut latest: BTreeMap<(ObligationKind, Option<String>), (NaiveDate, String, bool)> =
         BTreeMap::new();
     let mut named_at: BTreeMap<(ObligationKind, Option<String>), (usize, NaiveDate)> =
@@ -90,7 +90,7 @@ pub fn missed_deadlines(
         let named = named_at.get(&key).copied();
         let missed = match named {
             Some((_, on)) => on > due,
-            None => now > due,
+            None => true,
         };
         if missed {
             out.push(MissedDeadline {
@@ -103,6 +103,25 @@ pub fn missed_deadlines(
         }
     }
     Ok(out)
+}
+
+/// Every discussion note once, in order: the notes as recorded (a decision's note is
+/// recorded as a note too), then any decision note not among them, by stage.
+pub fn discussion_notes(state: &ExerciseState) -> Vec<(usize, &str)> {
+    let mut notes: Vec<(usize, &str)> = state
+        .notes
+        .iter()
+        .filter(|(_, t)| !t.trim().is_empty())
+        .map(|(st, t)| (*st, t.as_str()))
+        .collect();
+    for d in &state.decisions {
+        let n = d.note.as_str();
+        if !n.trim().is_empty() && !notes.contains(&(d.stage, n)) {
+            notes.push((d.stage, n));
+        }
+    }
+    notes.sort_by_key(|(stage, _)| *stage);
+    notes
 }
 
 const CSS: &str = r#"
@@ -122,8 +141,12 @@ tr { page-break-inside: avoid; }
 .score { font-size: 16pt; font-weight: bold; }
 .meta td:first-child { width: 12rem; font-weight: bold; }
 .told { white-space: pre-wrap; }
-@page { margin: 20mm 12mm 14mm; }
-@media print { main { padding-top: 0; max-width: none; } a { color: inherit; } }
+@page { size: 8.5in 11in; margin: 0.95in 0.5in 0.6in;
+  @top-center { content: "EXERCISE — NOT A REAL NOTICE"; font: bold 12pt Arial, Helvetica, sans-serif;
+    letter-spacing: .08em; color: #b00020; } }
+td, th { overflow-wrap: break-word; }
+table.fixed { table-layout: fixed; }
+@media print { main { padding: 0; max-width: none; } a { color: inherit; } .banner { display: none; } }
 "#;
 
 /// The after-action report for an exercise, as one HTML document.
@@ -177,7 +200,7 @@ pub fn after_action_html(s: &Scenario, state: &ExerciseState) -> Result<String, 
     let _ = writeln!(h, "<h2>Timeline</h2>");
     let _ = writeln!(
         h,
-        "<table><thead><tr><th>Simulated date</th><th>Stage</th><th>Event</th><th>What the room was told</th></tr></thead><tbody>"
+        "<table class=\"fixed\"><colgroup><col style=\"width:1.1in\"><col style=\"width:0.55in\"><col style=\"width:1.6in\"><col></colgroup><thead><tr><th>Simulated date</th><th>Stage</th><th>Event</th><th>What the room was told</th></tr></thead><tbody>"
     );
     let _ = writeln!(
         h,
@@ -203,7 +226,7 @@ pub fn after_action_html(s: &Scenario, state: &ExerciseState) -> Result<String, 
     } else {
         let _ = writeln!(
             h,
-            "<table><thead><tr><th>Stage</th><th>Question</th><th>Room</th><th>Engine</th><th>Result</th><th>Reason</th><th>Cite</th></tr></thead><tbody>"
+            "<table class=\"fixed\"><colgroup><col style=\"width:0.5in\"><col style=\"width:1.45in\"><col style=\"width:0.95in\"><col style=\"width:0.95in\"><col style=\"width:0.6in\"><col><col style=\"width:1.15in\"></colgroup><thead><tr><th>Stage</th><th>Question</th><th>Room</th><th>Engine</th><th>Result</th><th>Reason</th><th>Cite</th></tr></thead><tbody>"
         );
         for it in &score.items {
             let (class, mark) = if it.correct {
@@ -225,7 +248,11 @@ pub fn after_action_html(s: &Scenario, state: &ExerciseState) -> Result<String, 
         let _ = writeln!(h, "</tbody></table>");
     }
 
-    let _ = writeln!(h, "<h2>Missed deadlines</h2>");
+    let _ = writeln!(h, "<h2>Missed</h2>");
+    let _ = writeln!(
+        h,
+        "<p>Obligations the room never named, or named after their due date in simulated time.</p>"
+    );
     if missed.is_empty() {
         let _ = writeln!(
             h,
@@ -234,7 +261,7 @@ pub fn after_action_html(s: &Scenario, state: &ExerciseState) -> Result<String, 
     } else {
         let _ = writeln!(
             h,
-            "<table><thead><tr><th>Obligation</th><th>Due</th><th>First named</th><th>Cite</th></tr></thead><tbody>"
+            "<table class=\"fixed\"><colgroup><col style=\"width:2in\"><col style=\"width:1.1in\"><col><col style=\"width:1.6in\"></colgroup><thead><tr><th>Obligation</th><th>Due</th><th>First named</th><th>Cite</th></tr></thead><tbody>"
         );
         for m in &missed {
             let named = match m.named {
@@ -257,22 +284,12 @@ pub fn after_action_html(s: &Scenario, state: &ExerciseState) -> Result<String, 
     }
 
     let _ = writeln!(h, "<h2>Discussion notes</h2>");
-    let decision_notes: Vec<(usize, &str)> = state
-        .decisions
-        .iter()
-        .filter(|d| !d.note.trim().is_empty())
-        .map(|d| (d.stage, d.note.as_str()))
-        .collect();
-    if state.notes.is_empty() && decision_notes.is_empty() {
+    let notes = discussion_notes(state);
+    if notes.is_empty() {
         let _ = writeln!(h, "<p>No notes were recorded.</p>");
     } else {
         let _ = writeln!(h, "<ul>");
-        for (stage, text) in state
-            .notes
-            .iter()
-            .map(|(st, t)| (*st, t.as_str()))
-            .chain(decision_notes.iter().map(|(st, t)| (*st, *t)))
-        {
+        for (stage, text) in notes {
             let _ = writeln!(
                 h,
                 "<li><strong>Stage {stage} ({}):</strong> {}</li>",

@@ -722,8 +722,20 @@ fn after_action_report_escapes_and_lists_missed_deadlines() {
         "wrong due reason shown"
     );
     assert!(html.contains("2026-04-03"));
-    // Nothing was overdue by 2026-03-16: no missed deadline yet.
-    assert!(missed_deadlines(&s, &st).expect("missed").is_empty());
+    // Issue 13: what the room never named is missed, due yet or not; what it named in time
+    // is not.
+    let missed = missed_deadlines(&s, &st).expect("missed");
+    assert!(!missed.is_empty());
+    assert!(missed.iter().all(|m| m.named.is_none()), "{missed:?}");
+    assert!(!missed.iter().any(|m| m.kind == Individual), "{missed:?}");
+    assert!(html.contains("<h2>Missed</h2>"), "{html}");
+    // Each discussion note once (a decision's note is recorded as a note too), in order.
+    assert_eq!(
+        html.matches("Vendor&#39;s letter was late").count(),
+        1,
+        "{html}"
+    );
+    assert_eq!(html.matches("&lt;script&gt;alert(1)").count(), 1, "{html}");
 
     // A room that never names the HHS annual log in the leap-year scenario, with the
     // simulated clock past Feb 29 (a hand-made last stage), misses it.

@@ -94,6 +94,9 @@ fields! {
         "d.o.b.", "patient dob", "member dob", "patient date of birth"];
     CoveredEntity => "covered_entity", ["covered entity", "covered entity name", "ce name",
         "client", "client name", "entity", "entity name", "covered_entity_name"];
+    CreditMonitoringCode => "credit_monitoring_code", ["credit monitoring code",
+        "activation code", "enrollment code", "credit monitoring activation code",
+        "monitoring code", "redemption code"];
 }
 
 impl Field {
@@ -1022,6 +1025,10 @@ impl<R: Read> RosterReader<R> {
         row.minor = minor;
         set(&mut row.representative_name, get(Field::RepresentativeName));
         set(&mut row.covered_entity, covered_entity);
+        set(
+            &mut row.credit_monitoring_code,
+            get(Field::CreditMonitoringCode),
+        );
         Ok(())
     }
 }
@@ -1038,7 +1045,7 @@ fn set_opt(dst: &mut Option<String>, v: Option<&str>) {
     }
 }
 
-const FIELD_COUNT: usize = 22;
+const FIELD_COUNT: usize = 23;
 const _: () = assert!(Field::ALL.len() == FIELD_COUNT);
 
 impl<R: Read> Iterator for RosterReader<R> {

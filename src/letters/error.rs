@@ -56,6 +56,11 @@ pub enum LetterError {
     Partial { file: String, reason: String },
 
     #[error(
+        "{file} is not a valid headings map: {reason}; write it as TOML, e.g. A = [\"What happened\"] (elements A to E of 164.404(c)(1))"
+    )]
+    Headings { file: String, reason: String },
+
+    #[error(
         "the organization has no {what}; 164.404(c)(1)(E) requires it in every notice: set it in the organization settings"
     )]
     MissingContact { what: &'static str },
@@ -86,6 +91,77 @@ impl From<LetterError> for crate::error::Error {
                 source,
             ),
             other => Error::invalid(other.to_string()),
+        }
+    }
+}
+
+impl LetterError {
+    /// The same error again (for a failure that applies to many letters).
+    pub fn duplicate(&self) -> LetterError {
+        use LetterError::*;
+        let io = |e: &std::io::Error| std::io::Error::new(e.kind(), e.to_string());
+        match self {
+            MissingField { file, field } => MissingField {
+                file: file.clone(),
+                field: field.clone(),
+            },
+            Render { file, reason } => Render {
+                file: file.clone(),
+                reason: reason.clone(),
+            },
+            Parse { file, reason } => Parse {
+                file: file.clone(),
+                reason: reason.clone(),
+            },
+            NoTemplate { kind, format } => NoTemplate {
+                kind: *kind,
+                format: *format,
+            },
+            UnknownOverride { file, expected } => UnknownOverride {
+                file: file.clone(),
+                expected: expected.clone(),
+            },
+            ReadOverride { path, source } => ReadOverride {
+                path: path.clone(),
+                source: io(source),
+            },
+            TooLarge { file, limit } => TooLarge {
+                file: file.clone(),
+                limit: *limit,
+            },
+            NotUtf8 { file, line } => NotUtf8 {
+                file: file.clone(),
+                line: *line,
+            },
+            Symlink { file } => Symlink { file: file.clone() },
+            Headings { file, reason } => Headings {
+                file: file.clone(),
+                reason: reason.clone(),
+            },
+            NoDirectory { path } => NoDirectory { path: path.clone() },
+            TooDeep { file, limit } => TooDeep {
+                file: file.clone(),
+                limit: *limit,
+            },
+            Partial { file, reason } => Partial {
+                file: file.clone(),
+                reason: reason.clone(),
+            },
+            MissingContact { what } => MissingContact { what },
+            Io(e) => Io(io(e)),
+            Csv(s) => Csv(s.clone()),
+            Json(s) => Json(s.clone()),
+        }
+    }
+
+    /// The recipient field a template needed and a recipient lacked (`recipient.name`):
+    /// a problem of that roster row, not of the template.
+    pub fn missing_recipient_field(&self) -> Option<&str> {
+        match self {
+            LetterError::MissingField { field, .. } if field.starts_with("recipient.") => {
+                Some(field)
+            }
+            _ => None,
         }
     }
 }

@@ -36,23 +36,73 @@ fn watermark(exercise: bool) -> &'static str {
     if exercise { EXERCISE_WATERMARK } else { "" }
 }
 
-const MAIL_MERGE_HEADER: [&str; 12] = [
+/// The header of the mail vendor's merge file ([`mail_merge_row`]).
+pub const MAIL_MERGE_HEADER: [&str; 14] = [
     "recipient_id",
-    "name",
+    "letter_kind",
+    "first_name",
+    "last_name",
+    "addressee",
+    "addressee_name",
     "address_line1",
     "address_line2",
     "address_line3",
     "city",
     "state",
     "zip",
-    "email",
-    "deceased_name",
-    "letter_kind",
+    "zip5",
     "watermark",
 ];
 
-/// The mail vendor's merge file: a header and one row per recipient. Address lines past
-/// the third are joined into `address_line3` with ", " so no line is lost.
+/// A ZIP code for the mail vendor: `12345` or `12345-6789` (nine digits get their hyphen).
+pub fn vendor_zip(zip: &str) -> Option<String> {
+    crate::domain::roster::normalize_zip(zip)
+}
+
+/// One row of the mail vendor's merge file: the individual's first and last name in their
+/// own columns (for a next-of-kin letter, the deceased's), who the envelope is addressed to
+/// (`individual`, `parent_or_guardian` or `next_of_kin`) and that person's name when it is
+/// not the individual, up to three address lines (more are joined into the third with
+/// ", " so none is lost), city, State, ZIP (`12345` or `12345-6789`) and its five-digit
+/// part for presort. Cells are formula-neutralised. `None` when the ZIP is not valid.
+pub fn mail_merge_row(
+    kind: LetterKind,
+    exercise: bool,
+    r: &RecipientContext,
+) -> Option<[String; 14]> {
+    let zip = vendor_zip(&r.zip)?;
+    let line = |i: usize| r.address_lines.get(i).cloned().unwrap_or_default();
+    let line3 = match r.address_lines.len() {
+        0..=3 => line(2),
+        _ => r.address_lines[2..].join(", "),
+    };
+    let addressee = r.addressee();
+    let addressee_name = match addressee {
+        super::context::Addressee::Individual => String::new(),
+        _ => r.name.clone(),
+    };
+    let row = [
+        r.id.clone(),
+        kind.key().to_string(),
+        r.first_name.clone(),
+        r.last_name.clone(),
+        addressee.key().to_string(),
+        addressee_name,
+        line(0),
+        line(1),
+        line3,
+        r.city.clone(),
+        r.state.clone(),
+        zip.clone(),
+        zip[..5].to_string(),
+        watermark(exercise).to_string(),
+    ];
+    Some(row.map(|c| neutralize_formula(&c).into_owned()))
+}
+
+/// The mail vendor's merge file for `recipients`, in the order given (callers sort by ZIP
+/// for presort discounts). Rows whose ZIP is not valid are errors: they never reach a
+/// vendor.
 pub fn mail_merge_csv<'a, W: Write>(
     w: W,
     kind: LetterKind,
@@ -62,47 +112,84 @@ pub fn mail_merge_csv<'a, W: Write>(
     let mut out = csv::Writer::from_writer(w);
     out.write_record(MAIL_MERGE_HEADER).map_err(csv_err)?;
     for r in recipients {
-        let line = |i: usize| r.address_lines.get(i).map_or("", String::as_str);
-        let line3 = match r.address_lines.len() {
-            0..=3 => line(2).to_string(),
-            _ => r.address_lines[2..].join(", "),
-        };
-        let row: [&str; 12] = [
-            &r.id,
-            &r.name,
-            line(0),
-            line(1),
-            &line3,
-            &r.city,
-            &r.state,
-            &r.zip,
-            &r.email,
-            r.deceased_name.as_deref().unwrap_or(""),
-            kind.key(),
-            watermark(exercise),
-        ];
-        out.write_record(row.iter().map(|c| neutralize_formula(c).into_owned()))
-            .map_err(csv_err)?;
+        let row = mail_merge_row(kind, exercise, r).ok_or_else(|| {
+            LetterError::Csv("a recipient's ZIP code is not valid (5 digits or ZIP+4)".into())
+        })?;
+        out.write_record(&row).map_err(csv_err)?;
     }
     out.flush()?;
     Ok(())
 }
 
+/// The header of the e-mail vendor's file.
+pub const EMAIL_LIST_HEADER: [&str; 8] = [
+    "recipient_id",
+    "letter_kind",
+    "first_name",
+    "last_name",
+    "addressee",
+    "addressee_name",
+    "email",
+    "message_file",
+];
+
+/// One row of the e-mail vendor's file: who, at which address, and the `.eml` file that
+/// holds their message (relative to the batch directory). Formula-neutralised.
+pub fn email_list_row(kind: LetterKind, r: &RecipientContext, message_file: &str) -> [String; 8] {
+    let addressee = r.addressee();
+    let addressee_name = match addressee {
+        super::context::Addressee::Individual => String::new(),
+        _ => r.name.clone(),
+    };
+    [
+        r.id.clone(),
+        kind.key().to_string(),
+        r.first_name.clone(),
+        r.last_name.clone(),
+        addressee.key().to_string(),
+        addressee_name,
+        r.email.clone(),
+        message_file.to_string(),
+    ]
+    .map(|c| neutralize_formula(&c).into_owned())
+}
+
 #[derive(Serialize)]
-struct HhsJson<'a> {
+struct HhsJson {
     format_version: u32,
     exercise: bool,
     watermark: &'static str,
-    worksheet: &'a HhsWorksheet,
+    worksheet: serde_json::Value,
 }
 
-/// The HHS worksheet as JSON (same struct the `hhs_notice` template renders).
+/// Adds `null` for each of `keys` missing from the object `v`.
+fn nulls(v: &mut serde_json::Value, keys: &[&str]) {
+    if let Some(o) = v.as_object_mut() {
+        for k in keys {
+            o.entry(k.to_string()).or_insert(serde_json::Value::Null);
+        }
+    }
+}
+
+/// The HHS worksheet as JSON (the struct the `hhs_notice` template renders), every field
+/// present: an unknown value is `null`.
 pub fn hhs_worksheet_json(ws: &HhsWorksheet, exercise: bool) -> Result<String, LetterError> {
+    use super::context::{CONTACT_OPTIONAL, HHS_OPTIONAL, PARTY_OPTIONAL};
+    let mut v = serde_json::to_value(ws).map_err(|e| LetterError::Json(e.to_string()))?;
+    nulls(&mut v, HHS_OPTIONAL);
+    for part in ["covered_entity", "business_associate"] {
+        if let Some(p) = v.get_mut(part).filter(|p| p.is_object()) {
+            nulls(p, PARTY_OPTIONAL);
+        }
+    }
+    if let Some(c) = v.get_mut("contact") {
+        nulls(c, CONTACT_OPTIONAL);
+    }
     let doc = HhsJson {
         format_version: FORMAT_VERSION,
         exercise,
         watermark: watermark(exercise),
-        worksheet: ws,
+        worksheet: v,
     };
     serde_json::to_string_pretty(&doc)
         .map(|s| s + "\n")
@@ -115,15 +202,23 @@ pub fn hhs_worksheet_json(ws: &HhsWorksheet, exercise: bool) -> Result<String, L
 pub struct AnnualLogRecord {
     pub incident_id: String,
     pub report_type: String,
-    pub filer_name: String,
+    pub covered_entity_name: String,
+    pub covered_entity_address: String,
     pub entity_type: String,
     pub filer_is_business_associate: bool,
     pub business_associate_involved: bool,
     pub business_associate_name: String,
+    pub business_associate_address: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    pub contact_address: String,
     pub breach_start: String,
     pub breach_end: String,
     pub discovery_start: String,
     pub discovery_end: String,
+    pub discovered_by_business_associate: String,
+    pub discovered_by_covered_entity: String,
     pub individuals_affected: u64,
     pub breach_types: String,
     pub locations: String,
@@ -144,6 +239,8 @@ pub struct AnnualLogRecord {
 impl AnnualLogRecord {
     pub fn from_worksheet(incident_id: &str, ws: &HhsWorksheet, exercise: bool) -> Self {
         let j = |v: &[String]| v.join("; ");
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        let ba = ws.business_associate.clone().unwrap_or_default();
         AnnualLogRecord {
             incident_id: incident_id.to_string(),
             report_type: match ws.report_type {
@@ -151,15 +248,23 @@ impl AnnualLogRecord {
                 ReportType::Addendum => "addendum",
             }
             .to_string(),
-            filer_name: ws.filer_name.clone(),
+            covered_entity_name: o(&ws.covered_entity.name),
+            covered_entity_address: o(&ws.covered_entity.address),
             entity_type: ws.entity_type.clone(),
             filer_is_business_associate: ws.filer_is_business_associate,
             business_associate_involved: ws.business_associate_involved,
-            business_associate_name: ws.business_associate_name.clone(),
-            breach_start: ws.breach_start.clone(),
-            breach_end: ws.breach_end.clone(),
-            discovery_start: ws.discovery_start.clone(),
-            discovery_end: ws.discovery_end.clone(),
+            business_associate_name: o(&ba.name),
+            business_associate_address: o(&ba.address),
+            contact_name: o(&ws.contact.name),
+            contact_phone: o(&ws.contact.phone),
+            contact_email: o(&ws.contact.email),
+            contact_address: o(&ws.contact.address),
+            breach_start: o(&ws.breach_start),
+            breach_end: o(&ws.breach_end),
+            discovery_start: o(&ws.discovery_start),
+            discovery_end: o(&ws.discovery_end),
+            discovered_by_business_associate: o(&ws.discovered_by_business_associate),
+            discovered_by_covered_entity: o(&ws.discovered_by_covered_entity),
             individuals_affected: ws.individuals_affected,
             breach_types: j(&ws.breach_types),
             locations: j(&ws.locations),
@@ -171,8 +276,8 @@ impl AnnualLogRecord {
             actions_taken: j(&ws.actions_taken),
             substitute_notice_required: ws.substitute_notice_required,
             media_notice_required: ws.media_notice_required,
-            individual_notice_began: ws.individual_notice_began.clone(),
-            description: ws.description.clone(),
+            individual_notice_began: o(&ws.individual_notice_began),
+            description: o(&ws.description),
             exercise,
             watermark: watermark(exercise).to_string(),
         }
@@ -183,9 +288,17 @@ impl AnnualLogRecord {
         AnnualLogRecord {
             incident_id: n(&self.incident_id),
             report_type: n(&self.report_type),
-            filer_name: n(&self.filer_name),
+            covered_entity_name: n(&self.covered_entity_name),
+            covered_entity_address: n(&self.covered_entity_address),
             entity_type: n(&self.entity_type),
             business_associate_name: n(&self.business_associate_name),
+            business_associate_address: n(&self.business_associate_address),
+            contact_name: n(&self.contact_name),
+            contact_phone: n(&self.contact_phone),
+            contact_email: n(&self.contact_email),
+            contact_address: n(&self.contact_address),
+            discovered_by_business_associate: n(&self.discovered_by_business_associate),
+            discovered_by_covered_entity: n(&self.discovered_by_covered_entity),
             breach_start: n(&self.breach_start),
             breach_end: n(&self.breach_end),
             discovery_start: n(&self.discovery_start),

@@ -28,6 +28,19 @@ pub struct Manifest {
     pub template_sha256: String,
     pub data_sha256: String,
     pub files: Vec<ManifestFile>,
+    /// SHA-256 over the partials the templates used (see `desk::letters::partials_hash`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partials_sha256: Option<String>,
+    /// How the documents reach people: `mail` (print, or the mail vendor's file) or
+    /// `email` (one message per person).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Print layout of HTML letters: `single` (one page per letter) or `duplex`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<String>,
+    /// Printed pages per letter in that layout, for the mail house.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages_per_letter: Option<u32>,
 }
 
 /// A writer that hashes (SHA-256) and counts what passes through it, for manifest entries.

@@ -57,6 +57,7 @@ pub const INCIDENT_CLEAR: &[&str] = &[
     "facts.discovery_events.[].who",
     "facts.discovery_events.[].kind",
     "facts.organization.role",
+    "facts.notice.credit_monitoring.enroll_by",
     "timeline.[].at",
     "notices.[].kind",
     "notices.[].jurisdiction",
@@ -286,9 +287,21 @@ mod tests {
             public_summary: c("summary"),
         };
         f.individuals.by_state.insert("CA".into(), 3);
+        f.notice = NoticeFacts {
+            investigate: c("investigate"),
+            mitigate: c("mitigate"),
+            prevent: c("prevent"),
+            credit_monitoring: Some(CreditMonitoring {
+                provider: c("cm-provider"),
+                enrollment_url: c("cm-url"),
+                enroll_by: Some(d("2026-03-01")),
+                months: Some(24),
+            }),
+        };
         f.business_associate = BaFacts {
             involved: true,
             name: c("ba"),
+            address: c("ba-address"),
             relationship: Some(BaRelationship::Agent),
             discovered: Some(d("2026-01-03")),
             notified_ce: Some(d("2026-01-04")),
@@ -412,6 +425,12 @@ mod tests {
             "facts.breach.narrative",
             "facts.breach.public_summary",
             "facts.business_associate.name",
+            "facts.business_associate.address",
+            "facts.notice.investigate",
+            "facts.notice.mitigate",
+            "facts.notice.prevent",
+            "facts.notice.credit_monitoring.provider",
+            "facts.notice.credit_monitoring.enrollment_url",
             "facts.security.encryption_method",
             "facts.exceptions.workforce_good_faith.rationale",
             "facts.exceptions.authorized_to_authorized.rationale",

@@ -431,10 +431,17 @@ fn failed_writes_leave_nothing_half_written() {
     ])
     .code(8);
     assert!(!Path::new("/nonexistent-dir").exists());
-    // A report replaces an older one whole, owner-only (it holds the narrative).
+    // A report replaces an older one whole, owner-only (it holds the narrative), and only
+    // when asked to (issue 10: never over an existing file without --force).
     let report = e.path("r.html");
     std::fs::write(&report, "old").unwrap();
-    e.run(&["report", &id, "--html", "--out", s(&report)]).ok();
+    let r = e
+        .run(&["report", &id, "--html", "--out", s(&report)])
+        .code(3);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), "old");
+    e.run(&["report", &id, "--html", "--out", s(&report), "--force"])
+        .ok();
     assert!(
         std::fs::read_to_string(&report)
             .unwrap()

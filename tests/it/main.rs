@@ -18,6 +18,7 @@ mod incident;
 mod layering;
 mod letters;
 mod phi;
+mod print;
 mod roster;
 mod roster_data;
 mod roster_sealing;

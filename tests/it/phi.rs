@@ -15,6 +15,12 @@ const CANARIES: &[(&str, &str)] = &[
     ("narrative", "Qxnarrative"),
     ("public_summary", "Qxsummary"),
     ("business_associate.name", "Qxbaname"),
+    ("business_associate.address", "Qxbaaddress"),
+    ("notice.investigate", "Qxinvestigate"),
+    ("notice.mitigate", "Qxmitigate"),
+    ("notice.prevent", "Qxprevent"),
+    ("credit monitoring provider", "Qxcmprovider"),
+    ("credit monitoring enrollment URL", "Qxcmurl"),
     ("encryption_method", "Qxencryption"),
     ("workforce rationale", "Qxworkforce"),
     ("authorized rationale", "Qxauthorized"),
@@ -61,6 +67,7 @@ by_state = { WI = 12 }
 [business_associate]
 involved = true
 name = "Qxbaname"
+address = "Qxbaaddress"
 relationship = "agent"
 
 [security]
@@ -115,6 +122,17 @@ date = 2026-10-01
 who = "workforce_member"
 kind = "learned"
 description = "Qxeventdesc"
+
+[notice]
+investigate = "Qxinvestigate"
+mitigate = "Qxmitigate"
+prevent = "Qxprevent"
+
+[notice.credit_monitoring]
+provider = "Qxcmprovider"
+enrollment_url = "https://Qxcmurl.example"
+enroll_by = 2027-01-31
+months = 24
 "#
     .to_string()
 }

@@ -34,7 +34,7 @@ const FLAG_MINOR: u8 = 8;
 const FLAG_DOB: u8 = 16;
 
 /// The string fields of a row record, in presence-mask bit order.
-pub const STRING_FIELDS: [&str; 17] = [
+pub const STRING_FIELDS: [&str; 18] = [
     "id",
     "first_name",
     "last_name",
@@ -52,9 +52,10 @@ pub const STRING_FIELDS: [&str; 17] = [
     "nok_zip",
     "representative_name",
     "covered_entity",
+    "credit_monitoring_code",
 ];
 
-fn strings(r: &RosterRow) -> [&str; 17] {
+fn strings(r: &RosterRow) -> [&str; 18] {
     [
         &r.id,
         &r.first_name,
@@ -73,6 +74,7 @@ fn strings(r: &RosterRow) -> [&str; 17] {
         &r.nok_zip,
         &r.representative_name,
         &r.covered_entity,
+        &r.credit_monitoring_code,
     ]
 }
 
@@ -155,7 +157,7 @@ pub fn decode_row_body(buf: &mut &[u8]) -> Option<RosterRow> {
     } else {
         None
     };
-    let mut vals: [String; 17] = Default::default();
+    let mut vals: [String; 18] = Default::default();
     for (i, v) in vals.iter_mut().enumerate() {
         if mask & (1 << i) != 0 {
             let n = usize::try_from(get_varint(buf)?).ok()?;
@@ -182,6 +184,7 @@ pub fn decode_row_body(buf: &mut &[u8]) -> Option<RosterRow> {
         nok_zip,
         representative_name,
         covered_entity,
+        credit_monitoring_code,
     ] = vals;
     let opt = |s: String| (!s.is_empty()).then_some(s);
     Some(RosterRow {
@@ -206,6 +209,7 @@ pub fn decode_row_body(buf: &mut &[u8]) -> Option<RosterRow> {
         minor: (flags & FLAG_MINOR_KNOWN != 0).then_some(flags & FLAG_MINOR != 0),
         representative_name,
         covered_entity,
+        credit_monitoring_code,
     })
 }
 

@@ -103,6 +103,7 @@ pub fn decode_row(codec: &PhiCodec, key: &str, value: &[u8]) -> Result<RosterRow
         minor: r.minor.then_some(true),
         representative_name: r.representative_name,
         covered_entity: String::new(),
+        credit_monitoring_code: String::new(),
     })
 }
 

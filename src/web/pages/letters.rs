@@ -141,6 +141,8 @@ pub async fn render(
         addendum: false,
         covered_entity: None,
         force: f.get("force") == "yes",
+        layout: crate::letters::Layout::default(),
+        crash_at: None,
     };
     req.check()?;
     private_dir(&dir)?;
