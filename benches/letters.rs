@@ -372,8 +372,12 @@ fn main() {
     let ctx_json = dir.path().join("ctx.json");
     {
         let ctx = common::context();
-        let office = breachdesk::desk::Office::open(&db, Box::new(breachdesk::desk::NoKey), &ctx)
-            .expect("open");
+        let office = breachdesk::desk::Office::open(
+            &db,
+            Box::new(breachdesk::desk::Passphrase::new("bench passphrase")),
+            &ctx,
+        )
+        .expect("open");
         let desk = office.desk(ctx);
         let id = breachdesk::domain::IncidentId::parse("2026-0001").expect("id");
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");

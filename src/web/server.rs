@@ -118,25 +118,27 @@ fn spawn_sweeper(state: AppState) {
     });
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Registers the signals that stop the server (SIGTERM, SIGINT) now, so that one arriving
+/// any time after the "listening" line is announced shuts the server down cleanly; the
+/// returned future completes on the first of them.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 fn prepare_dirs(config: &ServeConfig) -> Result<()> {
@@ -197,8 +199,10 @@ pub fn serve(office: Office, config: ServeConfig, ready: impl FnOnce(SocketAddr)
         let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();
         let h = handle.clone();
+        let stop =
+            shutdown_signal().map_err(|e| Error::io("cannot install the signal handlers", e))?;
         tokio::spawn(async move {
-            shutdown_signal().await;
+            stop.await;
             h.graceful_shutdown(Some(Duration::from_secs(10)));
         });
         ready(addr);
