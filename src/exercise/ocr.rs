@@ -16,7 +16,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use csv::{ByteRecord, ReaderBuilder, StringRecord};
 
 use crate::domain::vocab::{BreachType, EntityType, Location, normalize_state};
@@ -387,6 +387,10 @@ fn check_header(rec: &StringRecord, line: u64) -> Result<(), OcrError> {
     Ok(())
 }
 
+/// Submission years a portal record may carry: the Breach Notification Rule took effect in
+/// 2009; the upper bound only keeps seeded scenario dates in range.
+const SUBMITTED_YEARS: std::ops::RangeInclusive<i32> = 2009..=2999;
+
 fn issue(line: u64, column: usize, reason: String) -> OcrIssue {
     OcrIssue {
         line,
@@ -446,13 +450,30 @@ fn parse_row(rec: &StringRecord, line: u64, width: usize) -> Result<OcrRecord, O
 
     let submitted = match cell(SUBMITTED) {
         "" => None,
-        s => Some(NaiveDate::parse_from_str(s, "%m/%d/%Y").map_err(|_| {
-            issue(
-                line,
-                SUBMITTED,
-                "is not a date; give it as MM/DD/YYYY, like 04/26/2024".to_string(),
-            )
-        })?),
+        s => {
+            let date = NaiveDate::parse_from_str(s, "%m/%d/%Y").map_err(|_| {
+                issue(
+                    line,
+                    SUBMITTED,
+                    "is not a date; give it as MM/DD/YYYY, like 04/26/2024".to_string(),
+                )
+            })?;
+            // chrono's %Y reads any year, signed and of any width; the portal only holds
+            // submissions made under the Breach Notification Rule (in force 2009-09-23).
+            if !SUBMITTED_YEARS.contains(&date.year()) {
+                return Err(issue(
+                    line,
+                    SUBMITTED,
+                    format!(
+                        "has year {}; the portal's submissions date from {} to {}, so check the export",
+                        date.year(),
+                        SUBMITTED_YEARS.start(),
+                        SUBMITTED_YEARS.end()
+                    ),
+                ));
+            }
+            Some(date)
+        }
     };
 
     let types = categories(cell(TYPES), BreachType::from_label, || {
@@ -866,6 +887,44 @@ mod tests {
         assert_eq!(c.state, None, "not a State of 160.103");
         assert_eq!(c.entity_type, None);
         assert_eq!(c.ba_present, None);
+    }
+
+    #[test]
+    fn ocr_submission_years_outside_the_rule_are_named_and_in_range_ones_seed() {
+        // A fuzzer found "01/02/0000": chrono reads it, and the seeded start, 60 days
+        // earlier, fell in year -1, which TOML cannot write.
+        for bad in [
+            "01/02/0000",
+            "01/02/-0001",
+            "01/02/10000",
+            "01/02/+2020",
+            "12/31/2008",
+        ] {
+            let csv = format!(
+                "{HEADER}\n\"A\",\"WI\",\"Health Plan\",\"1\",\"{bad}\",\"Theft\",\"Email\",\"No\",\"\"\n"
+            );
+            let (records, issues) = read_str(&csv);
+            if bad == "01/02/+2020" && issues.is_empty() {
+                // Some chrono versions read a signed four-digit year; it is 2020 all the same.
+                assert_eq!(records[0].submitted, NaiveDate::from_ymd_opt(2020, 1, 2));
+                continue;
+            }
+            assert!(records.is_empty(), "{bad}");
+            assert_eq!(issues.len(), 1, "{bad}");
+            assert_eq!(
+                (issues[0].line, issues[0].field),
+                (2, "Breach Submission Date")
+            );
+        }
+        for good in ["01/01/2009", "12/31/2999"] {
+            let csv = format!(
+                "{HEADER}\n\"A\",\"WI\",\"Health Plan\",\"1\",\"{good}\",\"Theft\",\"Email\",\"No\",\"\"\n"
+            );
+            let (records, issues) = read_str(&csv);
+            assert!(issues.is_empty(), "{good}: {issues:?}");
+            let toml = crate::exercise::from_ocr(&records[0]);
+            crate::exercise::parse_scenario(&toml, "seeded.toml").expect(good);
+        }
     }
 
     #[test]
