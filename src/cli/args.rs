@@ -624,7 +624,10 @@ pub struct LettersCheckArgs {
 pub struct LettersRenderArgs {
     #[arg(value_parser = incident_id)]
     pub id: IncidentId,
-    /// individual, next_of_kin, substitute_web, substitute_media, media, hhs_notice, ba_to_ce, le_delay_memo
+    /// individual, next_of_kin, substitute_web, substitute_media, media, hhs_notice, ba_to_ce,
+    /// le_delay_memo, state_regulator (one notice per State regulator a State law requires,
+    /// with the sample copy of the notice to residents a State asks for, e.g. California's
+    /// Attorney General)
     #[arg(long, value_parser = letter_kind)]
     pub kind: LetterKind,
     /// text, html (print-ready), csv (mail-vendor file, sorted by ZIP), email (one .eml per
@@ -660,6 +663,14 @@ pub struct LettersRenderArgs {
     /// ba_to_ce: the covered entity notified [default: the first --serves of the organization]
     #[arg(long, value_name = "NAME")]
     pub covered_entity: Option<String>,
+    /// state_regulator: only this State's notices (two-letter code or name) [default: every
+    /// State whose law requires one]
+    #[arg(long, value_name = "ST", value_parser = state_code)]
+    pub jurisdiction: Option<String>,
+    /// state_regulator: only the regulator with this id in the State's rules (`ag`; see
+    /// `breachdesk laws show ST`) [default: all]
+    #[arg(long, value_name = "ID")]
+    pub recipient: Option<String>,
     /// Draft notices even when the determination on record is "not a breach"
     #[arg(long)]
     pub force: bool,

@@ -120,6 +120,8 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
         notice_date: a.notice_date,
         addendum: a.addendum,
         covered_entity: a.covered_entity,
+        jurisdiction: a.jurisdiction,
+        recipient: a.recipient,
         force: a.force,
         layout: a.layout,
         crash_at: a.crash_at,

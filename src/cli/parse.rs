@@ -148,6 +148,15 @@ pub fn jurisdiction(j: &str) -> Parsed<String> {
     })
 }
 
+/// A State of 45 CFR 160.103, by code or name, as its two-letter code.
+pub fn state_code(s: &str) -> Parsed<String> {
+    vocab::normalize_state(s)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            "--jurisdiction must be a State code of 45 CFR 160.103 (e.g. TX)".to_string()
+        })
+}
+
 pub fn letter_kind(s: &str) -> Parsed<LetterKind> {
     LetterKind::from_key(s).ok_or_else(|| {
         format!(

@@ -20,12 +20,13 @@ use crate::domain::vocab::state_name;
 use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::files::{create_private_dir, create_private_file, sync_dir};
+use crate::laws::schema::Rule as _;
 use crate::letters::manifest::HashingWriter;
 pub use crate::letters::manifest::{Manifest, ManifestFile};
 use crate::letters::{
     self, AnnualLogRecord, CheckFinding, Format, HhsWorksheet, IncidentContext, Layout,
-    LeDelayContext, LetterContext, LetterKind, MediaContext, OrgContext, Renderer, ReportType,
-    SubstituteContext,
+    LeDelayContext, LetterContext, LetterKind, MediaContext, OrgContext, RecipientContext,
+    RegulatorContext, Renderer, ReportType, SubstituteContext,
 };
 use crate::rules::{DeterminationClass, ObligationStatus};
 use crate::store::{Action, Change, Subject};
@@ -68,6 +69,36 @@ pub fn base_context(org: &Organization, inc: &Incident, notice_date: NaiveDate) 
         IncidentContext::from_facts(inc.id.as_str(), &inc.facts, org.role, notice_date),
         inc.exercise,
     )
+}
+
+fn nonblank(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// The addressee of a sample copy sent to a State regulator: placeholders where a
+/// resident's name, address and enrollment code would be, so the copy shows the letter as
+/// residents get it without anyone's personal information.
+pub fn sample_copy_recipient(state: &str, base: &LetterContext) -> RecipientContext {
+    let p = |x: &str| format!("[{x}]");
+    RecipientContext {
+        id: p("Record number"),
+        name: p("Resident's name"),
+        address_lines: vec![p("Street address")],
+        city: p("City"),
+        state: state.to_string(),
+        zip: p("ZIP code"),
+        email: String::new(),
+        deceased_name: None,
+        minor_name: None,
+        credit_code: base
+            .incident
+            .credit_monitoring
+            .as_ref()
+            .map(|_| p("Enrollment code")),
+        first_name: p("First name"),
+        last_name: p("Last name"),
+    }
 }
 
 // ---------------------------------------------------------------- sharded output
@@ -468,6 +499,10 @@ pub struct RenderLetters {
     pub addendum: bool,
     /// ba_to_ce: the covered entity notified (default: the first one the organization serves).
     pub covered_entity: Option<String>,
+    /// state_regulator: only this State's notices (two-letter code).
+    pub jurisdiction: Option<String>,
+    /// state_regulator: only the regulator with this id in the State's rules (`ag`).
+    pub recipient: Option<String>,
     /// Draft notices even when the determination on record is "not a breach".
     pub force: bool,
     /// Print layout of HTML letters.
@@ -889,7 +924,12 @@ impl Desk<'_> {
             Policies::default(),
             today,
         );
-        if ev.effective_class != DeterminationClass::Breach && !a.force {
+        // A State regulator notice follows the State's law, not HIPAA's class (some States
+        // want notice of a no-harm determination); it is drafted when a State requires it.
+        if ev.effective_class != DeterminationClass::Breach
+            && !a.force
+            && kind != LetterKind::StateRegulator
+        {
             return Err(Error::invalid(format!(
                 "{} is not a breach on record ({}): notices are not required; run `breachdesk assess`, or pass --force to draft anyway",
                 id,
@@ -1097,6 +1137,19 @@ impl Desk<'_> {
                 }
                 m
             }
+            LetterKind::StateRegulator => {
+                drop(shards);
+                let (files, data, sampled) = self.regulator_letters(
+                    a, &inc, &counts, &ev, &renderer, &base, format, dir, &title,
+                )?;
+                let th = if sampled {
+                    let i = template_hash(&renderer, LetterKind::Individual, format);
+                    hex(&Sha256::digest(format!("{th}\n{i}\n").as_bytes()))
+                } else {
+                    th
+                };
+                manifest_for(&inc, kind, fmt, notice_date, files, th, data)
+            }
             LetterKind::LeDelayMemo => {
                 if inc.facts.law_enforcement.is_empty() {
                     return Err(Error::invalid(
@@ -1129,6 +1182,159 @@ impl Desk<'_> {
             m.pages_per_letter = Some(a.layout.pages_per_letter());
         }
         Ok(m)
+    }
+
+    /// One notice per State regulator the engine says is owed (`--jurisdiction` and
+    /// `--recipient` narrow it), each in its own file, and a sample copy of the notice to
+    /// residents (a placeholder recipient, no one's personal information) for a regulator
+    /// the State's content rule names in `sample_to` (California's Attorney General,
+    /// Cal. Civ. Code 1798.82(f)). Returns the files, the data hash and whether a sample
+    /// copy was rendered.
+    #[allow(clippy::too_many_arguments)]
+    fn regulator_letters(
+        &self,
+        a: &RenderLetters,
+        inc: &Incident,
+        counts: &Counts,
+        ev: &crate::rules::Evaluation,
+        renderer: &Renderer,
+        base: &LetterContext,
+        format: Format,
+        dir: &Path,
+        title: &str,
+    ) -> Result<(Vec<ManifestFile>, String, bool)> {
+        let laws = self.laws()?;
+        let owed: Vec<&crate::rules::Obligation> = ev
+            .obligations
+            .iter()
+            .filter(|o| o.kind == ObligationKind::StateRegulator && o.status.is_required())
+            .collect();
+        let chosen: Vec<&crate::rules::Obligation> = owed
+            .iter()
+            .copied()
+            .filter(|o| {
+                a.jurisdiction
+                    .as_deref()
+                    .is_none_or(|j| o.jurisdiction.as_deref() == Some(j))
+                    && a.recipient
+                        .as_deref()
+                        .is_none_or(|r| o.recipient.as_deref() == Some(r))
+            })
+            .collect();
+        if chosen.is_empty() {
+            let listed: Vec<String> = owed
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} {}",
+                        o.jurisdiction.as_deref().unwrap_or("?"),
+                        o.recipient.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect();
+            return Err(Error::invalid(if owed.is_empty() {
+                format!(
+                    "no State regulator notice is owed for {}: no State law with residents among the affected requires one (see `breachdesk deadlines {}`)",
+                    inc.id, inc.id
+                )
+            } else {
+                format!(
+                    "no owed State regulator notice matches --jurisdiction/--recipient; owed: {}",
+                    listed.join(", ")
+                )
+            }));
+        }
+        let spec = |stem: String| ShardSpec {
+            stem,
+            format,
+            per_file: 1,
+            title: title.to_string(),
+            exercise: inc.exercise,
+            layout: Layout::Single,
+        };
+        let mut files = Vec::new();
+        let mut data = Sha256::new();
+        let mut sampled = false;
+        for o in chosen {
+            let code = o.jurisdiction.clone().unwrap_or_default();
+            let rid = o.recipient.clone().unwrap_or_default();
+            let law = laws.get(&code).ok_or_else(|| {
+                Error::Storage(format!("the State rules in force have no file for {code}"))
+            })?;
+            let version = law
+                .file
+                .version
+                .iter()
+                .find(|v| Some(v.effective) == o.effective)
+                .ok_or_else(|| {
+                    Error::Storage(format!(
+                        "the State rules for {code} have no version effective {:?}",
+                        o.effective
+                    ))
+                })?;
+            let rule = version
+                .regulator
+                .iter()
+                .find(|r| r.id == rid)
+                .ok_or_else(|| {
+                    Error::Storage(format!(
+                        "the State rules for {code} name no regulator {rid}"
+                    ))
+                })?;
+            let provenance = rule.provenance();
+            let mut reg = RegulatorContext {
+                jurisdiction: code.clone(),
+                state_name: state_name(&code).to_string(),
+                rule_id: rid.clone(),
+                name: rule.name.clone(),
+                residents: counts.by_state.get(&code).copied().unwrap_or(0),
+                total_individuals: counts.total,
+                cite: rule.cite.clone(),
+                standard: rule.standard.clone(),
+                due: letters::opt_date(o.due),
+                method: nonblank(&rule.method),
+                condition: nonblank(&rule.condition),
+                content: rule.content.clone(),
+                le_delayed: !inc.facts.law_enforcement.is_empty(),
+                sample_copy: None,
+                verified: provenance.is_verified(),
+                provenance: provenance.describe(),
+                effective: letters::long_date(version.effective),
+            };
+            let stem = format!("state_regulator-{code}-{rid}");
+            let wants_sample = version
+                .content
+                .as_ref()
+                .and_then(|c| c.sample_to.as_deref())
+                == Some(rid.as_str());
+            if wants_sample {
+                let mut shards = Shards::new(dir, spec(format!("{stem}-sample-copy")), renderer);
+                shards.push(
+                    LetterKind::Individual,
+                    &base
+                        .clone()
+                        .with_recipient(sample_copy_recipient(&code, base)),
+                )?;
+                let (mut f, d) = shards.finish()?;
+                data.update(d.as_bytes());
+                for x in &mut f {
+                    // An enclosure, not a notice: it does not count as a letter.
+                    x.count = 0;
+                    reg.sample_copy = Some(x.name.clone());
+                }
+                files.extend(f);
+                sampled = true;
+            }
+            let mut shards = Shards::new(dir, spec(stem), renderer);
+            shards.push(
+                LetterKind::StateRegulator,
+                &base.clone().with_regulator(reg),
+            )?;
+            let (f, d) = shards.finish()?;
+            data.update(d.as_bytes());
+            files.extend(f);
+        }
+        Ok((files, hex(&data.finalize()), sampled))
     }
 
     /// Writes `manifest.json` into the staging directory, records the batch and its hash

@@ -507,6 +507,8 @@ fn breach_with_batch(o: &Office) -> (IncidentId, Batch) {
                 notice_date: None,
                 addendum: false,
                 covered_entity: None,
+                jurisdiction: None,
+                recipient: None,
                 force: true,
                 layout: crate::letters::Layout::default(),
                 crash_at: None,

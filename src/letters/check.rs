@@ -570,7 +570,7 @@ fn judge(j: &mut Judge, s: &Sections, ctx: &LetterContext) {
         | LetterKind::SubstituteMedia
         | LetterKind::Media => judge_content(j, s, ctx, true),
         LetterKind::BaToCe => judge_content(j, s, ctx, true),
-        LetterKind::HhsNotice | LetterKind::LeDelayMemo => {}
+        LetterKind::HhsNotice | LetterKind::LeDelayMemo | LetterKind::StateRegulator => {}
     }
     if let (LetterKind::NextOfKin, Some(d)) = (
         j.kind,
@@ -690,6 +690,41 @@ fn judge(j: &mut Judge, s: &Sections, ctx: &LetterContext) {
                 "the business associate (hhs.business_associate.name)",
                 ba,
             );
+        }
+    }
+    if let (LetterKind::StateRegulator, Some(r)) = (j.kind, &ctx.regulator) {
+        let e = "State law";
+        for (what, v) in [
+            ("the regulator (regulator.name)", &r.name),
+            ("the State (regulator.state_name)", &r.state_name),
+            ("the statute (regulator.cite)", &r.cite),
+            (
+                "the residents affected in the State (regulator.residents)",
+                &r.residents.to_string(),
+            ),
+            (
+                "whether the rule was verified (regulator.provenance)",
+                &r.provenance,
+            ),
+        ] {
+            j.want(s, e, what, v);
+        }
+        if let Some(f) = &r.sample_copy {
+            j.want(s, e, "the enclosed sample copy (regulator.sample_copy)", f);
+        }
+        if let Some(m) = &r.method {
+            j.want(s, e, "how the regulator takes notice (regulator.method)", m);
+        }
+        for c in &r.content {
+            j.want(
+                s,
+                e,
+                "the content the statute asks for (regulator.content)",
+                c,
+            );
+        }
+        for p in &ctx.incident.phi_involved {
+            j.want(s, e, "the information involved (incident.phi_involved)", p);
         }
     }
     if let (LetterKind::LeDelayMemo, Some(l)) = (j.kind, &ctx.le_delay) {

@@ -83,6 +83,8 @@ pub struct LetterContext {
     pub ba_to_ce: Option<BaToCeContext>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub le_delay: Option<LeDelayContext>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regulator: Option<RegulatorContext>,
 }
 
 impl LetterContext {
@@ -98,6 +100,7 @@ impl LetterContext {
             hhs: None,
             ba_to_ce: None,
             le_delay: None,
+            regulator: None,
         }
     }
 
@@ -129,6 +132,11 @@ impl LetterContext {
 
     pub fn with_le_delay(mut self, l: LeDelayContext) -> LetterContext {
         self.le_delay = Some(l);
+        self
+    }
+
+    pub fn with_regulator(mut self, r: RegulatorContext) -> LetterContext {
+        self.regulator = Some(r);
         self
     }
 }
@@ -437,6 +445,60 @@ impl MediaContext {
             count_in_state,
         }
     }
+}
+
+/// Notice to a State regulator (an Attorney General, a department of health, the State
+/// police) under a State breach law, as the State's rules data describe it. The letter's
+/// facts come from the incident; this part says who is notified, under which statute, how
+/// many of the State's residents are affected, and what counsel must check before sending
+/// (the statute's timing, method and content, and whether the rule was verified against
+/// statute text).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RegulatorContext {
+    /// The State's two-letter code.
+    pub jurisdiction: String,
+    pub state_name: String,
+    /// The regulator's key in the State's rules (`ag`). (Field names avoid "recipient",
+    /// which marks a letter's addressee data for the stencil analysis.)
+    pub rule_id: String,
+    /// Who is notified, e.g. "Texas Attorney General".
+    pub name: String,
+    /// Residents of the State among the individuals affected.
+    pub residents: u64,
+    /// All individuals affected.
+    pub total_individuals: u64,
+    /// The statute that requires this notice.
+    pub cite: String,
+    /// The statute's own words for the timing.
+    pub standard: String,
+    /// The deadline the engine computed (after any law-enforcement delay); absent when the
+    /// statute gives no number of days or the discovery date is not recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+    /// How the regulator takes the notice (online form, written notice, e-mail).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The rule applies only to some entities (e.g. licensed health facilities).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// What the statute says the notice must contain.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<String>,
+    /// A law-enforcement statement is on record for the incident (164.412; most States ask
+    /// whether notice was delayed for an investigation).
+    #[serde(skip_serializing_if = "is_false")]
+    pub le_delayed: bool,
+    /// The file name of the enclosed sample copy of the notice to residents, when the
+    /// State asks for one (e.g. Cal. Civ. Code 1798.82(f)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_copy: Option<String>,
+    /// The rule was verified against statute text.
+    #[serde(skip_serializing_if = "is_false")]
+    pub verified: bool,
+    /// Where the rule was verified, or its source and "UNVERIFIED" when it was not.
+    pub provenance: String,
+    /// The effective date of the law version used.
+    pub effective: String,
 }
 
 /// Substitute notice for individuals who cannot be reached, 164.404(d)(2).

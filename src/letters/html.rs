@@ -90,6 +90,8 @@ section.letter > .sender, section.letter > address.sender { margin: 0 0 0.6em 0;
 .watermark-bottom { bottom: 0.05in; }
 body.duplex section.letter .back { break-before: page; page-break-before: always; padding-top: 0.55in; }
 body.duplex section.letter { min-height: 0; }
+/* A State regulator notice's checklist for counsel: its own page, never part of the notice. */
+.counsel-notes { break-before: page; page-break-before: always; padding-top: 0.2in; border-top: 2pt dashed #000; }
 @media screen {
   body { background: #ddd; }
   section.letter { margin: 0.3in auto; background: #fff; box-shadow: 0 0 4px #888; }

@@ -38,7 +38,7 @@ pub use context::Addressee;
 pub use context::{
     BaContext, BaToCeContext, Contact, CreditContext, DoingContext, EXERCISE_WATERMARK,
     HhsWorksheet, IncidentContext, LeDelayContext, LetterContext, MediaContext, ORAL_DELAY_DAYS,
-    OrgContext, Party, RecipientContext, ReportType, SUBSTITUTE_DAYS, StateCount,
+    OrgContext, Party, RecipientContext, RegulatorContext, ReportType, SUBSTITUTE_DAYS, StateCount,
     SubstituteContext, iso_date, long_date, opt_date,
 };
 pub use error::LetterError;
@@ -73,6 +73,9 @@ pub enum LetterKind {
     BaToCe,
     /// 164.412: memo documenting a law-enforcement delay.
     LeDelayMemo,
+    /// A State breach law: notice to a State regulator (Attorney General, department of
+    /// health, State police), with the sample copy of the notice a State asks for.
+    StateRegulator,
 }
 
 impl LetterKind {
@@ -85,6 +88,7 @@ impl LetterKind {
         LetterKind::HhsNotice,
         LetterKind::BaToCe,
         LetterKind::LeDelayMemo,
+        LetterKind::StateRegulator,
     ];
 
     pub fn key(self) -> &'static str {
@@ -97,6 +101,7 @@ impl LetterKind {
             LetterKind::HhsNotice => "hhs_notice",
             LetterKind::BaToCe => "ba_to_ce",
             LetterKind::LeDelayMemo => "le_delay_memo",
+            LetterKind::StateRegulator => "state_regulator",
         }
     }
 
@@ -189,6 +194,8 @@ pub const REGISTRY: &[TemplateEntry] = &[
     entry!(BaToCe, Html, "ba_to_ce.html.hbs"),
     entry!(LeDelayMemo, Text, "le_delay_memo.txt.hbs"),
     entry!(LeDelayMemo, Html, "le_delay_memo.html.hbs"),
+    entry!(StateRegulator, Text, "state_regulator.txt.hbs"),
+    entry!(StateRegulator, Html, "state_regulator.html.hbs"),
 ];
 
 /// A partial: wording shared by templates (`{{> name}}`), in its own file so counsel can

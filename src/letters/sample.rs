@@ -226,6 +226,25 @@ pub fn sample_context(exercise: bool) -> LetterContext {
             delay_end: Some(s("February 19, 2025")),
             policy: s("law-enforcement delay policy later_of: deadline = later of original deadline and delay end"),
         })
+        .with_regulator(RegulatorContext {
+            jurisdiction: s("CA"),
+            state_name: s("California"),
+            rule_id: s("ag"),
+            name: s("California Attorney General"),
+            residents: 1100,
+            total_individuals: 1234,
+            cite: s("Cal. Civ. Code 1798.82(f)"),
+            standard: s("within 15 calendar days of notifying residents"),
+            due: Some(s("March 7, 2025")),
+            method: Some(s("electronic submission of a single sample copy of the notice through the Attorney General's web form")),
+            condition: None,
+            content: vec![s("a sample copy of the notice, without personally identifiable information")],
+            le_delayed: true,
+            sample_copy: Some(s("state_regulator-CA-ag-sample-copy.txt")),
+            verified: true,
+            provenance: s("verified against statute text: 1798.82(f) at https://example.org/ca (read 2026-11-30)"),
+            effective: s("January 1, 2026"),
+        })
 }
 
 /// The same incident early on, when little is known: no dates, no public summary, no
@@ -273,6 +292,15 @@ pub fn sparse_context() -> LetterContext {
     if let Some(l) = c.le_delay.as_mut() {
         l.official = None;
         l.delay_end = None;
+    }
+    if let Some(r) = c.regulator.as_mut() {
+        r.due = None;
+        r.method = None;
+        r.content.clear();
+        r.le_delayed = false;
+        r.sample_copy = None;
+        r.verified = false;
+        r.provenance = s("UNVERIFIED against statute text (source: a reference summary)");
     }
     if let Some(r) = c.recipient.as_mut() {
         r.credit_code = None;

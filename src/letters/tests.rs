@@ -305,7 +305,7 @@ fn strict_mode_missing_field_is_an_error_naming_it() {
     // Each per-kind part is required by its kind.
     let full = sample_context(false);
     type Strip = fn(&mut LetterContext);
-    let cases: [(LetterKind, Strip, &str); 5] = [
+    let cases: [(LetterKind, Strip, &str); 6] = [
         (LetterKind::Media, |c| c.media = None, "media"),
         (
             LetterKind::SubstituteWeb,
@@ -315,6 +315,11 @@ fn strict_mode_missing_field_is_an_error_naming_it() {
         (LetterKind::HhsNotice, |c| c.hhs = None, "hhs"),
         (LetterKind::BaToCe, |c| c.ba_to_ce = None, "ba_to_ce"),
         (LetterKind::LeDelayMemo, |c| c.le_delay = None, "le_delay"),
+        (
+            LetterKind::StateRegulator,
+            |c| c.regulator = None,
+            "regulator",
+        ),
     ];
     for (kind, strip, part) in cases {
         let mut c = full.clone();

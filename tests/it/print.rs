@@ -603,3 +603,67 @@ fn exercise_watermark_keeps_its_own_space_on_every_printed_page() {
     let n = watermark_on_every_page(&pdf, "exercise dossier");
     eprintln!("print: exercise dossier → {n} page(s), watermark on each");
 }
+
+/// Issue 15: a State regulator notice prints on US Letter with the counsel checklist on a
+/// page of its own (never on a page of the notice), and the Attorney General's sample copy
+/// prints as the one-page notice residents get, placeholders in the address window.
+#[test]
+fn state_regulator_notice_prints_with_counsel_notes_on_their_own_page() {
+    let Some(t) = tools() else { return };
+    let e = Env::new();
+    let id = crate::states::two_states(&e);
+    let dir = e.path("reg");
+    let v = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "state_regulator",
+            "--jurisdiction",
+            "CA",
+            "--recipient",
+            "ag",
+            "--format",
+            "html",
+            "--out",
+            s(&dir),
+            "--json",
+        ])
+        .ok()
+        .json();
+    let names: Vec<&str> = v["manifest"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "state_regulator-CA-ag-sample-copy-00001.html",
+            "state_regulator-CA-ag-00001.html"
+        ]
+    );
+    let pdf = t.print(&dir.join(names[1]));
+    let n = pages(&pdf);
+    eprintln!("print: California Attorney General notice → {n} page(s)");
+    assert!(n >= 2, "the notice, then the counsel page");
+    let last = text(&pdf, Some(n));
+    assert!(
+        last.trim_start().starts_with("FOR COUNSEL BEFORE SENDING"),
+        "{last}"
+    );
+    for p in 1..n {
+        let page = text(&pdf, Some(p));
+        assert!(!page.contains("FOR COUNSEL"), "page {p}: {page}");
+    }
+    assert!(text(&pdf, Some(1)).contains("California Attorney General"));
+
+    let pdf = t.print(&dir.join(names[0]));
+    assert_eq!(pages(&pdf), 1, "the sample copy is the one-page notice");
+    let page = text(&pdf, Some(1));
+    assert!(page.contains("Notice of Data Breach"), "{page}");
+    assert!(page.contains("[Resident's name]"), "{page}");
+    assert!(!page.contains("Quintessa"), "{page}");
+}

@@ -1019,3 +1019,206 @@ fn an_exercise_scores_state_duties_when_its_scenario_asks() {
         "{sc}"
     );
 }
+
+/// Two States: 601 Californians (more than 500: the Attorney General gets a sample copy of
+/// the notice, Cal. Civ. Code 1798.82(f)) and 300 Texans (250 or more: the Attorney General,
+/// Tex. Bus. & Com. Code 521.053(i)), on a roster of named people.
+pub fn two_states(e: &Env) -> String {
+    let f = e.write(
+        "two.toml",
+        r#"title = "Two States"
+
+[breach]
+discovered = 2026-10-26
+types = ["hacking_it_incident"]
+locations = ["network_server"]
+phi = ["name", "ssn", "diagnosis"]
+
+[state_law]
+determined = 2026-10-28
+"#,
+    );
+    let id = e.incident(&["--from", s(&f)]);
+    let mut csv = String::from("MRN,First Name,Last Name,Address,City,State,Zip\n");
+    for i in 0..901 {
+        let (city, st, zip) = if i < 601 {
+            ("Lakeside", "CA", "90001")
+        } else {
+            ("Austin", "TX", "73301")
+        };
+        csv.push_str(&format!(
+            "{i},Quintessa,Rowe{i},{i} Elm Street,{city},{st},{zip}\n"
+        ));
+    }
+    let roster = e.write("roster.csv", &csv);
+    e.run(&["roster", "import", &id, s(&roster)]).ok();
+    id
+}
+
+/// Issue 15: the letters a State prescribes. One notice per State regulator the engine says
+/// is owed, each in its own file with the statute, the residents, the timing, method and
+/// content counsel must check, and the rule's verification status; California's Attorney
+/// General gets the sample copy of the notice to residents, with placeholders where a
+/// resident's details would be and nobody's personal information.
+#[test]
+fn state_regulator_notices_and_the_attorney_general_sample_copy() {
+    let e = Env::new();
+    let id = two_states(&e);
+    let ev = e.run(&["incident", "show", &id, "--json"]).ok().json();
+    let owed: Vec<(String, String, bool)> = state_obligations(&ev["evaluation"])
+        .iter()
+        .filter(|o| o["kind"] == "state_regulator" && o["status"] != "not_required")
+        .map(|o| {
+            (
+                o["jurisdiction"].as_str().unwrap().to_string(),
+                o["recipient"].as_str().unwrap().to_string(),
+                o["verified"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(owed.iter().any(|o| o.0 == "CA" && o.1 == "ag"), "{owed:?}");
+    assert!(owed.iter().any(|o| o.0 == "TX" && o.1 == "ag"), "{owed:?}");
+
+    let out = e.path("regulators");
+    let v = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "state_regulator",
+            "--out",
+            s(&out),
+            "--json",
+        ])
+        .ok()
+        .json();
+    let m = &v["manifest"];
+    assert_eq!(m["kind"], "state_regulator");
+    assert_eq!(m["count"].as_u64().unwrap() as usize, owed.len(), "{m}");
+    let names: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for (st, rid, _) in &owed {
+        let want = format!("state_regulator-{st}-{rid}-00001.txt");
+        assert!(names.contains(&want.as_str()), "{want} in {names:?}");
+    }
+    let sample = "state_regulator-CA-ag-sample-copy-00001.txt";
+    assert!(names.contains(&sample), "{names:?}");
+    assert_eq!(
+        names.iter().filter(|n| n.contains("sample-copy")).count(),
+        1,
+        "only the regulator the content rule names gets a sample: {names:?}"
+    );
+    let read = |n: &str| std::fs::read_to_string(out.join(n)).unwrap();
+
+    let ca = read("state_regulator-CA-ag-00001.txt");
+    for want in [
+        "California Attorney General",
+        "affecting 601 California residents",
+        "out of 901 individuals affected in all",
+        "Cal. Civ. Code 1798.82(f)",
+        sample,
+        "Social Security number",
+        "FOR COUNSEL BEFORE SENDING",
+        "Due: December",
+        "decision support for counsel",
+    ] {
+        assert!(ca.contains(want), "{want}: {ca}");
+    }
+    let tx = read("state_regulator-TX-ag-00001.txt");
+    for want in [
+        "Texas Attorney General",
+        "affecting 300 Texas residents",
+        "Tex. Bus. & Com. Code 521.053(i)",
+        "Due: November 27, 2026",
+        "The statute asks the notice to contain:",
+        "the number of residents of this state affected",
+    ] {
+        assert!(tx.contains(want), "{want}: {tx}");
+    }
+    assert!(!tx.contains("sample copy"), "{tx}");
+    // Every letter says whether its rule was verified against statute text.
+    for (st, rid, verified) in &owed {
+        let t = read(&format!("state_regulator-{st}-{rid}-00001.txt"));
+        assert_eq!(!t.contains("UNVERIFIED"), *verified, "{st} {rid}: {t}");
+        assert_eq!(t.contains("WARNING"), !*verified, "{st} {rid}");
+    }
+    // The sample copy: the notice to residents as they get it, California's headings and
+    // all, with placeholders for the addressee and no one's name or address.
+    let sc = read(sample);
+    for want in [
+        "Notice of Data Breach",
+        "What Happened?",
+        "What Information Was Involved?",
+        "What We Are Doing.",
+        "What You Can Do.",
+        "For More Information.",
+        "Dear [Resident's name]:",
+        "[Street address]",
+    ] {
+        assert!(sc.contains(want), "{want}: {sc}");
+    }
+    for leak in ["Quintessa", "Rowe", "Elm Street", "Austin"] {
+        assert!(!sc.contains(leak), "{leak} in the sample copy");
+        assert!(!ca.contains(leak), "{leak} in the regulator letter");
+    }
+    let sample_entry = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == sample)
+        .unwrap();
+    assert_eq!(sample_entry["count"], 0, "an enclosure, not a notice");
+
+    // One State, one regulator; HTML with the counsel page apart.
+    let v = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "state_regulator",
+            "--jurisdiction",
+            "Texas",
+            "--recipient",
+            "ag",
+            "--format",
+            "html",
+            "--out",
+            s(&e.path("tx")),
+            "--json",
+        ])
+        .ok()
+        .json();
+    let files = v["manifest"]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0]["name"], "state_regulator-TX-ag-00001.html");
+    let html =
+        std::fs::read_to_string(e.path("tx").join("state_regulator-TX-ag-00001.html")).unwrap();
+    assert!(html.contains("class=\"counsel-notes\""), "{html}");
+
+    // A State that requires nothing is refused, naming what is owed; nothing is written.
+    let r = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "state_regulator",
+            "--jurisdiction",
+            "NY",
+            "--out",
+            s(&e.path("ny")),
+        ])
+        .code(3);
+    assert!(r.stderr.contains("owed: CA ag"), "{}", r.stderr);
+    assert!(r.stderr.contains("TX ag"), "{}", r.stderr);
+    assert!(!e.path("ny").exists());
+    // The batches are on record.
+    let b = e.run(&["letters", "batches", &id, "--json"]).ok().json();
+    assert_eq!(b["batches"].as_array().map(Vec::len), Some(2), "{b}");
+}

@@ -48,6 +48,18 @@ const FORMATS: &[(&str, &str)] = &[
     ("json", "JSON (HHS worksheet)"),
 ];
 
+/// The form's State filter: blank for every State, else a State of 45 CFR 160.103.
+fn state_filter(s: &str) -> Result<Option<String>, Error> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    crate::domain::vocab::normalize_state(s)
+        .map(|c| Some(c.to_string()))
+        .ok_or_else(|| {
+            Error::invalid("State: use a two-letter code (CA, NY, PR…) or leave it blank")
+        })
+}
+
 fn render_form(user: &CurrentUser, id: &IncidentId) -> Markup {
     html! {
         h2 { "Render a batch" }
@@ -62,6 +74,10 @@ fn render_form(user: &CurrentUser, id: &IncidentId) -> Markup {
             select id="format" name="format" {
                 @for (k, l) in FORMATS { option value=(k) { (l) } }
             }
+            label for="jurisdiction" { "State regulator notices: only this State " span.hint { "two-letter code; blank for every State that requires one" } }
+            input id="jurisdiction" name="jurisdiction" type="text" maxlength="20" placeholder="e.g. TX";
+            label for="recipient" { "State regulator notices: only this regulator " span.hint { "its id in the State's rules, e.g. ag; blank for all" } }
+            input id="recipient" name="recipient" type="text" maxlength="40";
             label for="notice_date" { "Date printed on the notices " span.hint { "YYYY-MM-DD; blank for today" } }
             input id="notice_date" name="notice_date" type="text" inputmode="numeric" placeholder="YYYY-MM-DD";
             label for="shard" { "Letters per file" }
@@ -140,6 +156,8 @@ pub async fn render(
         notice_date,
         addendum: false,
         covered_entity: None,
+        jurisdiction: state_filter(f.get("jurisdiction"))?,
+        recipient: f.opt("recipient").map(|r| r.trim().to_ascii_lowercase()),
         force: f.get("force") == "yes",
         layout: crate::letters::Layout::default(),
         crash_at: None,
