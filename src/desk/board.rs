@@ -8,7 +8,6 @@
 //! evaluation is the one evaluate step, as `deadlines` runs it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -16,7 +15,7 @@ use super::assess::{DeadlineBoard, DeadlineQuery, DeadlineRow, board_rows, overd
 use super::evaluate::evaluate;
 use super::office::{Desk, counts_or_estimate};
 use super::records::{Batch, Derived, batch};
-use crate::domain::{IncidentId, IncidentStatus, LePolicy};
+use crate::domain::{IncidentId, IncidentStatus, LePolicy, ObligationKind};
 use crate::error::{Error, Result};
 use crate::store::Reader;
 
@@ -25,11 +24,48 @@ use crate::store::Reader;
 pub struct Dashboard {
     /// The audit head it reflects.
     pub head: u64,
-    /// The deadline board, as `deadlines` computes it.
+    /// The deadline board, as `deadlines` computes it, cut to the window asked for: `rows`
+    /// holds at most `limit` rows from `offset`; `overdue` counts the whole board.
     pub board: DeadlineBoard,
+    /// Rows on the whole board.
+    pub total: usize,
+    /// Where the window starts.
+    pub offset: usize,
     pub by_status: Vec<(IncidentStatus, usize)>,
     /// Draft batches of open incidents.
     pub awaiting: Vec<(IncidentId, String, Batch)>,
+}
+
+/// Which rows of the board a page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl Window {
+    /// The whole board.
+    pub const ALL: Window = Window {
+        offset: 0,
+        limit: usize::MAX,
+    };
+}
+
+/// A row's place on the board: `sort_board`'s order (due date or end of a running window,
+/// incident, kind), then the row's place among its incident's rows, which that stable sort
+/// keeps.
+type Key = (NaiveDate, IncidentId, ObligationKind, usize);
+
+fn key(r: &DeadlineRow, i: usize) -> Key {
+    (
+        r.keep_until
+            .map(|k| k.until)
+            .or(r.obligation.due)
+            .unwrap_or(NaiveDate::MAX),
+        r.incident.clone(),
+        r.obligation.kind,
+        i,
+    )
 }
 
 /// One incident as the dashboard needs it.
@@ -37,7 +73,9 @@ pub struct Dashboard {
 struct Row {
     title: String,
     status: IncidentStatus,
-    board: Vec<DeadlineRow>,
+    /// Its rows' keys in [`BoardState::sorted`].
+    keys: Vec<Key>,
+    overdue: usize,
     drafts: Vec<Batch>,
 }
 
@@ -46,17 +84,57 @@ struct Row {
 #[derive(Debug, Default)]
 pub struct BoardCache(std::sync::Mutex<BoardState>);
 
-/// The copy, per incident, as of audit entry `upto` and `today`.
+impl BoardCache {
+    /// How many incidents have been evaluated for the board so far (a change evaluates only
+    /// the incidents it names).
+    pub fn evaluations(&self) -> u64 {
+        self.0.lock().map(|s| s.evaluations).unwrap_or(0)
+    }
+}
+
+/// The board, per incident and as one sorted index, as of audit entry `upto` and `today`.
+/// A change replaces only its incidents' rows in the index: nothing is re-sorted or copied
+/// whole, so a page costs the rows it shows, whatever the size of the register.
 #[derive(Debug, Default)]
 struct BoardState {
     today: Option<NaiveDate>,
     upto: u64,
+    built: bool,
     rows: BTreeMap<IncidentId, Row>,
-    built: Option<Arc<Dashboard>>,
+    sorted: BTreeMap<Key, DeadlineRow>,
+    overdue: usize,
+    evaluations: u64,
+}
+
+impl BoardState {
+    fn remove(&mut self, id: &IncidentId) {
+        if let Some(old) = self.rows.remove(id) {
+            for k in &old.keys {
+                self.sorted.remove(k);
+            }
+            self.overdue -= old.overdue;
+        }
+    }
+
+    fn insert(&mut self, id: IncidentId, board: Vec<DeadlineRow>, mut row: Row) {
+        row.overdue = overdue(&board);
+        self.overdue += row.overdue;
+        for (i, r) in board.into_iter().enumerate() {
+            let k = key(&r, i);
+            row.keys.push(k.clone());
+            self.sorted.insert(k, r);
+        }
+        self.rows.insert(id, row);
+    }
 }
 
 impl Desk<'_> {
-    fn board_row(&self, r: &Reader, id: &IncidentId, today: NaiveDate) -> Result<Option<Row>> {
+    fn board_row(
+        &self,
+        r: &Reader,
+        id: &IncidentId,
+        today: NaiveDate,
+    ) -> Result<Option<(Vec<DeadlineRow>, Row)>> {
         if !r.incident_exists(id)? {
             return Ok(None);
         }
@@ -79,23 +157,36 @@ impl Desk<'_> {
             .map(|(n, m)| batch(n, m))
             .filter(|b| !b.is_approved())
             .collect();
-        Ok(Some(Row {
-            board: board_rows(
-                &inc,
-                super::incidents::label(&inc, codec.is_locked()),
-                ev.obligations,
-                today,
-                &DeadlineQuery::default(),
-            ),
-            title: super::incidents::label(&inc, codec.is_locked()),
-            status: inc.status,
-            drafts,
-        }))
+        let title = super::incidents::label(&inc, codec.is_locked());
+        let mut board = board_rows(
+            &inc,
+            title.clone(),
+            ev.obligations,
+            today,
+            &DeadlineQuery::default(),
+        );
+        sort_board(&mut board);
+        Ok(Some((
+            board,
+            Row {
+                title,
+                status: inc.status,
+                keys: Vec::new(),
+                overdue: 0,
+                drafts,
+            },
+        )))
     }
 
-    /// The dashboard as of now: recomputed only for the incidents changed since `cache` was
-    /// last brought up to date (a cache belongs to one database).
-    pub fn dashboard(&self, cache: &BoardCache) -> Result<Arc<Dashboard>> {
+    /// The whole dashboard as of now (see [`Desk::dashboard_window`]).
+    pub fn dashboard(&self, cache: &BoardCache) -> Result<Dashboard> {
+        self.dashboard_window(cache, Window::ALL)
+    }
+
+    /// The dashboard as of now, with the board's rows in `window`: brought up to date for
+    /// the incidents changed since `cache` was last brought up to date (a cache belongs to
+    /// one database), all of them when the date or the organization changed.
+    pub fn dashboard_window(&self, cache: &BoardCache, window: Window) -> Result<Dashboard> {
         let today = self.today()?;
         let org = self.org()?;
         let policies = super::evaluate::Policies::default();
@@ -107,9 +198,9 @@ impl Desk<'_> {
             .map_err(|_| Error::Storage("the dashboard cache is poisoned".into()))?;
         let r = self.reader()?;
         let head = r.audit_head()?.map(|(s, _)| s).unwrap_or(0);
-        let mut full = cache.today != Some(today) || head < cache.upto || cache.upto == 0;
+        let mut full = cache.today != Some(today) || head < cache.upto || !cache.built;
         let mut changed: BTreeSet<IncidentId> = BTreeSet::new();
-        if !full {
+        if !full && head > cache.upto {
             r.for_each_audit_entry_from(cache.upto + 1, |_, e| {
                 let Some(e) = e else {
                     full = true;
@@ -130,60 +221,58 @@ impl Desk<'_> {
         }
         if full {
             cache.rows.clear();
+            cache.sorted.clear();
+            cache.overdue = 0;
             changed = r
                 .incidents(self.quiet_codec()?)?
                 .into_iter()
                 .map(|i| i.id)
                 .collect();
         }
-        if !changed.is_empty() || cache.built.is_none() || full {
-            for id in &changed {
-                match self.board_row(&r, id, today)? {
-                    Some(row) => {
-                        cache.rows.insert(id.clone(), row);
-                    }
-                    None => {
-                        cache.rows.remove(id);
-                    }
-                }
+        for id in &changed {
+            cache.remove(id);
+            cache.evaluations += 1;
+            if let Some((board, row)) = self.board_row(&r, id, today)? {
+                cache.insert(id.clone(), board, row);
             }
-            cache.today = Some(today);
-            cache.upto = head;
-            let mut rows = Vec::new();
-            let mut by_status: Vec<(IncidentStatus, usize)> =
-                IncidentStatus::ALL.iter().map(|s| (*s, 0)).collect();
-            let mut awaiting = Vec::new();
-            for (id, row) in &cache.rows {
-                if let Some(slot) = by_status.iter_mut().find(|(s, _)| *s == row.status) {
-                    slot.1 += 1;
-                }
-                rows.extend(row.board.iter().cloned());
-                if row.status.is_open() {
-                    for b in &row.drafts {
-                        awaiting.push((id.clone(), row.title.clone(), b.clone()));
-                    }
-                }
-            }
-            sort_board(&mut rows);
-            let overdue = overdue(&rows);
-            cache.built = Some(Arc::new(Dashboard {
-                head,
-                board: DeadlineBoard {
-                    today,
-                    policy,
-                    business_days,
-                    rows,
-                    overdue,
-                },
-                by_status,
-                awaiting,
-            }));
-        } else {
-            cache.upto = cache.upto.max(head);
         }
-        cache
-            .built
-            .clone()
-            .ok_or_else(|| Error::Storage("the dashboard was not built".into()))
+        cache.today = Some(today);
+        cache.upto = cache.upto.max(head);
+        cache.built = true;
+
+        let mut by_status: Vec<(IncidentStatus, usize)> =
+            IncidentStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        let mut awaiting = Vec::new();
+        for (id, row) in &cache.rows {
+            if let Some(slot) = by_status.iter_mut().find(|(s, _)| *s == row.status) {
+                slot.1 += 1;
+            }
+            if row.status.is_open() {
+                for b in &row.drafts {
+                    awaiting.push((id.clone(), row.title.clone(), b.clone()));
+                }
+            }
+        }
+        let rows = cache
+            .sorted
+            .values()
+            .skip(window.offset)
+            .take(window.limit)
+            .cloned()
+            .collect();
+        Ok(Dashboard {
+            head,
+            board: DeadlineBoard {
+                today,
+                policy,
+                business_days,
+                rows,
+                overdue: cache.overdue,
+            },
+            total: cache.sorted.len(),
+            offset: window.offset,
+            by_status,
+            awaiting,
+        })
     }
 }

@@ -49,7 +49,7 @@ pub use assess::{
     KeepUntil, Override, Recorded, WhatIf, what_if,
 };
 pub use audit::{CheckpointFile, Verified};
-pub use board::{BoardCache, Dashboard};
+pub use board::{BoardCache, Dashboard, Window};
 pub use bulk::RosterSource;
 pub use change::Revision;
 pub use dossier::Dossier;

@@ -809,10 +809,55 @@ fn the_dashboard_follows_every_change() {
         })
         .unwrap();
     same("after an organization change");
-    // Nothing changed: the same dashboard is returned.
+    // Nothing changed: nothing is evaluated again.
     let d = o.desk(ctx("reader"));
-    assert!(Arc::ptr_eq(
-        &d.dashboard(&cache).unwrap(),
-        &d.dashboard(&cache).unwrap()
-    ));
+    let n = cache.evaluations();
+    d.dashboard(&cache).unwrap();
+    d.dashboard(&cache).unwrap();
+    assert_eq!(cache.evaluations(), n);
+    // One incident changed: only it is evaluated again.
+    o.desk(ctx("pat"))
+        .add_note(&NewNote {
+            id: a.clone(),
+            text: "called the forensic firm".into(),
+            at: None,
+            author: None,
+            expected: None,
+        })
+        .unwrap();
+    let after_note = same("after a note");
+    assert_eq!(cache.evaluations(), n + 1);
+    // Windows of the board, page by page, are the whole board in order.
+    let all = after_note.board.rows;
+    assert_eq!(after_note.total, all.len());
+    let mut paged = Vec::new();
+    let mut offset = 0;
+    loop {
+        let w = d
+            .dashboard_window(&cache, Window { offset, limit: 3 })
+            .unwrap();
+        assert_eq!(w.total, all.len());
+        assert_eq!(
+            w.board.overdue, after_note.board.overdue,
+            "counts the whole board"
+        );
+        if w.board.rows.is_empty() {
+            break;
+        }
+        offset += w.board.rows.len();
+        paged.extend(w.board.rows);
+    }
+    let ids = |rows: &[DeadlineRow]| {
+        rows.iter()
+            .map(|r| {
+                (
+                    r.incident.to_string(),
+                    r.obligation.kind,
+                    r.obligation.jurisdiction.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&paged), ids(&all));
+    assert_eq!(cache.evaluations(), n + 1, "paging evaluates nothing");
 }

@@ -13,6 +13,7 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 
 use super::config::ServeConfig;
+use super::pages::dashboard::BOARD_PAGE;
 use super::routes::route_table;
 use super::server::app;
 use super::state::AppState;
@@ -1029,4 +1030,59 @@ async fn closing_with_notices_unmet_takes_a_rationale() {
         .unwrap();
     assert!(log.iter().any(|e| e.entry.action == "incident.close"
         && e.entry.detail.contains("forced unmet=")));
+}
+
+/// The deadline board is served a page at a time (the start page shows its first rows and
+/// links to it): every row once, in order, over the pages; a page past the end is empty,
+/// and an unreadable page number is the first page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deadline_board_is_paged() {
+    let fx = fixture(|_| {});
+    {
+        let d = fx.state.office.desk(ctx("setup"));
+        let today = chrono::Utc::now().date_naive();
+        for n in 0..40u64 {
+            d.new_incident(NewIncident {
+                facts: Default::default(),
+                edits: FactsPatch {
+                    title: Some(format!("Misdirected fax {n}")),
+                    discovered: Some(today - chrono::Days::new(n % 50)),
+                    individuals: Some(600 + n),
+                    states: vec![("WI".into(), 600 + n)],
+                    ..FactsPatch::default()
+                },
+            })
+            .unwrap();
+        }
+    }
+    let total = {
+        let d = fx.state.office.desk(ctx("setup"));
+        d.deadlines(&crate::desk::DeadlineQuery::default())
+            .unwrap()
+            .rows
+            .len()
+    };
+    assert!(total > BOARD_PAGE, "{total} rows: more than one page");
+    let (mut b, _) = signed_in(&fx, "po").await;
+    let rows = |body: &str| body.matches("<td><a href=\"/incidents/").count();
+    let start = b.get("/").await.body;
+    assert_eq!(rows(&start), 25);
+    assert!(
+        start.contains(&format!("{} more on", total - 25)),
+        "{start}"
+    );
+    let mut seen = 0;
+    let pages = total.div_ceil(BOARD_PAGE);
+    for p in 1..=pages {
+        let body = b.get(&format!("/deadlines?page={p}")).await.body;
+        assert!(body.contains(&format!("page {p} of {pages}")), "{body}");
+        seen += rows(&body);
+    }
+    assert_eq!(seen, total);
+    let past = b.get(&format!("/deadlines?page={}", pages + 5)).await;
+    assert_eq!(past.status, StatusCode::OK);
+    assert_eq!(rows(&past.body), 0);
+    let odd = b.get("/deadlines?page=first").await.body;
+    assert!(odd.contains(&format!("page 1 of {pages}")));
+    assert_eq!(rows(&odd), BOARD_PAGE);
 }

@@ -2,16 +2,18 @@
 //! awaiting counsel's sign-off) and the full deadline board.
 
 use axum::Extension;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use maud::html;
+use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::widgets::board;
-use crate::desk::status_text;
+use crate::desk::{Window, status_text};
 use crate::domain::Permission;
 use crate::web::auth::start_for;
 use crate::web::page::{WebError, page};
 use crate::web::state::{AppState, CurrentUser};
+use page as page_markup;
 
 type Page = Result<Response, WebError>;
 
@@ -23,7 +25,17 @@ pub async fn dashboard(
         return Ok(r);
     }
     let s = state.clone();
-    let d = state.desk(&user, move |d| d.dashboard(&s.board)).await?;
+    let d = state
+        .desk(&user, move |d| {
+            d.dashboard_window(
+                &s.board,
+                Window {
+                    offset: 0,
+                    limit: DASHBOARD_ROWS,
+                },
+            )
+        })
+        .await?;
     let open: usize = d
         .by_status
         .iter()
@@ -43,7 +55,10 @@ pub async fn dashboard(
         }
         section {
             h2 { "Deadline board" }
-            (board(&d.board.rows, 25))
+            (board(&d.board.rows))
+            @if d.total > d.board.rows.len() {
+                p.small { (d.total - d.board.rows.len()) " more on " a href="/deadlines" { "the deadline board" } "." }
+            }
         }
         section {
             h2 { "Letters awaiting counsel's sign-off" }
@@ -73,21 +88,76 @@ pub async fn dashboard(
     Ok(page("Dashboard", &user, body).into_response())
 }
 
+/// Rows of the deadline board on the start page.
+const DASHBOARD_ROWS: usize = 25;
+/// Rows per page of the full deadline board.
+pub const BOARD_PAGE: usize = 100;
+
+#[derive(Debug, Deserialize)]
+pub struct BoardQuery {
+    /// 1-based; absent or unreadable: the first page.
+    page: Option<String>,
+}
+
 pub async fn deadlines(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
+    Query(q): Query<BoardQuery>,
 ) -> Page {
+    let page = q
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
     let s = state.clone();
-    let d = state.desk(&user, move |d| d.dashboard(&s.board)).await?;
+    let d = state
+        .desk(&user, move |d| {
+            d.dashboard_window(
+                &s.board,
+                Window {
+                    offset: (page - 1).saturating_mul(BOARD_PAGE),
+                    limit: BOARD_PAGE,
+                },
+            )
+        })
+        .await?;
     let b = &d.board;
+    let pages = d.total.div_ceil(BOARD_PAGE).max(1);
+    let first = (d.offset + 1).min(d.total);
+    let last = d.offset + b.rows.len();
     let body = html! {
         h1 { "Deadline board" }
         p.sub {
             "As of " (b.today.format("%Y-%m-%d")) " · law-enforcement delay policy: " (b.policy.key())
-            " · " (b.rows.len()) " row(s), " (b.overdue) " overdue"
+            " · " (d.total) " row(s), " (b.overdue) " overdue"
         }
-        (board(&b.rows, usize::MAX))
+        @if pages > 1 {
+            (pager(page, pages, first, last, d.total))
+        }
+        (board(&b.rows))
+        @if pages > 1 {
+            (pager(page, pages, first, last, d.total))
+        }
         p.small { "What `breachdesk deadlines` lists: every obligation still owed (" (status_text(&crate::rules::ObligationStatus::Pending)) " or OVERDUE) of every incident, a closed one's too (closing never hides a duty), and every web posting or toll-free line whose window is still running; soonest first. An incident's own page lists all of its obligations." }
     };
-    Ok(page("Deadlines", &user, body).into_response())
+    Ok(page_markup("Deadlines", &user, body).into_response())
+}
+
+/// "Rows 101–200 of 5,000 · page 2 of 50", with links to the pages around.
+fn pager(page: usize, pages: usize, first: usize, last: usize, total: usize) -> Markup {
+    html! {
+        nav.pager aria-label="Deadline board pages" {
+            "Rows " (first) "–" (last) " of " (total) " · page " (page) " of " (pages) " · "
+            @if page > 1 {
+                a href="/deadlines?page=1" { "first" } " · "
+                a href={"/deadlines?page=" (page - 1)} rel="prev" { "previous" }
+            } @else { "first · previous" }
+            " · "
+            @if page < pages {
+                a href={"/deadlines?page=" (page + 1)} rel="next" { "next" } " · "
+                a href={"/deadlines?page=" (pages)} { "last" }
+            } @else { "next · last" }
+        }
+    }
 }

@@ -53,7 +53,7 @@ pub fn obligations(list: &[Obligation]) -> Markup {
 }
 
 /// The deadline board: overdue first (they sort first by date), days left, the incident.
-pub fn board(rows: &[DeadlineRow], limit: usize) -> Markup {
+pub fn board(rows: &[DeadlineRow]) -> Markup {
     html! {
         @if rows.is_empty() {
             p { "Nothing is due: every incident's notices are met or not required, and no window is running." }
@@ -61,7 +61,7 @@ pub fn board(rows: &[DeadlineRow], limit: usize) -> Markup {
             table.board {
                 thead { tr { th { "Due" } th { "Days left" } th { "Incident" } th { "Obligation" } th { "Where" } th { "Status" } } }
                 tbody {
-                    @for r in rows.iter().take(limit) {
+                    @for r in rows {
                         tr class=(status_class(&r.obligation)) {
                             td { (date(r.obligation.due)) }
                             td.num { (days_left(&r.obligation)) }
@@ -78,9 +78,6 @@ pub fn board(rows: &[DeadlineRow], limit: usize) -> Markup {
                         }
                     }
                 }
-            }
-            @if rows.len() > limit {
-                p.small { (rows.len() - limit) " more on " a href="/deadlines" { "the deadline board" } "." }
             }
         }
     }
