@@ -254,6 +254,15 @@ impl Desk<'_> {
         Ok((inc, Revision(r.incident_revision(id)?)))
     }
 
+    /// The incident (text opened when the key is at hand) and its revision, read together:
+    /// what a web form is filled in on, so that saving it can refuse a change made since.
+    pub fn incident_for_form(&self, id: &IncidentId) -> Result<(Incident, Revision)> {
+        let codec = self.codec(false)?;
+        let r = self.reader()?;
+        let inc = r.incident(id, codec)?;
+        Ok((inc, Revision(r.incident_revision(id)?)))
+    }
+
     /// The incident with its text opened when the key is at hand, e.g. the facts an
     /// assessment starts from.
     pub fn incident_record(&self, id: &IncidentId) -> Result<Incident> {

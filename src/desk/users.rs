@@ -16,6 +16,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
 
 use super::office::Desk;
+use crate::audit::entry::Via;
 use crate::domain::StaffRole;
 use crate::domain::staff::check_user_name;
 use crate::error::{Error, Result};
@@ -360,7 +361,13 @@ impl Desk<'_> {
             None => verify_password(&stored.password, &req.password),
         };
         let name = stored.name.clone();
-        self.store().write(&self.actor()?, |w| {
+        // A sign-in that succeeds is the person's own act: its entry names them as the
+        // user, like every entry they write after it. A failed one is the server's record.
+        let mut actor = self.actor()?;
+        if password_ok && !stored.disabled && actor.who.via == Via::Web {
+            actor.who.user = Some(name.clone());
+        }
+        self.store().write(&actor, |w| {
             let mut r = w.user(&name)?.ok_or_else(|| Self::no_user(&name))?;
             let subject = Subject::User(name.clone());
             if let Some(until) = r.locked_until.filter(|t| *t > now) {

@@ -193,3 +193,13 @@ pub fn edit(f: &Fields, facts: &mut Facts) -> Result<()> {
     ba.notified_ce = f.date("ba_notified", "Date the business associate notified us")?;
     Ok(())
 }
+
+/// The incident version a form was filled in on (its hidden `revision` field): saving the
+/// form refuses a change made since, instead of overwriting it.
+pub fn expected_revision(revision: &str) -> Result<crate::desk::Revision, crate::error::Error> {
+    crate::desk::Revision::parse(revision.trim()).ok_or_else(|| {
+        crate::error::Error::invalid(
+            "the form does not say which version of the incident it changes: open the incident again",
+        )
+    })
+}

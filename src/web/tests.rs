@@ -260,6 +260,13 @@ fn form_for(path: &str, token: &str) -> Vec<(&'static str, String)> {
     f
 }
 
+/// The incident version a page's form carries (its hidden `revision` field).
+fn revision_in(body: &str) -> String {
+    let at = "name=\"revision\" value=\"";
+    let i = body.find(at).expect("a revision field") + at.len();
+    body[i..].split('"').next().unwrap_or_default().to_string()
+}
+
 fn user_of(role: StaffRole) -> &'static str {
     match role {
         StaffRole::PrivacyOfficer => "po",
@@ -504,6 +511,15 @@ async fn a_new_session_id_at_sign_in_and_none_after_sign_out() {
     let log = fx.state.office.desk(ctx("t")).audit_log(None).unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.entry.action.as_str()).collect();
     assert!(actions.contains(&"user.login") && actions.contains(&"user.logout"));
+    // The sign-in names the person, as the server's channel; a failed one is the server's.
+    let login = log.iter().find(|e| e.entry.action == "user.login").unwrap();
+    match &login.entry.recorded {
+        crate::audit::entry::Recorded::V2 { who, .. } => {
+            assert_eq!(who.user.as_deref(), Some("analyst"));
+            assert_eq!(who.via, crate::audit::entry::Via::Web);
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1005,9 +1021,11 @@ async fn closing_with_notices_unmet_takes_a_rationale() {
     let fx = fixture(|_| {});
     let (mut b, token) = signed_in(&fx, "po").await;
     let path = format!("/incidents/{}/close", fx.id);
+    let rev = revision_in(&b.get(&format!("/incidents/{}", fx.id)).await.body);
     let before = audit_len(&fx);
     let close = [
         ("csrf", token.as_str()),
+        ("revision", rev.as_str()),
         ("disposition", "breach_notified"),
         ("note", ""),
     ];
@@ -1085,4 +1103,76 @@ async fn the_deadline_board_is_paged() {
     let odd = b.get("/deadlines?page=first").await.body;
     assert!(odd.contains(&format!("page 1 of {pages}")));
     assert_eq!(rows(&odd), BOARD_PAGE);
+}
+
+/// Closing and overriding carry the version of the incident the form was filled in on: after
+/// someone else's change (here a note), each is refused as a conflict and writes nothing; a
+/// form without a version is refused too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_close_or_override_is_a_conflict() {
+    let fx = fixture(|_| {});
+    let (mut c, token) = signed_in(&fx, "po").await;
+    let (mut a, atoken) = signed_in(&fx, "analyst").await;
+    let page = format!("/incidents/{}", fx.id);
+    let close_rev = revision_in(&c.get(&page).await.body);
+    let override_rev = revision_in(&c.get(&format!("{page}/assess")).await.body);
+    assert_eq!(close_rev, override_rev);
+    let r = a
+        .post(
+            &format!("{page}/notes"),
+            &[("csrf", &atoken), ("text", "called IT")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let before = audit_len(&fx);
+    let r = c
+        .post(
+            &format!("{page}/override"),
+            &[
+                ("csrf", token.as_str()),
+                ("revision", override_rev.as_str()),
+                ("class", "not_breach_low_probability"),
+                ("rationale", "forensics show no access"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = c
+        .post(
+            &format!("{page}/close"),
+            &[
+                ("csrf", token.as_str()),
+                ("revision", close_rev.as_str()),
+                ("disposition", "no_phi"),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = c
+        .post(
+            &format!("{page}/close"),
+            &[
+                ("csrf", token.as_str()),
+                ("disposition", "no_phi"),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(audit_len(&fx), before, "nothing written");
+    // With the current version, the close goes through.
+    let fresh = revision_in(&c.get(&page).await.body);
+    let r = c
+        .post(
+            &format!("{page}/close"),
+            &[
+                ("csrf", token.as_str()),
+                ("revision", fresh.as_str()),
+                ("disposition", "no_phi"),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }

@@ -23,7 +23,7 @@ use crate::domain::{
 use crate::error::Error;
 use crate::rules::{Determination, DeterminationClass};
 use crate::web::auth::flash;
-use crate::web::forms::Fields;
+use crate::web::forms::{Fields, expected_revision};
 use crate::web::page::{WebError, csrf_field, error_box, page, see_other};
 use crate::web::state::{AppState, CurrentUser};
 
@@ -302,6 +302,7 @@ pub fn answers(f: &Fields, base: &AssessmentAnswers) -> Result<AssessmentAnswers
 fn assess_form(
     user: &CurrentUser,
     inc: &Incident,
+    revision: &str,
     a: &AssessmentAnswers,
     preview: Option<&Determination>,
     error: Option<&str>,
@@ -321,6 +322,7 @@ fn assess_form(
         }
         form.stack method="post" action={"/incidents/" (id) "/assess"} {
             (csrf_field(user))
+            input type="hidden" name="revision" value=(revision);
             (questions(a))
             @if not_breach {
                 fieldset.screen {
@@ -338,6 +340,7 @@ fn assess_form(
                 p.small { "Both results stay on record; the rationale is required." }
                 form.stack method="post" action={"/incidents/" (id) "/override"} {
                     (csrf_field(user))
+                    input type="hidden" name="revision" value=(revision);
                     label for="class" { "Determination" }
                     select id="class" name="class" {
                         @for c in DeterminationClass::ALL { option value=(c.key()) { (c.label()) } }
@@ -357,9 +360,15 @@ pub async fn form(
     Path(id): Path<String>,
 ) -> Page {
     let id = parse_id(&id)?;
-    let inc = state.desk(&user, move |d| d.incident_record(&id)).await?;
+    let (inc, revision) = state.desk(&user, move |d| d.incident_for_form(&id)).await?;
     let a = AssessmentAnswers::of(&inc.facts);
-    Ok(page("Assess", &user, assess_form(&user, &inc, &a, None, None)).into_response())
+    let revision = revision.to_string();
+    Ok(page(
+        "Assess",
+        &user,
+        assess_form(&user, &inc, &revision, &a, None, None),
+    )
+    .into_response())
 }
 
 pub async fn record(
@@ -372,11 +381,14 @@ pub async fn record(
     let id = parse_id(&id)?;
     let rid = id.clone();
     let inc = state.desk(&user, move |d| d.incident_record(&rid)).await?;
+    // The version of the incident the form was filled in on: a change since is a conflict.
+    let revision = f.get("revision").to_string();
+    let expected = Some(expected_revision(&revision)?);
     let base = AssessmentAnswers::of(&inc.facts);
     let a = match answers(&f, &base) {
         Ok(a) => a,
         Err(e) => {
-            let body = assess_form(&user, &inc, &base, None, Some(&e.to_string()));
+            let body = assess_form(&user, &inc, &revision, &base, None, Some(&e.to_string()));
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 page("Assess", &user, body),
@@ -391,7 +403,7 @@ pub async fn record(
     {
         Ok(p) => p,
         Err(Error::Invalid(m)) => {
-            let body = assess_form(&user, &inc, &a, None, Some(&m));
+            let body = assess_form(&user, &inc, &revision, &a, None, Some(&m));
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 page("Assess", &user, body),
@@ -406,7 +418,7 @@ pub async fn record(
     {
         let msg = (f.has("conclusion") || f.has("confirm"))
             .then_some("a not-a-breach result needs a rationale and your confirmation");
-        let body = assess_form(&user, &inc, &a, Some(&preview), msg);
+        let body = assess_form(&user, &inc, &revision, &a, Some(&preview), msg);
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             page("Confirm the determination", &user, body),
@@ -418,7 +430,7 @@ pub async fn record(
         answers: a,
         r#override: None,
         conclusion: (!conclusion.is_empty()).then_some(conclusion),
-        expected: None,
+        expected,
     };
     let done = state.desk(&user, move |d| d.assess(&req)).await?;
     flash(
@@ -440,6 +452,7 @@ pub async fn override_determination(
     let class = DeterminationClass::from_key(f.get("class"))
         .ok_or_else(|| Error::invalid("choose a determination"))?;
     let o = Override::new(class, f.text("rationale").trim())?;
+    let expected = Some(expected_revision(f.get("revision"))?);
     let rid = id.clone();
     let done = state
         .desk(&user, move |d| {
@@ -449,7 +462,7 @@ pub async fn override_determination(
                 answers: AssessmentAnswers::of(&facts),
                 r#override: Some(o),
                 conclusion: None,
-                expected: None,
+                expected,
             })
         })
         .await?;

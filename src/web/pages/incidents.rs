@@ -22,7 +22,7 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::web::auth::flash;
-use crate::web::forms::{self, Fields};
+use crate::web::forms::{self, Fields, expected_revision};
 use crate::web::page::{WebError, csrf_field, date, error_box, instant, page, see_other};
 use crate::web::state::{AppState, CurrentUser};
 
@@ -291,6 +291,7 @@ fn show_body(s: &Shown, user: &CurrentUser) -> Markup {
     let inc = &v.incident;
     let id = inc.id.as_str();
     let ev = &v.evaluation;
+    let revision = v.revision.to_string();
     let mut timeline = inc.timeline.clone();
     timeline.sort_by_key(|t| t.at);
     html! {
@@ -372,6 +373,7 @@ fn show_body(s: &Shown, user: &CurrentUser) -> Markup {
                 } @else {
                     form.stack method="post" action={"/incidents/" (id) "/close"} {
                         (csrf_field(user))
+                        input type="hidden" name="revision" value=(revision);
                         label for="disposition" { "Disposition" }
                         select id="disposition" name="disposition" required {
                             @for d in Disposition::ALL { option value=(d.key()) { (d.key()) } }
@@ -632,11 +634,7 @@ pub async fn update(
             edit_form(&user, id.as_str(), &facts, &revision, Some(&e.to_string())),
         ));
     }
-    let expected = Revision::parse(&revision).ok_or_else(|| {
-        Error::invalid(
-            "the form does not say which version of the incident it edits: open the incident again",
-        )
-    })?;
+    let expected = expected_revision(&revision)?;
     let req = UpdateIncident {
         id: id.clone(),
         replacement: Some(facts.clone()),
@@ -705,6 +703,7 @@ pub async fn close(
         .ok_or_else(|| Error::invalid("choose a disposition"))?;
     let note = f.get("note").to_string();
     let force = Some(f.get("force_rationale").trim().to_string()).filter(|r| !r.is_empty());
+    let expected = Some(expected_revision(f.get("revision"))?);
     let rid = id.clone();
     state
         .desk(&user, move |d| {
@@ -713,7 +712,7 @@ pub async fn close(
                 disposition,
                 note,
                 force,
-                expected: None,
+                expected,
             })
         })
         .await?;
