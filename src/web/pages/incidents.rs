@@ -11,7 +11,7 @@ use tower_sessions::Session;
 
 use super::widgets::{audit_entries, incident_header, obligations, signoff};
 use crate::desk::{
-    Batch, CloseIncident, IncidentFilter, IncidentView, Listed, NewIncident, NewNote, Revision,
+    Batch, CloseIncident, IncidentFilter, IncidentView, Listed, NewIncident, NewNote,
     UpdateIncident,
 };
 use crate::domain::incident::Disposition;
