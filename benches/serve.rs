@@ -542,10 +542,10 @@ fn main() {
         percentile(&fl, 0.99)
     );
     println!(
-        "ratio: pages p99 / style-sheet p99 = {:.1}x; office mix requests/s / style-sheet requests/s = {:.2}",
+        "ratio: pages p99 / style-sheet p99 = {:.1}x; style-sheet requests/s / office mix requests/s = {:.1}x",
         percentile(&pages, 0.99) / percentile(&fl, 0.99).max(0.001),
-        (total as f64 / elapsed.as_secs_f64())
-            / (fl.len() as f64 / floor_took.as_secs_f64()).max(0.001)
+        (fl.len() as f64 / floor_took.as_secs_f64())
+            / (total as f64 / elapsed.as_secs_f64()).max(0.001)
     );
     // Every confirmed write is in the database.
     let notes_ok = outcomes
