@@ -409,7 +409,7 @@ pub fn export_templates(dir: &Path, force: bool) -> Result<usize> {
 }
 
 /// The `headings.toml` that `letters templates export` writes: every key commented out.
-const HEADINGS_EXAMPLE: &str =
+pub const HEADINGS_EXAMPLE: &str =
     "# Headings `letters check` accepts for each element of 45 CFR 164.404(c)(1), besides
 # the defaults (What Happened? / What Information Was Involved? / What You Can Do. /
 # What We Are Doing. / For More Information.). Case and trailing punctuation are ignored.

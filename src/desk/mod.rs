@@ -61,7 +61,8 @@ pub use incidents::{
 };
 pub use laws::{
     CounselVersion, LawDiff, LawShow, LawsChanged, LawsFile, LawsList, VersionView,
-    check as check_laws, diff as laws_diff, law_set, list as laws_list, show as laws_show,
+    check as check_laws_file, check as check_laws, diff as laws_diff, law_set, list as laws_list,
+    show as laws_show,
 };
 pub use notices::{ApproveBatch, Authority, NewNotice, NoticeRecorded, letter_kinds};
 pub use office::{

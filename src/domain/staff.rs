@@ -103,6 +103,8 @@ pub enum Permission {
     ManageUsers,
     /// Run tabletop exercises (the exercise database only).
     RunExercise,
+    /// Counsel's rules: the letter templates and the State laws data (check, store, clear).
+    ManageRules,
 }
 
 use StaffRole::{Analyst, Auditor, Counsel, Facilitator, PrivacyOfficer};
@@ -125,6 +127,7 @@ impl Permission {
         Permission::Audit,
         Permission::ManageUsers,
         Permission::RunExercise,
+        Permission::ManageRules,
     ];
 
     /// The roles that hold this permission: the permissions table.
@@ -141,9 +144,9 @@ impl Permission {
             | Permission::Assess
             | Permission::RenderLetters
             | Permission::RecordNotice => &[PrivacyOfficer, Counsel, Analyst],
-            Permission::OverrideDetermination | Permission::OverrideSignoff => {
-                &[PrivacyOfficer, Counsel]
-            }
+            Permission::OverrideDetermination
+            | Permission::OverrideSignoff
+            | Permission::ManageRules => &[PrivacyOfficer, Counsel],
             Permission::CloseIncident | Permission::ManageUsers => &[PrivacyOfficer],
             Permission::ApproveLetters => &[Counsel],
             Permission::Audit => &[PrivacyOfficer, Counsel, Auditor],
@@ -170,6 +173,7 @@ impl Permission {
             Permission::Audit => "audit",
             Permission::ManageUsers => "manage-users",
             Permission::RunExercise => "run-exercise",
+            Permission::ManageRules => "manage-rules",
         }
     }
 
@@ -196,6 +200,9 @@ impl Permission {
             Permission::Audit => "verify the audit trail, checkpoint, dossier, audit log",
             Permission::ManageUsers => "add users, change roles, disable, reset passwords",
             Permission::RunExercise => "run tabletop exercises (exercise database only)",
+            Permission::ManageRules => {
+                "counsel's letter templates and State laws data: check, store, clear"
+            }
         }
     }
 }

@@ -24,6 +24,8 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/incidents", "Incidents", Permission::ReadRegister),
     ("/deadlines", "Deadlines", Permission::ReadRegister),
     ("/incidents/new", "New incident", Permission::LogIncident),
+    ("/laws", "State laws", Permission::ReadRegister),
+    ("/templates", "Templates", Permission::ManageRules),
     ("/audit", "Audit", Permission::Audit),
     ("/users", "Users", Permission::ManageUsers),
     ("/exercise", "Exercise", Permission::RunExercise),

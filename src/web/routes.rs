@@ -9,7 +9,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::auth;
 use super::pages::{
-    assess, audit, dashboard, exercise, incidents, letters, notices, roster, users,
+    assess, audit, dashboard, exercise, incidents, letters, notices, roster, rules, users,
 };
 use super::state::AppState;
 use crate::domain::Permission;
@@ -213,6 +213,50 @@ fn table() -> Vec<(Method, &'static str, Permission, Handler)> {
             "/audit/checkpoint",
             Audit,
             get(audit::checkpoint_file),
+        ),
+        (
+            Method::GET,
+            "/templates",
+            ManageRules,
+            get(rules::templates),
+        ),
+        (
+            Method::POST,
+            "/templates/clear",
+            ManageRules,
+            post(rules::clear_templates),
+        ),
+        (
+            Method::GET,
+            "/templates/{name}",
+            ManageRules,
+            get(rules::template),
+        ),
+        (
+            Method::POST,
+            "/templates/{name}",
+            ManageRules,
+            post(rules::save_template),
+        ),
+        (
+            Method::POST,
+            "/templates/{name}/revert",
+            ManageRules,
+            post(rules::revert_template),
+        ),
+        (Method::GET, "/laws", ReadRegister, get(rules::laws)),
+        (Method::GET, "/laws/{st}", ReadRegister, get(rules::law)),
+        (
+            Method::POST,
+            "/laws/{st}",
+            ManageRules,
+            post(rules::set_law),
+        ),
+        (
+            Method::POST,
+            "/laws/{st}/clear",
+            ManageRules,
+            post(rules::clear_law),
         ),
         (Method::GET, "/users", ManageUsers, get(users::index)),
         (Method::POST, "/users", ManageUsers, post(users::add)),

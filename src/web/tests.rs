@@ -250,6 +250,7 @@ fn concrete(path: &str, id: &IncidentId) -> String {
         .replace("{batch}", "1")
         .replace("{job}", "0000")
         .replace("{name}", "target")
+        .replace("{st}", "TX")
 }
 
 fn form_for(path: &str, token: &str) -> Vec<(&'static str, String)> {
@@ -1175,4 +1176,156 @@ async fn a_stale_close_or_override_is_a_conflict() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+/// Counsel's rules from the browser: a template edit is checked before it is stored (a
+/// letter without the "What Happened?" heading is refused, naming the element, and nothing is
+/// written), stored and audited when it passes, and reverted; the State laws pages show
+/// every jurisdiction, and counsel's file for one is checked, stored, audited and cleared.
+#[tokio::test(flavor = "multi_thread")]
+async fn counsel_manages_templates_and_state_laws_in_the_browser() {
+    let fx = fixture(|_| {});
+    let (mut c, token) = signed_in(&fx, "counsel").await;
+    let list = c.get("/templates").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("individual.txt.hbs") && list.body.contains("_steps.txt.hbs"));
+    assert!(list.body.contains("state_regulator.html.hbs"));
+    let form = c.get("/templates/individual.txt.hbs").await.body;
+    assert!(form.contains("What Happened?"), "{form}");
+    let builtin = crate::letters::REGISTRY
+        .iter()
+        .find(|e| e.file == "individual.txt.hbs")
+        .unwrap()
+        .source;
+    let before = audit_len(&fx);
+    let broken = builtin.replace("What Happened?", "Details");
+    assert_ne!(broken, builtin);
+    let r = c
+        .post(
+            "/templates/individual.txt.hbs",
+            &[("csrf", token.as_str()), ("text", broken.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("element A"), "{}", r.body);
+    assert_eq!(audit_len(&fx), before, "nothing stored");
+    let edited = builtin.replace(
+        "We are writing to tell you",
+        "We are sorry to write to tell you",
+    );
+    assert_ne!(edited, builtin);
+    let r = c
+        .post(
+            "/templates/individual.txt.hbs",
+            &[("csrf", token.as_str()), ("text", edited.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let stored = fx
+        .state
+        .office
+        .desk(ctx("t"))
+        .stored_templates()
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.get("individual.txt.hbs"), Some(&edited));
+    assert_eq!(audit_len(&fx), before + 1);
+    assert!(
+        c.get("/templates").await.body.contains("counsel&#x27;s")
+            || c.get("/templates").await.body.contains("counsel's")
+    );
+    let r = c
+        .post(
+            "/templates/individual.txt.hbs/revert",
+            &[("csrf", token.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        fx.state
+            .office
+            .desk(ctx("t"))
+            .stored_templates()
+            .unwrap()
+            .is_none_or(|m| m.is_empty())
+    );
+    assert_eq!(
+        c.get("/templates/nonesuch.hbs").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // State laws: every jurisdiction listed; one law's rules with their sources.
+    let (mut auditor, _) = signed_in(&fx, "auditor").await;
+    let laws = auditor.get("/laws").await;
+    assert_eq!(laws.status, StatusCode::OK);
+    for code in ["AL", "CA", "TX", "WY", "DC", "PR", "VI", "GU"] {
+        assert!(
+            laws.body.contains(&format!("href=\"/laws/{code}\"")),
+            "{code}"
+        );
+    }
+    let tx = auditor.get("/laws/TX").await.body;
+    assert!(tx.contains("Texas") && tx.contains("521.053"), "{tx}");
+    assert!(
+        !tx.contains("Check and store as counsel"),
+        "auditors read only"
+    );
+    let page = c.get("/laws/TX").await.body;
+    assert!(page.contains("Check and store as counsel"));
+    let text = fx
+        .state
+        .office
+        .desk(ctx("t"))
+        .laws()
+        .unwrap()
+        .get("TX")
+        .unwrap()
+        .text
+        .clone();
+    let before = audit_len(&fx);
+    let r = c
+        .post(
+            "/laws/TX",
+            &[
+                ("csrf", token.as_str()),
+                ("text", "format = 1\njurisdiction = "),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let ca = fx
+        .state
+        .office
+        .desk(ctx("t"))
+        .laws()
+        .unwrap()
+        .get("CA")
+        .unwrap()
+        .text
+        .clone();
+    let r = c
+        .post(
+            "/laws/TX",
+            &[("csrf", token.as_str()), ("text", ca.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("not TX"), "{}", r.body);
+    assert_eq!(audit_len(&fx), before, "nothing written");
+    let counsel_text = text.replacen("name = \"Texas\"", "name = \"Texas\"\n# counsel's copy", 1);
+    assert_ne!(counsel_text, text);
+    let r = c
+        .post(
+            "/laws/TX",
+            &[("csrf", token.as_str()), ("text", counsel_text.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(audit_len(&fx), before + 1);
+    let shown = c.get("/laws/TX").await.body;
+    assert!(shown.contains("In force: counsel"), "{shown}");
+    assert!(shown.contains("counsel&#x27;s copy") || shown.contains("counsel's copy"));
+    let r = c.post("/laws/TX/clear", &[("csrf", token.as_str())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(c.get("/laws/TX").await.body.contains("In force: built-in"));
 }

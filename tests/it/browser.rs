@@ -435,6 +435,23 @@ async fn the_office_in_a_browser() {
     assert!(body.contains("Intact:"), "{body}");
     shots.take(&c, "audit-verified").await;
 
+    // Counsel's rules: the State laws and the templates pages.
+    go(&c, &base, "/laws").await;
+    let body = text(&c).await;
+    assert!(
+        body.contains("State breach laws") && body.contains("Tex. Bus. & Com. Code"),
+        "{body}"
+    );
+    shots.take(&c, "laws").await;
+    go(&c, &base, "/laws/CA").await;
+    let body = text(&c).await;
+    assert!(body.contains("California Attorney General"), "{body}");
+    shots.take(&c, "law-ca").await;
+    go(&c, &base, "/templates").await;
+    let body = text(&c).await;
+    assert!(body.contains("state_regulator.txt.hbs"), "{body}");
+    shots.take(&c, "templates").await;
+
     // The incident page and the dossier print.
     go(&c, &base, &incident).await;
     let pdf = c.print(Default::default()).await.unwrap();

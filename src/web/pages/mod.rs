@@ -9,5 +9,6 @@ pub mod incidents;
 pub mod letters;
 pub mod notices;
 pub mod roster;
+pub mod rules;
 pub mod users;
 pub mod widgets;
