@@ -121,7 +121,7 @@ pub fn letters_render(ctx: &Ctx, a: LettersRenderArgs) -> Result<i32> {
         addendum: a.addendum,
         covered_entity: a.covered_entity,
         jurisdiction: a.jurisdiction,
-        recipient: a.recipient,
+        recipient: a.recipient.map(|r| r.trim().to_ascii_lowercase()),
         force: a.force,
         layout: a.layout,
         crash_at: a.crash_at,

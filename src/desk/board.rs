@@ -212,8 +212,9 @@ impl Desk<'_> {
                             changed.insert(id);
                         }
                     }
-                    // The organization (role, policy, time zone) moves every date.
-                    None if e.entry.subject == "org" => full = true,
+                    // The organization (role, policy, time zone) and counsel's State laws
+                    // move every date.
+                    None if e.entry.subject == "org" || e.entry.subject == "laws" => full = true,
                     _ => {}
                 }
                 Ok(())
@@ -237,7 +238,8 @@ impl Desk<'_> {
             }
         }
         cache.today = Some(today);
-        cache.upto = cache.upto.max(head);
+        // A full rebuild reflects the trail as it is now (a replaced file may be shorter).
+        cache.upto = if full { head } else { cache.upto.max(head) };
         cache.built = true;
 
         let mut by_status: Vec<(IncidentStatus, usize)> =

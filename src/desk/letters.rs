@@ -540,6 +540,18 @@ impl RenderLetters {
                 "--format email exists for individual letters (people who agreed to electronic notice, 164.404(d)(1)(i)); next-of-kin letters go by mail",
             ));
         }
+        if (self.jurisdiction.is_some() || self.recipient.is_some())
+            && kind != LetterKind::StateRegulator
+        {
+            return Err(Error::invalid(
+                "--jurisdiction and --recipient choose State regulator notices: add --kind state_regulator",
+            ));
+        }
+        if self.layout != Layout::Single && kind == LetterKind::StateRegulator {
+            return Err(Error::invalid(
+                "--layout duplex is for letters to individuals; a State regulator notice prints on single pages",
+            ));
+        }
         if self.layout != Layout::Single && self.format != RenderFormat::Html {
             return Err(Error::invalid(
                 "--layout applies to printed letters: add --format html",
@@ -1255,6 +1267,18 @@ impl Desk<'_> {
         let mut files = Vec::new();
         let mut data = Sha256::new();
         let mut sampled = false;
+        // The first notice to individuals on record (HIPAA's, or a State's).
+        let residents_notified = inc
+            .notices
+            .iter()
+            .filter(|n| {
+                matches!(
+                    n.kind,
+                    ObligationKind::Individual | ObligationKind::StateIndividual
+                )
+            })
+            .map(|n| n.date)
+            .min();
         for o in chosen {
             let code = o.jurisdiction.clone().unwrap_or_default();
             let rid = o.recipient.clone().unwrap_or_default();
@@ -1295,7 +1319,10 @@ impl Desk<'_> {
                 method: nonblank(&rule.method),
                 condition: nonblank(&rule.condition),
                 content: rule.content.clone(),
-                le_delayed: !inc.facts.law_enforcement.is_empty(),
+                le_delayed: ev.delay.is_some(),
+                no_harm: rule.when == crate::laws::schema::When::NoHarmDetermination,
+                before_residents: rule.before,
+                residents_notified: letters::opt_date(residents_notified),
                 sample_copy: None,
                 verified: provenance.is_verified(),
                 provenance: provenance.describe(),

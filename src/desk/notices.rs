@@ -22,7 +22,9 @@ use super::office::Desk;
 
 /// The letter kinds whose batches can carry a notice of this kind; empty when no letters
 /// batch applies (the toll-free line, a phone call, informal substitute notice, the annual
-/// HHS log, State regulators and credit bureaus), and sign-off then is not asked for.
+/// HHS log and credit bureaus), and sign-off then is not asked for. A State regulator notice
+/// may cite its approved `state_regulator` batch; most go through a regulator's online
+/// form, so one is not required ([`batch_required`]).
 pub fn letter_kinds(kind: ObligationKind) -> &'static [LetterKind] {
     match kind {
         ObligationKind::Individual | ObligationKind::StateIndividual => &[LetterKind::Individual],
@@ -37,9 +39,15 @@ pub fn letter_kinds(kind: ObligationKind) -> &'static [LetterKind] {
         | ObligationKind::TollFreeLine
         | ObligationKind::UrgentPhoneOptional
         | ObligationKind::HhsAnnual
-        | ObligationKind::StateRegulator
         | ObligationKind::StateCra => &[],
+        ObligationKind::StateRegulator => &[LetterKind::StateRegulator],
     }
+}
+
+/// Whether a notice of this kind must name an approved batch (or an override): every kind
+/// with letter kinds but a State regulator's.
+pub fn batch_required(kind: ObligationKind) -> bool {
+    !letter_kinds(kind).is_empty() && kind != ObligationKind::StateRegulator
 }
 
 /// `letters approve`: counsel's sign-off of one batch.
@@ -392,7 +400,7 @@ fn signoff(req: &NewNotice, batches: &[Batch]) -> Result<Option<Signoff>> {
         Authority::Override(r) => Ok(Some(Signoff::Override {
             rationale: r.trim().to_string(),
         })),
-        Authority::None if kinds.is_empty() => Ok(None),
+        Authority::None if !batch_required(req.kind) => Ok(None),
         Authority::None => Err(Error::invalid(format!(
             "{} notices go out from a letters batch that counsel approved: name it with --approved-batch N (`breachdesk letters batches {}`), or record an override with --override-rationale TEXT",
             req.kind.key(),

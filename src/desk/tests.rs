@@ -59,6 +59,17 @@ fn entries(o: &Office) -> usize {
     o.desk(ctx("auditor")).audit_log(None).unwrap().len()
 }
 
+/// The text of a jurisdiction's rules file in force.
+fn d_laws_text(o: &Office, code: &str) -> String {
+    o.desk(ctx("reader"))
+        .laws()
+        .unwrap()
+        .get(code)
+        .unwrap()
+        .text
+        .clone()
+}
+
 fn new_incident(o: &Office) -> IncidentId {
     let edits = FactsPatch {
         title: Some("Stolen laptop".into()),
@@ -809,6 +820,36 @@ fn the_dashboard_follows_every_change() {
         })
         .unwrap();
     same("after an organization change");
+    // Counsel's State laws move State duties: the board follows (Illinois's time for the
+    // Attorney General's copy of the HHS notice lengthened).
+    let il = d_laws_text(&o, "IL").replace(
+        "days = 5\nfrom = \"hhs_notice\"",
+        "days = 50\nfrom = \"hhs_notice\"",
+    );
+    assert_ne!(il, d_laws_text(&o, "IL"));
+    let state_rows = |dash: &Dashboard| {
+        dash.board
+            .rows
+            .iter()
+            .filter(|r| r.obligation.jurisdiction.as_deref() == Some("IL"))
+            .map(|r| {
+                (
+                    r.incident.to_string(),
+                    r.obligation.recipient.clone(),
+                    r.obligation.due,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let before_laws = state_rows(&o.desk(ctx("reader")).dashboard(&cache).unwrap());
+    o.desk(ctx("pat"))
+        .set_laws(&LawsFile {
+            name: "il.toml".into(),
+            text: il,
+        })
+        .unwrap();
+    let after_laws = state_rows(&same("after counsel's State laws"));
+    assert_ne!(after_laws, before_laws);
     // Nothing changed: nothing is evaluated again.
     let d = o.desk(ctx("reader"));
     let n = cache.evaluations();

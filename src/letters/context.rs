@@ -484,10 +484,20 @@ pub struct RegulatorContext {
     /// What the statute says the notice must contain.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub content: Vec<String>,
-    /// A law-enforcement statement is on record for the incident (164.412; most States ask
+    /// A law-enforcement delay moved the incident's deadlines (164.412; most States ask
     /// whether notice was delayed for an investigation).
     #[serde(skip_serializing_if = "is_false")]
     pub le_delayed: bool,
+    /// The notice reports a determination that harm is not likely (the residents are not
+    /// notified), not a breach that residents are told of.
+    #[serde(skip_serializing_if = "is_false")]
+    pub no_harm: bool,
+    /// The statute wants this notice before the residents are notified.
+    #[serde(skip_serializing_if = "is_false")]
+    pub before_residents: bool,
+    /// The first notice to the residents on record, if they have been notified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residents_notified: Option<String>,
     /// The file name of the enclosed sample copy of the notice to residents, when the
     /// State asks for one (e.g. Cal. Civ. Code 1798.82(f)).
     #[serde(skip_serializing_if = "Option::is_none")]

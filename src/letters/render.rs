@@ -445,7 +445,7 @@ impl Renderer {
         w: &mut W,
     ) -> Result<(), LetterError> {
         let e = entry(kind, format).ok_or(LetterError::NoTemplate { kind, format })?;
-        if kind.is_notice_to_individuals() {
+        if kind.is_notice_to_individuals() || kind == LetterKind::StateRegulator {
             check_contact(ctx)?;
         }
         let hb = match format {

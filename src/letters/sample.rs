@@ -240,6 +240,9 @@ pub fn sample_context(exercise: bool) -> LetterContext {
             condition: None,
             content: vec![s("a sample copy of the notice, without personally identifiable information")],
             le_delayed: true,
+            no_harm: false,
+            before_residents: false,
+            residents_notified: Some(s("February 20, 2025")),
             sample_copy: Some(s("state_regulator-CA-ag-sample-copy.txt")),
             verified: true,
             provenance: s("verified against statute text: 1798.82(f) at https://example.org/ca (read 2026-11-30)"),
@@ -298,6 +301,7 @@ pub fn sparse_context() -> LetterContext {
         r.method = None;
         r.content.clear();
         r.le_delayed = false;
+        r.residents_notified = None;
         r.sample_copy = None;
         r.verified = false;
         r.provenance = s("UNVERIFIED against statute text (source: a reference summary)");

@@ -1052,8 +1052,8 @@ async fn closing_with_notices_unmet_takes_a_rationale() {
 }
 
 /// The deadline board is served a page at a time (the start page shows its first rows and
-/// links to it): every row once, in order, over the pages; a page past the end is empty,
-/// and an unreadable page number is the first page.
+/// links to it): every row once, in order, over the pages; a page past the end leads to
+/// the last one, and an unreadable or absurd page number is the first page.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_deadline_board_is_paged() {
     let fx = fixture(|_| {});
@@ -1099,8 +1099,10 @@ async fn the_deadline_board_is_paged() {
     }
     assert_eq!(seen, total);
     let past = b.get(&format!("/deadlines?page={}", pages + 5)).await;
-    assert_eq!(past.status, StatusCode::OK);
-    assert_eq!(rows(&past.body), 0);
+    assert_eq!(past.status, StatusCode::SEE_OTHER);
+    assert_eq!(past.location(), format!("/deadlines?page={pages}"));
+    let huge = b.get("/deadlines?page=18446744073709551615").await;
+    assert_eq!(huge.status, StatusCode::OK, "an absurd page is the first");
     let odd = b.get("/deadlines?page=first").await.body;
     assert!(odd.contains(&format!("page 1 of {pages}")));
     assert_eq!(rows(&odd), BOARD_PAGE);
@@ -1192,6 +1194,12 @@ async fn counsel_manages_templates_and_state_laws_in_the_browser() {
     assert!(list.body.contains("state_regulator.html.hbs"));
     let form = c.get("/templates/individual.txt.hbs").await.body;
     assert!(form.contains("What Happened?"), "{form}");
+    let set_in = |body: &str| {
+        let at = "name=\"set\" value=\"";
+        let i = body.find(at).expect("a set version") + at.len();
+        body[i..].split('"').next().unwrap().to_string()
+    };
+    let v0 = set_in(&form);
     let builtin = crate::letters::REGISTRY
         .iter()
         .find(|e| e.file == "individual.txt.hbs")
@@ -1203,7 +1211,11 @@ async fn counsel_manages_templates_and_state_laws_in_the_browser() {
     let r = c
         .post(
             "/templates/individual.txt.hbs",
-            &[("csrf", token.as_str()), ("text", broken.as_str())],
+            &[
+                ("csrf", token.as_str()),
+                ("set", v0.as_str()),
+                ("text", broken.as_str()),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -1217,10 +1229,26 @@ async fn counsel_manages_templates_and_state_laws_in_the_browser() {
     let r = c
         .post(
             "/templates/individual.txt.hbs",
-            &[("csrf", token.as_str()), ("text", edited.as_str())],
+            &[
+                ("csrf", token.as_str()),
+                ("set", v0.as_str()),
+                ("text", edited.as_str()),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // A second form filled in on the old set is refused: nothing is overwritten.
+    let r = c
+        .post(
+            "/templates/_steps.txt.hbs",
+            &[
+                ("csrf", token.as_str()),
+                ("set", v0.as_str()),
+                ("text", "- Stay calm.\n"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let stored = fx
         .state
         .office
@@ -1230,14 +1258,13 @@ async fn counsel_manages_templates_and_state_laws_in_the_browser() {
         .unwrap();
     assert_eq!(stored.get("individual.txt.hbs"), Some(&edited));
     assert_eq!(audit_len(&fx), before + 1);
-    assert!(
-        c.get("/templates").await.body.contains("counsel&#x27;s")
-            || c.get("/templates").await.body.contains("counsel's")
-    );
+    assert!(c.get("/templates").await.body.contains("<strong>counsel"));
+    let v1 = set_in(&c.get("/templates/individual.txt.hbs").await.body);
+    assert_ne!(v1, v0);
     let r = c
         .post(
             "/templates/individual.txt.hbs/revert",
-            &[("csrf", token.as_str())],
+            &[("csrf", token.as_str()), ("set", v1.as_str())],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);

@@ -1218,7 +1218,108 @@ fn state_regulator_notices_and_the_attorney_general_sample_copy() {
     assert!(r.stderr.contains("owed: CA ag"), "{}", r.stderr);
     assert!(r.stderr.contains("TX ag"), "{}", r.stderr);
     assert!(!e.path("ny").exists());
-    // The batches are on record.
+    // The batches are on record; counsel approves the Texas one, and the notice to the
+    // Attorney General is recorded against it (a batch may be cited, not required).
     let b = e.run(&["letters", "batches", &id, "--json"]).ok().json();
     assert_eq!(b["batches"].as_array().map(Vec::len), Some(2), "{b}");
+    e.run(&["--actor", "counsel", "letters", "approve", &id, "2"])
+        .ok();
+    let n = e
+        .run(&[
+            "notice",
+            "record",
+            &id,
+            "--kind",
+            "state_regulator",
+            "--jurisdiction",
+            "TX",
+            "--recipient",
+            "ag",
+            "--date",
+            "2026-11-20",
+            "--method",
+            "portal",
+            "--approved-batch",
+            "2",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(n["recorded"]["signoff"]["batch"]["number"], 2, "{n}");
+}
+
+/// A State regulator notice of a no-harm determination (Alaska, 45.48.010(c)) says what it
+/// is: the determination, residents not notified; never "a breach … we are notifying".
+#[test]
+fn a_no_harm_regulator_notice_reports_the_determination() {
+    let e = Env::new();
+    let f = e.write(
+        "ak.toml",
+        r#"title = "Misdirected statements"
+
+[breach]
+discovered = 2026-10-26
+types = ["hacking_it_incident"]
+locations = ["network_server"]
+phi = ["name", "ssn"]
+
+[individuals]
+estimated_total = 40
+by_state = { AK = 40 }
+
+[state_law]
+determined = 2026-10-28
+
+[state_law.harm]
+outcome = "not_likely"
+date = 2026-11-02
+states = ["AK"]
+"#,
+    );
+    let id = e.incident(&["--from", s(&f)]);
+    let out = e.path("ak");
+    e.run(&[
+        "letters",
+        "render",
+        &id,
+        "--kind",
+        "state_regulator",
+        "--jurisdiction",
+        "AK",
+        "--recipient",
+        "AG_NO_HARM",
+        "--out",
+        s(&out),
+    ])
+    .ok();
+    let t = std::fs::read_to_string(out.join("state_regulator-AK-ag_no_harm-00001.txt")).unwrap();
+    assert!(t.contains("determination that harm is not likely"), "{t}");
+    assert!(
+        t.contains("residents are not being notified under Alaska law"),
+        "{t}"
+    );
+    assert!(!t.contains("breach of security that affected"), "{t}");
+    assert!(
+        !t.contains("We are notifying the affected residents"),
+        "{t}"
+    );
+    // The filters belong to this kind only.
+    let r = e
+        .run(&[
+            "letters",
+            "render",
+            &id,
+            "--kind",
+            "media",
+            "--jurisdiction",
+            "AK",
+            "--out",
+            s(&e.path("m")),
+        ])
+        .code(3);
+    assert!(
+        r.stderr.contains("add --kind state_regulator"),
+        "{}",
+        r.stderr
+    );
 }

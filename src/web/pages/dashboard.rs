@@ -11,7 +11,7 @@ use super::widgets::board;
 use crate::desk::{Window, status_text};
 use crate::domain::Permission;
 use crate::web::auth::start_for;
-use crate::web::page::{WebError, page};
+use crate::web::page::{WebError, page, see_other};
 use crate::web::state::{AppState, CurrentUser};
 use page as page_markup;
 
@@ -92,6 +92,8 @@ pub async fn dashboard(
 const DASHBOARD_ROWS: usize = 25;
 /// Rows per page of the full deadline board.
 pub const BOARD_PAGE: usize = 100;
+/// A page number beyond any board (so the offset arithmetic cannot overflow).
+const MAX_PAGE: usize = 1 << 32;
 
 #[derive(Debug, Deserialize)]
 pub struct BoardQuery {
@@ -108,7 +110,7 @@ pub async fn deadlines(
         .page
         .as_deref()
         .and_then(|p| p.trim().parse::<usize>().ok())
-        .filter(|p| *p >= 1)
+        .filter(|p| (1..=MAX_PAGE).contains(p))
         .unwrap_or(1);
     let s = state.clone();
     let d = state
@@ -124,8 +126,12 @@ pub async fn deadlines(
         .await?;
     let b = &d.board;
     let pages = d.total.div_ceil(BOARD_PAGE).max(1);
-    let first = (d.offset + 1).min(d.total);
-    let last = d.offset + b.rows.len();
+    if page > pages {
+        // Past the end (a stale link after rows were met): the last page.
+        return Ok(see_other(&format!("/deadlines?page={pages}")));
+    }
+    let first = d.offset.saturating_add(1).min(d.total);
+    let last = d.offset.saturating_add(b.rows.len());
     let body = html! {
         h1 { "Deadline board" }
         p.sub {

@@ -239,6 +239,7 @@ fn mapping_form(
             }
             label { input type="checkbox" name="dry_run" value="yes"; " Check only (a dry run: nothing is written)" }
             label { input type="checkbox" name="accept_lower_counts" value="yes"; " Commit even if this roster lowers counts the obligations depend on (the report names them)" }
+            label { input type="checkbox" name="restart" value="yes"; " Discard an interrupted import of this incident and start over (by default an interrupted import resumes where it stopped)" }
             button type="submit" { "Import" }
         }
     }
@@ -420,6 +421,7 @@ pub async fn start(
     };
     let (rid, rfile, dry_run) = (id.clone(), file.clone(), f.get("dry_run") == "yes");
     let accept_lower = f.get("accept_lower_counts") == "yes";
+    let restart = f.get("restart") == "yes";
     let st = state.clone();
     let jj = j.clone();
     let u = user.clone();
@@ -433,7 +435,7 @@ pub async fn start(
                     maps,
                     delimiter: None,
                     dry_run,
-                    restart: false,
+                    restart,
                     report_limit: REPORT_LIMIT,
                     run_rows: RUN_ROWS,
                     // An import that would lower the counts obligations depend on is committed

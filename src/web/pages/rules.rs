@@ -11,8 +11,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
+use crate::audit::entry::hex;
 use crate::desk::letters::HEADINGS_EXAMPLE;
 use crate::desk::letters::{TemplateSet, check_templates};
 use crate::desk::{LawsFile, check_laws_file};
@@ -42,6 +44,39 @@ fn builtin(name: &str) -> Option<&'static str> {
         .into_iter()
         .find(|(f, _)| *f == name)
         .map(|(_, s)| s)
+}
+
+/// A fingerprint of counsel's stored set (every file name and text): a form carries the one
+/// it was filled in on, and saving refuses a set changed since by someone else.
+fn set_version(set: &BTreeMap<String, String>) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in set {
+        h.update((k.len() as u64).to_be_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_be_bytes());
+        h.update(v.as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+/// The stored set, refused as a conflict when it is not the version the form was filled
+/// in on.
+async fn current_set(
+    state: &AppState,
+    user: &CurrentUser,
+    form_version: &str,
+) -> Result<BTreeMap<String, String>, WebError> {
+    let set = state
+        .desk(user, |d| d.stored_templates())
+        .await?
+        .unwrap_or_default();
+    if set_version(&set) != form_version.trim() {
+        return Err(Error::Conflict(
+            "the templates were changed by someone else since this form was opened; nothing was stored. Open the template again to see the current text".into(),
+        )
+        .into());
+    }
+    Ok(set)
 }
 
 fn findings_list(findings: &[CheckFinding]) -> Markup {
@@ -100,6 +135,7 @@ fn template_form(
     name: &str,
     text: &str,
     overridden: bool,
+    version: &str,
     error: Option<Markup>,
 ) -> Markup {
     html! {
@@ -109,6 +145,7 @@ fn template_form(
         @if let Some(e) = error { (e) }
         form.stack method="post" action={"/templates/" (name)} {
             (csrf_field(user))
+            input type="hidden" name="set" value=(version);
             label for="text" { "Text (handlebars; strict: a field that is not known fails the check instead of printing a blank)" }
             textarea id="text" name="text" rows="30" spellcheck="false" { (text) }
             button type="submit" { "Check and store" }
@@ -116,6 +153,7 @@ fn template_form(
         @if overridden {
             form.inline method="post" action={"/templates/" (name) "/revert"} {
                 (csrf_field(user))
+                input type="hidden" name="set" value=(version);
                 button type="submit" { "Use the built-in text again" }
             }
         }
@@ -130,25 +168,31 @@ pub async fn template(
     let Some(text) = builtin(&name) else {
         return Err(Error::NotFound(format!("there is no template file {name}")).into());
     };
-    let stored = state.desk(&user, |d| d.stored_templates()).await?;
-    let over = stored.as_ref().and_then(|m| m.get(&name)).cloned();
+    let stored = state
+        .desk(&user, |d| d.stored_templates())
+        .await?
+        .unwrap_or_default();
+    let over = stored.get(&name).cloned();
     let body = template_form(
         &user,
         &name,
         over.as_deref().unwrap_or(text),
         over.is_some(),
+        &set_version(&stored),
         None,
     );
     Ok(page("Template", &user, body).into_response())
 }
 
 /// Stores `set` after the check, or shows the form again with the findings.
+#[allow(clippy::too_many_arguments)]
 async fn store_set(
     state: &AppState,
     user: &CurrentUser,
     session: Session,
     name: &str,
     text: &str,
+    version: &str,
     set: BTreeMap<String, String>,
     done: String,
 ) -> Page {
@@ -168,7 +212,14 @@ async fn store_set(
         .desk(user, move |_| check_templates(&TemplateSet::Stored(check)))
         .await?;
     if !findings.is_empty() {
-        let body = template_form(user, name, text, true, Some(findings_list(&findings)));
+        let body = template_form(
+            user,
+            name,
+            text,
+            true,
+            version,
+            Some(findings_list(&findings)),
+        );
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             page("Template", user, body),
@@ -193,17 +244,15 @@ pub async fn save_template(
         return Err(Error::NotFound(format!("there is no template file {name}")).into());
     };
     let text = f.text("text");
-    let mut set = state
-        .desk(&user, |d| d.stored_templates())
-        .await?
-        .unwrap_or_default();
+    let version = f.get("set").to_string();
+    let mut set = current_set(&state, &user, &version).await?;
     if text == built_in {
         set.remove(&name);
     } else {
         set.insert(name.clone(), text.clone());
     }
     let done = format!("Stored {name}; the set passed the template check.");
-    store_set(&state, &user, session, &name, &text, set, done).await
+    store_set(&state, &user, session, &name, &text, &version, set, done).await
 }
 
 pub async fn revert_template(
@@ -211,19 +260,18 @@ pub async fn revert_template(
     Extension(user): Extension<CurrentUser>,
     session: Session,
     Path(name): Path<String>,
+    f: Fields,
 ) -> Page {
     let Some(built_in) = builtin(&name) else {
         return Err(Error::NotFound(format!("there is no template file {name}")).into());
     };
-    let mut set = state
-        .desk(&user, |d| d.stored_templates())
-        .await?
-        .unwrap_or_default();
+    let version = f.get("set").to_string();
+    let mut set = current_set(&state, &user, &version).await?;
     if set.remove(&name).is_none() {
         return Err(Error::invalid(format!("{name} is not overridden")).into());
     }
     let done = format!("{name}: the built-in text applies again.");
-    store_set(&state, &user, session, &name, built_in, set, done).await
+    store_set(&state, &user, session, &name, built_in, &version, set, done).await
 }
 
 pub async fn clear_templates(
