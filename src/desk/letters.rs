@@ -71,11 +71,6 @@ pub fn base_context(org: &Organization, inc: &Incident, notice_date: NaiveDate) 
     )
 }
 
-fn nonblank(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_string())
-}
-
 /// The addressee of a sample copy sent to a State regulator: placeholders where a
 /// resident's name, address and enrollment code would be, so the copy shows the letter as
 /// residents get it without anyone's personal information.
@@ -381,12 +376,7 @@ pub fn partials_hash(renderer: &Renderer, format: Format) -> String {
 pub fn export_templates(dir: &Path, force: bool) -> Result<usize> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-    let mut files: Vec<(&str, &str)> = letters::REGISTRY
-        .iter()
-        .map(|e| (e.file, e.source))
-        .collect();
-    files.extend(letters::PARTIALS.iter().map(|p| (p.file, p.source)));
-    files.push((letters::HEADINGS_FILE, HEADINGS_EXAMPLE));
+    let files = template_files();
     // Refuse before writing anything, so a refused export leaves the directory as it was.
     for (name, _) in &files {
         crate::files::refuse_existing(&dir.join(name), force)?;
@@ -408,8 +398,20 @@ pub fn export_templates(dir: &Path, force: bool) -> Result<usize> {
     Ok(files.len())
 }
 
+/// Every file counsel may override, with its built-in text: the templates, the partials and
+/// the headings map (whose built-in text is the commented example `export` writes).
+pub fn template_files() -> Vec<(&'static str, &'static str)> {
+    let mut files: Vec<(&str, &str)> = letters::REGISTRY
+        .iter()
+        .map(|e| (e.file, e.source))
+        .collect();
+    files.extend(letters::PARTIALS.iter().map(|p| (p.file, p.source)));
+    files.push((letters::HEADINGS_FILE, HEADINGS_EXAMPLE));
+    files
+}
+
 /// The `headings.toml` that `letters templates export` writes: every key commented out.
-pub const HEADINGS_EXAMPLE: &str =
+const HEADINGS_EXAMPLE: &str =
     "# Headings `letters check` accepts for each element of 45 CFR 164.404(c)(1), besides
 # the defaults (What Happened? / What Information Was Involved? / What You Can Do. /
 # What We Are Doing. / For More Information.). Case and trailing punctuation are ignored.
@@ -1316,8 +1318,8 @@ impl Desk<'_> {
                 cite: rule.cite.clone(),
                 standard: rule.standard.clone(),
                 due: letters::opt_date(o.due),
-                method: nonblank(&rule.method),
-                condition: nonblank(&rule.condition),
+                method: letters::text(&rule.method),
+                condition: letters::text(&rule.condition),
                 content: rule.content.clone(),
                 le_delayed: ev.delay.is_some(),
                 no_harm: rule.when == crate::laws::schema::When::NoHarmDetermination,

@@ -39,7 +39,7 @@ pub use context::{
     BaContext, BaToCeContext, Contact, CreditContext, DoingContext, EXERCISE_WATERMARK,
     HhsWorksheet, IncidentContext, LeDelayContext, LetterContext, MediaContext, ORAL_DELAY_DAYS,
     OrgContext, Party, RecipientContext, RegulatorContext, ReportType, SUBSTITUTE_DAYS, StateCount,
-    SubstituteContext, iso_date, long_date, opt_date,
+    SubstituteContext, iso_date, long_date, opt_date, text,
 };
 pub use error::LetterError;
 pub use export::{

@@ -203,3 +203,14 @@ pub fn expected_revision(revision: &str) -> Result<crate::desk::Revision, crate:
         )
     })
 }
+
+/// A form's optional State field: blank for none, else a State of 45 CFR 160.103 (code or
+/// name) as its two-letter code.
+pub fn optional_state(value: &str) -> Result<Option<String>, crate::error::Error> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    crate::domain::vocab::normalize_state(value)
+        .map(|c| Some(c.to_string()))
+        .ok_or_else(|| crate::error::Error::invalid("State: use a two-letter code (CA, NY, PR…)"))
+}

@@ -695,12 +695,7 @@ async fn two_editors_never_lose_an_update() {
     let edit = format!("/incidents/{}/edit", fx.id);
     let form_a = a.get(&edit).await.body;
     let form_c = c.get(&edit).await.body;
-    let rev = |body: &str| {
-        let at = "name=\"revision\" value=\"";
-        let i = body.find(at).unwrap() + at.len();
-        body[i..].split('"').next().unwrap().to_string()
-    };
-    let (ra, rc) = (rev(&form_a), rev(&form_c));
+    let (ra, rc) = (revision_in(&form_a), revision_in(&form_c));
     assert_eq!(ra, rc);
     let fields = |token: &str, rev: &str, title: &str| {
         vec![

@@ -48,18 +48,6 @@ const FORMATS: &[(&str, &str)] = &[
     ("json", "JSON (HHS worksheet)"),
 ];
 
-/// The form's State filter: blank for every State, else a State of 45 CFR 160.103.
-fn state_filter(s: &str) -> Result<Option<String>, Error> {
-    if s.trim().is_empty() {
-        return Ok(None);
-    }
-    crate::domain::vocab::normalize_state(s)
-        .map(|c| Some(c.to_string()))
-        .ok_or_else(|| {
-            Error::invalid("State: use a two-letter code (CA, NY, PR…) or leave it blank")
-        })
-}
-
 fn render_form(user: &CurrentUser, id: &IncidentId) -> Markup {
     html! {
         h2 { "Render a batch" }
@@ -156,7 +144,7 @@ pub async fn render(
         notice_date,
         addendum: false,
         covered_entity: None,
-        jurisdiction: state_filter(f.get("jurisdiction"))?,
+        jurisdiction: crate::web::forms::optional_state(f.get("jurisdiction"))?,
         recipient: f.opt("recipient").map(|r| r.trim().to_ascii_lowercase()),
         force: f.get("force") == "yes",
         layout: crate::letters::Layout::default(),

@@ -133,14 +133,7 @@ fn request(
         .date("date", "Date it went out")?
         .ok_or_else(|| Error::invalid("give the date it went out (YYYY-MM-DD)"))?;
     let count = f.count("count", "How many recipients")?.unwrap_or(1);
-    let jurisdiction = match f.opt("jurisdiction") {
-        None => None,
-        Some(j) => Some(
-            crate::domain::vocab::normalize_state(j)
-                .map(str::to_string)
-                .ok_or_else(|| Error::invalid("State: use a two-letter code (CA, NY, PR…)"))?,
-        ),
-    };
+    let jurisdiction = crate::web::forms::optional_state(f.get("jurisdiction"))?;
     let n = NewNotice {
         id: id.clone(),
         kind,

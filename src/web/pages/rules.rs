@@ -15,12 +15,11 @@ use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
 use crate::audit::entry::hex;
-use crate::desk::letters::HEADINGS_EXAMPLE;
-use crate::desk::letters::{TemplateSet, check_templates};
+use crate::desk::letters::{TemplateSet, check_templates, template_files};
 use crate::desk::{LawsFile, check_laws_file};
 use crate::domain::Permission;
 use crate::error::Error;
-use crate::letters::{CheckFinding, HEADINGS_FILE, PARTIALS, REGISTRY};
+use crate::letters::CheckFinding;
 use crate::web::auth::flash;
 use crate::web::forms::Fields;
 use crate::web::page::{WebError, csrf_field, error_box, instant, page, see_other};
@@ -30,17 +29,8 @@ type Page = Result<Response, WebError>;
 
 // ---------------------------------------------------------------- templates
 
-/// Every file counsel may override, with its built-in text: templates, partials, and the
-/// headings map (whose built-in text is the commented example).
-fn files() -> Vec<(&'static str, &'static str)> {
-    let mut v: Vec<(&str, &str)> = REGISTRY.iter().map(|e| (e.file, e.source)).collect();
-    v.extend(PARTIALS.iter().map(|p| (p.file, p.source)));
-    v.push((HEADINGS_FILE, HEADINGS_EXAMPLE));
-    v
-}
-
 fn builtin(name: &str) -> Option<&'static str> {
-    files()
+    template_files()
         .into_iter()
         .find(|(f, _)| *f == name)
         .map(|(_, s)| s)
@@ -111,7 +101,7 @@ pub async fn templates(
         table {
             thead { tr { th { "File" } th { "In use" } th { "SHA-256 of counsel's text" } } }
             tbody {
-                @for (name, _) in files() {
+                @for (name, _) in template_files() {
                     tr {
                         td { a href={"/templates/" (name)} { code { (name) } } }
                         td { @if hashes.contains_key(name) { strong { "counsel's" } } @else { "built-in" } }
