@@ -348,8 +348,14 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
             Ok(exit::INVALID_INPUT)
         }
         ImportOutcome::Committed => {
-            // A discarded staging batch or replaced rows can leave much free space.
-            if let Some(c) = office.compact_if_pays()?
+            // A discarded staging batch or rows rewritten out of order can leave much free
+            // space.
+            let compacted = if report.may_have_freed_space {
+                office.compact_if_pays()?
+            } else {
+                None
+            };
+            if let Some(c) = compacted
                 && !ctx.json
             {
                 print_compacted("Compacted the database", &c)?;

@@ -209,6 +209,9 @@ pub struct ImportReport {
     pub duplicate_rows: Listed<DuplicateRow>,
     pub possible_duplicate_rows: Listed<RelatedRow>,
     pub replaced_rows: Listed<RelatedRow>,
+    /// The import may have left much free space in the file (a discarded staging batch, or
+    /// a file that grew well beyond what was written): worth measuring for compaction.
+    pub may_have_freed_space: bool,
 }
 
 /// `roster stats`.
@@ -480,12 +483,15 @@ impl Desk<'_> {
         if !a.dry_run {
             self.roster_current(id)?;
         }
+        let file_before = std::fs::metadata(self.store().path()).map_or(0, |m| m.len());
         let mut plan = self.reader()?.roster_plan(id, &sha)?;
+        let mut discarded = matches!(plan, Plan::DiscardThenFresh { .. });
         if a.restart
             && !a.dry_run
             && let Plan::Resume(b) | Plan::DiscardThenFresh { stale: b, .. } = &plan
         {
             roster::discard_staging(self.store(), id, b.seq)?;
+            discarded = true;
             plan = self.reader()?.roster_plan(id, &sha)?;
         }
         match &plan {
@@ -638,6 +644,7 @@ impl Desk<'_> {
             duplicate_rows,
             possible_duplicate_rows,
             replaced_rows,
+            may_have_freed_space: false,
         };
         if a.dry_run {
             return Ok(out);
@@ -660,8 +667,15 @@ impl Desk<'_> {
                 return Ok(out);
             }
         }
+        let staged = stager.staged_bytes;
         let (batch, totals) = stager.commit(&self.actor()?)?;
         out.outcome = ImportOutcome::Committed;
+        // Measuring free space walks every page of the file, so it is done only when the
+        // import may have freed much: a discarded staging batch, or a file that grew by
+        // more than a quarter again what was written (records rewritten out of key order).
+        let file_after = std::fs::metadata(self.store().path()).map_or(0, |m| m.len());
+        let grown = file_after.saturating_sub(file_before);
+        out.may_have_freed_space = discarded || grown > staged + staged / 4 + (16 << 20);
         out.batch = Some(batch.seq);
         out.roster = Some(totals);
         Ok(out)

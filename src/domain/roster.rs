@@ -415,6 +415,17 @@ const ADDRESS_WORDS: &[(&str, &str)] = &[
     ("southwest", "sw"),
 ];
 
+/// The USPS abbreviation of an address word ([`ADDRESS_WORDS`]), or the word itself. The
+/// length and first letter are compared before the text (this runs for every word of every
+/// roster row).
+fn address_word(w: &str) -> &str {
+    let b = w.as_bytes();
+    ADDRESS_WORDS
+        .iter()
+        .find(|(long, _)| long.len() == b.len() && long.as_bytes()[0] == b[0] && *long == w)
+        .map_or(w, |(_, short)| short)
+}
+
 /// Feeds `f` the bytes of [`normalize_address`]`(row)` without allocating; `false` (and
 /// nothing fed) when there is no street line.
 pub fn address_key_into(row: &RosterRow, f: &mut dyn FnMut(&[u8])) -> bool {
@@ -424,10 +435,7 @@ pub fn address_key_into(row: &RosterRow, f: &mut dyn FnMut(&[u8])) -> bool {
     let mut first = true;
     for part in [&row.address1, &row.address2, &row.city] {
         words(part, &mut |w| {
-            let w = ADDRESS_WORDS
-                .iter()
-                .find(|(long, _)| *long == w)
-                .map_or(w, |(_, short)| short);
+            let w = address_word(w);
             if !first {
                 f(b" ");
             }

@@ -284,6 +284,13 @@ pub fn normalize_state(s: &str) -> Option<&'static str> {
     if t.is_empty() {
         return None;
     }
+    // Most rows give the two-letter code: compare codes only.
+    if t.len() == 2 {
+        return STATES
+            .iter()
+            .find(|(code, _)| code.eq_ignore_ascii_case(t))
+            .map(|(code, _)| *code);
+    }
     for (code, name) in STATES {
         if code.eq_ignore_ascii_case(t) || name.eq_ignore_ascii_case(t) {
             return Some(code);

@@ -85,31 +85,34 @@ pub fn audit_bytes(store: &Store, w: &mut impl Write) -> Result<u64> {
 #[derive(Debug, Clone, Copy)]
 pub struct SortStats {
     pub records: u64,
+    /// Bytes of one record.
+    pub record_bytes: usize,
     /// Bytes written to temporary run files (every level).
     pub spilled_bytes: u64,
 }
 
-/// Benchmarks only: sorts `records` pseudo-random 48-byte records (the size of an import's
-/// identifier records) through the import's external sort, with its run size and merge
+/// Benchmarks only: sorts `records` pseudo-random records of the size of an import's
+/// identifier records through the import's external sort, with its run size and merge
 /// fan-in, run files sealed as for an encrypted database, in `dir`. Memory stays bounded
 /// whatever `records` is; the benchmark measures it.
 pub fn sort_records(records: u64, dir: &std::path::Path) -> Result<SortStats> {
+    use super::roster::import::ID_REC;
     use super::roster::sort::{RunKey, Sorter, TmpDir};
     let tmp = TmpDir::create(&dir.join("sort-bench"))?;
     let key = RunKey::generate()?;
-    let mut s = Sorter::<48>::new(&key, tmp.path(), super::roster::RUN_ROWS * 48);
+    let mut s = Sorter::<ID_REC>::new(&key, tmp.path(), super::roster::RUN_ROWS * ID_REC);
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     for i in 0..records {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let mut r = [0u8; 48];
+        let mut r = [0u8; ID_REC];
         r[..8].copy_from_slice(&x.to_be_bytes());
         r[8..16].copy_from_slice(&i.to_be_bytes());
         s.push(r)?;
     }
     let mut m = s.finish()?;
-    let mut prev = [0u8; 48];
+    let mut prev = [0u8; ID_REC];
     let mut n = 0u64;
     while let Some(r) = m.next_rec()? {
         if r < prev {
@@ -129,6 +132,7 @@ pub fn sort_records(records: u64, dir: &std::path::Path) -> Result<SortStats> {
     }
     Ok(SortStats {
         records: n,
+        record_bytes: ID_REC,
         spilled_bytes: spilled,
     })
 }

@@ -598,8 +598,13 @@ impl Keyer {
 
     /// The person key of an identifier (the first 16 bytes of the keyed SHA-256).
     pub fn person(&self, id: &str) -> [u8; 16] {
+        self.person_bytes(id.as_bytes())
+    }
+
+    /// [`Keyer::person`] of an identifier's UTF-8 bytes.
+    pub fn person_bytes(&self, id: &[u8]) -> [u8; 16] {
         let mut h = self.person.clone();
-        h.update(id.as_bytes());
+        h.update(id);
         let d = h.finalize();
         let mut out = [0u8; 16];
         out.copy_from_slice(&d[..16]);

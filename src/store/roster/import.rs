@@ -113,8 +113,17 @@ pub enum Event {
     },
 }
 
-const ID_REC: usize = 48;
-const NAME_REC: usize = 40;
+/// Bytes of an identifier record of the sort: the first 12 bytes of the person key (96
+/// bits: two different identifiers among 200 million share them with odds of about 1 in
+/// 4 × 10^12), source, batch, ordinal, line (40 bits), origin, class.
+pub(crate) const ID_REC: usize = 38;
+/// Bytes of the person key an identifier record keeps.
+const ID_HASH: usize = 12;
+/// Bytes of a name record: key, source, batch, ordinal, line (40 bits), person (8 bytes of
+/// the person key), origin, basis.
+pub(crate) const NAME_REC: usize = 35;
+/// The largest line number a sort record holds (40 bits).
+const MAX_LINE: u64 = (1 << 40) - 1;
 const SRC_GHOST: u8 = 0;
 const SRC_EXISTING: u8 = 1;
 const SRC_NEW: u8 = 2;
@@ -122,7 +131,28 @@ const SRC_NEW: u8 = 2;
 /// The most covered entities one roster can name.
 const MAX_ENTITIES: usize = 10_000;
 
+fn put_line(r: &mut [u8], line: u64) {
+    r.copy_from_slice(&line.min(MAX_LINE).to_be_bytes()[3..]);
+}
+
+fn get_line(r: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b[3..].copy_from_slice(r);
+    u64::from_be_bytes(b)
+}
+
+/// Refuses a line number a sort record cannot hold (a file of more than 10^12 lines).
+fn check_line(line: u64) -> Result<()> {
+    if line > MAX_LINE {
+        return Err(Error::invalid(
+            "the file has more than 1,099,511,627,775 lines; split it into several imports",
+        ));
+    }
+    Ok(())
+}
+
 struct IdRec {
+    /// The person key; only its first [`ID_HASH`] bytes are sorted and compared.
     hash: [u8; 16],
     src: u8,
     batch: u32,
@@ -135,31 +165,29 @@ struct IdRec {
 impl IdRec {
     fn encode(&self) -> [u8; ID_REC] {
         let mut r = [0u8; ID_REC];
-        r[..16].copy_from_slice(&self.hash);
-        r[16] = self.src;
-        r[17..21].copy_from_slice(&self.batch.to_be_bytes());
-        r[21..25].copy_from_slice(&self.ordinal.to_be_bytes());
-        r[25..33].copy_from_slice(&self.line.to_be_bytes());
-        r[33..37].copy_from_slice(&self.origin.to_be_bytes());
-        r[37..45].copy_from_slice(&self.class.to_bytes());
+        r[..12].copy_from_slice(&self.hash[..ID_HASH]);
+        r[12] = self.src;
+        r[13..17].copy_from_slice(&self.batch.to_be_bytes());
+        r[17..21].copy_from_slice(&self.ordinal.to_be_bytes());
+        put_line(&mut r[21..26], self.line);
+        r[26..30].copy_from_slice(&self.origin.to_be_bytes());
+        r[30..38].copy_from_slice(&self.class.to_bytes());
         r
     }
 
     fn decode(r: &[u8; ID_REC]) -> IdRec {
         let u32_at = |i: usize| u32::from_be_bytes([r[i], r[i + 1], r[i + 2], r[i + 3]]);
         let mut hash = [0u8; 16];
-        hash.copy_from_slice(&r[..16]);
-        let mut line = [0u8; 8];
-        line.copy_from_slice(&r[25..33]);
+        hash[..ID_HASH].copy_from_slice(&r[..ID_HASH]);
         let mut class = [0u8; 8];
-        class.copy_from_slice(&r[37..45]);
+        class.copy_from_slice(&r[30..38]);
         IdRec {
             hash,
-            src: r[16],
-            batch: u32_at(17),
-            ordinal: u32_at(21),
-            line: u64::from_be_bytes(line),
-            origin: u32_at(33),
+            src: r[12],
+            batch: u32_at(13),
+            ordinal: u32_at(17),
+            line: get_line(&r[21..26]),
+            origin: u32_at(26),
             class: RowClass::from_bytes(class),
         }
     }
@@ -183,10 +211,10 @@ impl NameRec {
         r[8] = self.src;
         r[9..13].copy_from_slice(&self.batch.to_be_bytes());
         r[13..17].copy_from_slice(&self.ordinal.to_be_bytes());
-        r[17..25].copy_from_slice(&self.line.to_be_bytes());
-        r[25..33].copy_from_slice(&self.person);
-        r[33..37].copy_from_slice(&self.origin.to_be_bytes());
-        r[37] = self.basis;
+        put_line(&mut r[17..22], self.line);
+        r[22..30].copy_from_slice(&self.person);
+        r[30..34].copy_from_slice(&self.origin.to_be_bytes());
+        r[34] = self.basis;
         r
     }
 
@@ -194,46 +222,156 @@ impl NameRec {
         let u32_at = |i: usize| u32::from_be_bytes([r[i], r[i + 1], r[i + 2], r[i + 3]]);
         let mut key = [0u8; 8];
         key.copy_from_slice(&r[..8]);
-        let mut line = [0u8; 8];
-        line.copy_from_slice(&r[17..25]);
         let mut person = [0u8; 8];
-        person.copy_from_slice(&r[25..33]);
+        person.copy_from_slice(&r[22..30]);
         NameRec {
             key,
             src: r[8],
             batch: u32_at(9),
             ordinal: u32_at(13),
-            line: u64::from_be_bytes(line),
+            line: get_line(&r[17..22]),
             person,
-            origin: u32_at(33),
-            basis: r[37],
+            origin: u32_at(30),
+            basis: r[34],
         }
     }
 }
 
-/// The keyed hashes of a row: its identifier's, and its name keys (the name with the date
-/// of birth, with the address) when it has a usable name. Fed to the hashers without
-/// building strings.
-fn hashes(keyer: &Keyer, row: &RosterRow) -> ([u8; 16], [Option<[u8; 8]>; 2]) {
-    use sha2::Digest;
-    let person = keyer.person(&row.id);
-    let mut m = [None, None];
+/// What a row's keyed hashes are computed from, as ranges of a byte buffer: the identifier,
+/// and when the row has a usable name, the normalised name, the date of birth and the
+/// normalised address. The reading thread fills it; the staging thread hashes it
+/// ([`hash_material`]), so the two threads share the work.
+#[derive(Debug, Clone, Default)]
+struct KeySpans {
+    id: std::ops::Range<usize>,
+    name: Option<std::ops::Range<usize>>,
+    dob: Option<i32>,
+    addr: Option<std::ops::Range<usize>>,
+}
+
+fn key_material(row: &RosterRow, buf: &mut Vec<u8>) -> KeySpans {
+    let start = buf.len();
+    buf.extend_from_slice(row.id.as_bytes());
+    let mut k = KeySpans {
+        id: start..buf.len(),
+        ..KeySpans::default()
+    };
     if row.has_usable_name() {
-        if let Some(d) = row.date_of_birth {
+        let start = buf.len();
+        match_name_into(&row.first_name, &row.last_name, &mut |b| {
+            buf.extend_from_slice(b)
+        });
+        k.name = Some(start..buf.len());
+        k.dob = row.date_of_birth.map(|d| d.num_days_from_ce());
+        let start = buf.len();
+        if address_key_into(row, &mut |b| buf.extend_from_slice(b)) {
+            k.addr = Some(start..buf.len());
+        }
+    }
+    k
+}
+
+/// The keyed hashes of a row: its identifier's, and its name keys (the name with the date
+/// of birth, with the address) when it has a usable name.
+fn hash_material(keyer: &Keyer, buf: &[u8], k: &KeySpans) -> ([u8; 16], [Option<[u8; 8]>; 2]) {
+    use sha2::Digest;
+    let person = keyer.person_bytes(&buf[k.id.clone()]);
+    let mut m = [None, None];
+    if let Some(name) = &k.name {
+        let name = &buf[name.clone()];
+        if let Some(d) = k.dob {
             let mut h = keyer.match_hasher(1);
-            match_name_into(&row.first_name, &row.last_name, &mut |b| h.update(b));
+            h.update(name);
             h.update(b"|");
-            h.update(d.num_days_from_ce().to_be_bytes());
+            h.update(d.to_be_bytes());
             m[0] = Some(codec::finish8(h));
         }
-        let mut h = keyer.match_hasher(2);
-        match_name_into(&row.first_name, &row.last_name, &mut |b| h.update(b));
-        h.update(b"|");
-        if address_key_into(row, &mut |b| h.update(b)) {
+        if let Some(a) = &k.addr {
+            let mut h = keyer.match_hasher(2);
+            h.update(name);
+            h.update(b"|");
+            h.update(&buf[a.clone()]);
             m[1] = Some(codec::finish8(h));
         }
     }
     (person, m)
+}
+
+/// [`key_material`] and [`hash_material`] at once (`buf` is scratch space).
+fn hashes(keyer: &Keyer, row: &RosterRow, buf: &mut Vec<u8>) -> ([u8; 16], [Option<[u8; 8]>; 2]) {
+    buf.clear();
+    let k = key_material(row, buf);
+    hash_material(keyer, buf, &k)
+}
+
+/// A row of this file with the same name key as a row of another identifier.
+struct Possible {
+    ordinal: u32,
+    line: u64,
+    basis: u8,
+    other: RowRef,
+}
+
+/// Phase 3b's search, on its own thread while phase 3a runs: equal name keys meet in the
+/// sorted stream; a row of this file whose key another identifier's row has already shown
+/// is a possible duplicate of that row. Sent in batches, in hash order; stops when the
+/// receiver is gone.
+fn find_possible_duplicates(
+    names: Sorter<NAME_REC>,
+    send: &std::sync::mpsc::SyncSender<Result<Vec<Possible>>>,
+) -> Result<()> {
+    let mut m = names.finish()?;
+    let mut group: Vec<NameRec> = Vec::new();
+    let mut out: Vec<Possible> = Vec::new();
+    loop {
+        let next = m.next_rec()?;
+        let boundary = match (&next, group.first()) {
+            (Some(r), Some(g)) => r[..8] != g.key,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if boundary {
+            if group.len() > 1 {
+                let reference = &group[0];
+                let mut seen: Vec<[u8; 8]> = vec![reference.person];
+                for r in &group[1..] {
+                    if seen.contains(&r.person) {
+                        continue;
+                    }
+                    seen.push(r.person);
+                    if r.src != SRC_NEW {
+                        continue;
+                    }
+                    out.push(Possible {
+                        ordinal: r.ordinal,
+                        line: r.line,
+                        basis: r.basis,
+                        other: RowRef {
+                            batch: reference.origin,
+                            line: reference.line,
+                        },
+                    });
+                }
+                if out.len() >= 4096 && send.send(Ok(std::mem::take(&mut out))).is_err() {
+                    return Ok(());
+                }
+            }
+            group.clear();
+        }
+        match next {
+            Some(r) => {
+                let n = NameRec::decode(&r);
+                if group.len() < 10_000 {
+                    group.push(n);
+                }
+            }
+            None => break,
+        }
+    }
+    if !out.is_empty() {
+        let _ = send.send(Ok(out));
+    }
+    Ok(())
 }
 
 fn short(h: &[u8; 16]) -> [u8; 8] {
@@ -247,8 +385,7 @@ struct Parsed {
     ordinal: u32,
     line: u64,
     body: std::ops::Range<usize>,
-    person: [u8; 16],
-    matches: [Option<[u8; 8]>; 2],
+    keys: KeySpans,
     class: RowClass,
     entity: Option<String>,
     fix: Option<FixReason>,
@@ -268,6 +405,8 @@ enum Item {
 struct Chunk {
     items: Vec<Item>,
     bodies: Vec<u8>,
+    /// Key material of the rows ([`KeySpans`]).
+    keys: Vec<u8>,
     bytes_read: u64,
     ended: bool,
 }
@@ -321,6 +460,8 @@ pub struct Stager<'a> {
     pub added: RosterTotals,
     pub removed: RosterTotals,
     pub resumed: bool,
+    /// Bytes of records (keys and values) this run staged.
+    pub staged_bytes: u64,
     dry: bool,
     /// The roster's covered entities: those already counted, then new ones in order.
     entities: Vec<String>,
@@ -330,6 +471,10 @@ pub struct Stager<'a> {
     view: RosterView,
     last_durable: std::time::Instant,
 }
+
+/// Chunks of 2,048 parsed rows the reading thread may have ready ahead of the staging
+/// thread (about 0.6 MB each): enough to keep reading while a chunk transaction commits.
+const CHUNK_QUEUE: usize = 12;
 
 /// How often a staging chunk is committed durably (the others are committed without
 /// waiting for the disk).
@@ -423,6 +568,7 @@ impl<'a> Stager<'a> {
             added: RosterTotals::roster(),
             removed: RosterTotals::roster(),
             resumed,
+            staged_bytes: 0,
             dry,
             entities,
             entity_index,
@@ -550,6 +696,7 @@ impl<'a> Stager<'a> {
         }
         self.put_batch(&tx)?;
         tx.commit()?;
+        self.staged_bytes += p.bytes as u64;
         p.bytes = 0;
         Ok(())
     }
@@ -610,9 +757,18 @@ impl<'a> Stager<'a> {
         self.read_phase(source, run_rows, &mut ids, &mut names, progress, on_event)?;
         self.rescan(&mut ids, &mut names, progress)?;
         let total = ids.len;
-        self.merge_ids(ids, total, progress, on_event)?;
-        self.merge_names(names, on_event)?;
-        Ok(())
+        // Phases 3a and 3b at once: possible duplicates are found on a second thread.
+        std::thread::scope(|scope| -> Result<()> {
+            let (send, found) = std::sync::mpsc::sync_channel(16);
+            scope.spawn(move || {
+                if let Err(e) = find_possible_duplicates(names, &send) {
+                    let _ = send.send(Err(e));
+                }
+            });
+            self.merge_ids(ids, total, progress, on_event)?;
+            self.merge_names(found, on_event)?;
+            Ok(())
+        })
     }
 
     fn read_phase<S: RowSource>(
@@ -627,7 +783,7 @@ impl<'a> Stager<'a> {
         let keyer = self.keyer.clone();
         let seq = self.batch.seq;
         std::thread::scope(|scope| -> Result<()> {
-            let (send, recv) = std::sync::mpsc::sync_channel::<Result<Chunk>>(2);
+            let (send, recv) = std::sync::mpsc::sync_channel::<Result<Chunk>>(CHUNK_QUEUE);
             scope.spawn(move || {
                 let mut ordinal: u64 = 0;
                 let mut tick = 0u32;
@@ -636,6 +792,7 @@ impl<'a> Stager<'a> {
                     let mut c = Chunk {
                         items: Vec::with_capacity(2048),
                         bodies: Vec::with_capacity(2048 * 128),
+                        keys: Vec::with_capacity(2048 * 64),
                         bytes_read: 0,
                         ended: false,
                     };
@@ -673,7 +830,7 @@ impl<'a> Stager<'a> {
                             SourceItem::Row { warnings } => {
                                 let start = c.bodies.len();
                                 codec::encode_row_body(&row, &mut c.bodies);
-                                let (person, matches) = hashes(&keyer, &row);
+                                let keys = key_material(&row, &mut c.keys);
                                 let class = RowClass::of(&row, None, !warnings.is_empty());
                                 let entity = (!row.covered_entity.is_empty())
                                     .then(|| row.covered_entity.clone());
@@ -681,8 +838,7 @@ impl<'a> Stager<'a> {
                                     ordinal: ord,
                                     line,
                                     body: start..c.bodies.len(),
-                                    person,
-                                    matches,
+                                    keys,
                                     class,
                                     entity,
                                     fix: row.needs_fixing(),
@@ -735,6 +891,8 @@ impl<'a> Stager<'a> {
                             on_event(Event::Rejected { line, note });
                         }
                         Item::Row(r) => {
+                            check_line(r.line)?;
+                            let (person, matches) = hash_material(&self.keyer, &c.keys, &r.keys);
                             self.batch.lines_done = self.batch.lines_done.max(r.line);
                             self.batch.ordinals = u64::from(r.ordinal) + 1;
                             let body = &c.bodies[r.body.clone()];
@@ -762,7 +920,7 @@ impl<'a> Stager<'a> {
                             class.entity = self.entity(r.entity)?.unwrap_or(u16::MAX);
                             ids.push(
                                 IdRec {
-                                    hash: r.person,
+                                    hash: person,
                                     src: SRC_NEW,
                                     batch: seq,
                                     ordinal: r.ordinal,
@@ -772,7 +930,7 @@ impl<'a> Stager<'a> {
                                 }
                                 .encode(),
                             )?;
-                            for (i, m) in r.matches.iter().enumerate() {
+                            for (i, m) in matches.iter().enumerate() {
                                 if let Some(k) = m {
                                     names.push(
                                         NameRec {
@@ -781,7 +939,7 @@ impl<'a> Stager<'a> {
                                             batch: seq,
                                             ordinal: r.ordinal,
                                             line: r.line,
-                                            person: short(&r.person),
+                                            person: short(&person),
                                             origin: seq,
                                             basis: i as u8 + 1,
                                         }
@@ -873,8 +1031,9 @@ impl<'a> Stager<'a> {
         let r = self.store.reader()?;
         let keyer = self.keyer.clone();
         let entities = self.entity_index.clone();
+        let mut name_buf = Vec::with_capacity(64);
         for_each_live_row(&r, &self.incident, &self.view, &self.seal, &mut |row| {
-            let (person, matches) = hashes(&keyer, &row.row);
+            let (person, matches) = hashes(&keyer, &row.row, &mut name_buf);
             let folded = row
                 .row
                 .covered_entity
@@ -960,7 +1119,7 @@ impl<'a> Stager<'a> {
         loop {
             let next = m.next_rec()?;
             let boundary = match (&next, group.first()) {
-                (Some(r), Some(g)) => r[..16] != g.hash,
+                (Some(r), Some(g)) => r[..ID_HASH] != g.hash[..ID_HASH],
                 (None, Some(_)) => true,
                 _ => false,
             };
@@ -1073,93 +1232,57 @@ impl<'a> Stager<'a> {
         Ok(())
     }
 
-    /// Phase 3b: rows of different identifiers with the same name key.
+    /// Phase 3b: rows of different identifiers with the same name key, as
+    /// [`find_possible_duplicates`] sends them, become issues and events.
     fn merge_names(
         &mut self,
-        names: Sorter<NAME_REC>,
+        found: std::sync::mpsc::Receiver<Result<Vec<Possible>>>,
         on_event: &mut dyn FnMut(Event),
     ) -> Result<()> {
-        let seq = self.batch.seq;
-        let mut m = names.finish()?;
         let mut pending = Pending::new();
-        let mut group: Vec<NameRec> = Vec::new();
-        loop {
-            let next = m.next_rec()?;
-            let boundary = match (&next, group.first()) {
-                (Some(r), Some(g)) => r[..8] != g.key,
-                (None, Some(_)) => true,
-                _ => false,
-            };
-            if boundary {
-                if group.len() > 1 {
-                    let reference = &group[0];
-                    let mut seen: Vec<[u8; 8]> = vec![reference.person];
-                    for r in &group[1..] {
-                        if seen.contains(&r.person) {
-                            continue;
-                        }
-                        seen.push(r.person);
-                        if r.src != SRC_NEW {
-                            continue;
-                        }
-                        let other = RowRef {
-                            batch: reference.origin,
-                            line: reference.line,
-                        };
-                        let what = if r.basis == 1 {
-                            "date of birth"
+        for batch in found {
+            for r in batch? {
+                let what = if r.basis == 1 {
+                    "date of birth"
+                } else {
+                    "address"
+                };
+                let rec = IssueRecord {
+                    kind: IssueKind::PossibleDuplicate,
+                    line: r.line,
+                    field: Some(
+                        if r.basis == 1 {
+                            "date_of_birth"
                         } else {
-                            "address"
-                        };
-                        let rec = IssueRecord {
-                            kind: IssueKind::PossibleDuplicate,
-                            line: r.line,
-                            field: Some(
-                                if r.basis == 1 {
-                                    "date_of_birth"
-                                } else {
-                                    "address1"
-                                }
-                                .into(),
-                            ),
-                            column: None,
-                            reason: format!(
-                                "same name and {what} as another identifier: the same person under two identifiers? review before mailing"
-                            ),
-                            other: Some(other),
-                            person: None,
-                        };
-                        self.issue(
-                            &mut pending,
-                            r.ordinal,
-                            SLOT_POSSIBLE + u16::from(r.basis),
-                            &rec,
-                        )?;
-                        self.batch.possible_duplicates += 1;
-                        on_event(Event::PossibleDuplicate {
-                            line: r.line,
-                            other,
-                            basis: r.basis,
-                        });
-                        if pending.bytes >= CHUNK_BYTES {
-                            self.flush(&mut pending)?;
+                            "address1"
                         }
-                    }
+                        .into(),
+                    ),
+                    column: None,
+                    reason: format!(
+                        "same name and {what} as another identifier: the same person under two identifiers? review before mailing"
+                    ),
+                    other: Some(r.other),
+                    person: None,
+                };
+                self.issue(
+                    &mut pending,
+                    r.ordinal,
+                    SLOT_POSSIBLE + u16::from(r.basis),
+                    &rec,
+                )?;
+                self.batch.possible_duplicates += 1;
+                on_event(Event::PossibleDuplicate {
+                    line: r.line,
+                    other: r.other,
+                    basis: r.basis,
+                });
+                if pending.bytes >= CHUNK_BYTES {
+                    self.flush(&mut pending)?;
                 }
-                group.clear();
-            }
-            match next {
-                Some(r) => {
-                    let n = NameRec::decode(&r);
-                    if group.len() < 10_000 {
-                        group.push(n);
-                    }
-                }
-                None => break,
             }
         }
         self.added.possible_duplicates = self.batch.possible_duplicates;
-        let _ = seq;
         self.flush(&mut pending)
     }
 
@@ -1274,12 +1397,15 @@ mod tests {
             entity: 7,
             ..RowClass::default()
         };
+        // Only the first 12 bytes of the person key are kept.
+        let mut hash = [5; 16];
+        hash[ID_HASH..].fill(0);
         let r = IdRec {
-            hash: [5; 16],
+            hash,
             src: SRC_NEW,
             batch: 3,
             ordinal: 9,
-            line: 11,
+            line: MAX_LINE,
             origin: 3,
             class,
         };
@@ -1287,6 +1413,12 @@ mod tests {
         assert_eq!(
             (d.hash, d.src, d.batch, d.ordinal, d.line, d.origin, d.class),
             (r.hash, r.src, r.batch, r.ordinal, r.line, r.origin, r.class)
+        );
+        assert_eq!(IdRec::decode(&IdRec { hash: [5; 16], ..r }.encode()).hash, hash);
+        assert!(check_line(MAX_LINE).is_ok());
+        assert!(
+            check_line(MAX_LINE + 1).is_err(),
+            "a line past 40 bits is refused, not wrapped"
         );
         let existing = IdRec {
             src: SRC_EXISTING,
