@@ -17,7 +17,7 @@
 //!    individual letter rendered as text), the database, sort and letter sizes, and the
 //!    projection to 190 M rows (Change Healthcare) on this machine: linear in rows, since
 //!    every phase streams.
-//! 4. **The sort at 200 M rows**: the import's external sort alone (48-byte records, its
+//! 4. **The sort at 200 M rows**: the import's external sort alone (identifier records, its
 //!    run size and merge fan-in, sealed run files) over 200 M records, in a child process
 //!    whose peak memory is measured.
 //!
@@ -299,6 +299,9 @@ struct Bd {
 struct Ran {
     time: Duration,
     peak_kib: u64,
+    /// Peak bytes of the database file and its import's temporary sort directory together,
+    /// polled while the command ran.
+    peak_disk: u64,
     stdout: String,
 }
 
@@ -337,16 +340,28 @@ impl Bd {
             let _ = std::io::Read::read_to_string(&mut out, &mut s);
             s
         });
+        let mut tmp = self.db.clone().into_os_string();
+        tmp.push(".roster-tmp");
+        let tmp = PathBuf::from(tmp);
+        let mut peak_disk = 0u64;
+        let mut polls = 0u64;
         loop {
             if let Some(k) = vm_hwm_kib(pid) {
                 peak = peak.max(k);
             }
+            // The disk is polled every 50 ms (walking the sort directory costs more than
+            // reading one /proc file).
+            if polls.is_multiple_of(10) {
+                peak_disk = peak_disk.max(file_size(&self.db) + dir_size(&tmp));
+            }
+            polls += 1;
             if child.try_wait().expect("wait").is_some() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(5));
         }
         let time = t.elapsed();
+        peak_disk = peak_disk.max(file_size(&self.db));
         let out = child.wait_with_output().expect("output");
         let stdout = reader.join().expect("reader");
         assert!(
@@ -357,6 +372,7 @@ impl Bd {
         Ran {
             time,
             peak_kib: peak,
+            peak_disk,
             stdout,
         }
     }
@@ -451,7 +467,7 @@ fn main() {
         let n: u64 = n.parse().expect("records");
         let dir = PathBuf::from(std::env::var("ROSTER_BENCH_SORT_DIR").expect("dir"));
         let s = breachdesk::store::bulk::sort_records(n, &dir).expect("sort");
-        println!("{} {}", s.records, s.spilled_bytes);
+        println!("{} {} {}", s.records, s.spilled_bytes, s.record_bytes);
         return;
     }
     let rows = env_u64("ROSTER_BENCH_ROWS", 1_000_000);
@@ -690,7 +706,9 @@ fn main() {
         ]);
         let letters_bytes = dir_size(&out);
         let _ = std::fs::remove_dir_all(&out);
-        let sort_bytes = big * (48 + 2 * 40);
+        // The import's peak: the database and its temporary sort files together, polled.
+        let peak_disk = import.peak_disk;
+        let sort_peak = peak_disk.saturating_sub(db_size.min(peak_disk));
         let total = import.time + stats.time + render.time;
         println!(
             "import {:.1}s (peak {:.1} MiB), roster stats {:.2}s, render {:.1}s (peak {:.1} MiB): {:.1}s end to end",
@@ -701,23 +719,25 @@ fn main() {
             render.peak_kib as f64 / 1024.0,
             total.as_secs_f64()
         );
+        let gib = |b: f64| b / 1_073_741_824.0;
+        let gb = |b: f64| b / 1e9;
         println!(
-            "disk: CSV {:.2} GiB, database {:.2} GiB, temporary sort files at most {:.2} GiB (freed), letters {:.2} GiB",
-            csv_bytes as f64 / 1_073_741_824.0,
-            db_size as f64 / 1_073_741_824.0,
-            sort_bytes as f64 / 1_073_741_824.0,
-            letters_bytes as f64 / 1_073_741_824.0
+            "disk: CSV {:.2} GiB, database {:.2} GiB; during the import the database and its temporary sort files together peaked at {:.2} GiB (polled; sort files about {:.2} GiB, freed); letters {:.2} GiB",
+            gib(csv_bytes as f64),
+            gib(db_size as f64),
+            gib(peak_disk as f64),
+            gib(sort_peak as f64),
+            gib(letters_bytes as f64)
         );
         let k = 190_000_000.0 / big as f64;
-        let gib = |b: u64| b as f64 * k / 1_073_741_824.0;
         println!(
-            "projected to 190,000,000 rows (x{k:.0}, every phase streams): {:.1} min end to end (target < 30), database {:.1} GiB + sort files {:.1} GiB = {:.1} GiB of disk for breachdesk (target < 40); the CSV takes {:.1} GiB and the letters, if kept as text, {:.0} GiB",
+            "projected to 190,000,000 rows (x{k:.0}, every phase streams): {:.1} min end to end (target < 30); disk for breachdesk at the import's peak {:.1} GiB = {:.1} GB (target < 40 GB), the database afterwards {:.1} GiB; the CSV takes {:.1} GiB and the letters, if kept as text, {:.0} GiB",
             total.as_secs_f64() * k / 60.0,
-            gib(db_size),
-            gib(sort_bytes),
-            gib(db_size) + gib(sort_bytes),
-            gib(csv_bytes),
-            gib(letters_bytes)
+            gib(peak_disk as f64 * k),
+            gb(peak_disk as f64 * k),
+            gib(db_size as f64 * k),
+            gib(csv_bytes as f64 * k),
+            gib(letters_bytes as f64 * k)
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -725,7 +745,7 @@ fn main() {
     // 4. The external sort at 200 M rows, memory measured in a child process.
     if sort_rows > 0 {
         println!();
-        println!("== 4. the import's external sort over {sort_rows} identifier records (48 bytes)");
+        println!("== 4. the import's external sort over {sort_rows} identifier records");
         let dir = root.join("sort");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
@@ -753,8 +773,9 @@ fn main() {
         let mut it = text.split_whitespace();
         let n: u64 = it.next().and_then(|x| x.parse().ok()).unwrap_or(0);
         let spilled: u64 = it.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+        let size: u64 = it.next().and_then(|x| x.parse().ok()).unwrap_or(0);
         println!(
-            "sorted and merged {n} records in {:.1?}: peak memory {:.1} MiB (target <= 100), {:.1} GiB written to run files over the merge levels",
+            "sorted and merged {n} records of {size} bytes in {:.1?}: peak memory {:.1} MiB (target <= 100), {:.1} GiB written to run files over the merge levels",
             t.elapsed(),
             peak as f64 / 1024.0,
             spilled as f64 / 1_073_741_824.0
