@@ -496,3 +496,20 @@ mod private_tests {
         assert_eq!(names.len(), 2, "{names:?}");
     }
 }
+
+/// Bytes of disk a file takes: its allocated blocks where the platform says (a file
+/// extended with holes takes less than its length), else its length; 0 when unreadable.
+pub fn disk_used(path: &Path) -> u64 {
+    let Ok(m) = std::fs::metadata(path) else {
+        return 0;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        m.blocks() * 512
+    }
+    #[cfg(not(unix))]
+    {
+        m.len()
+    }
+}

@@ -483,7 +483,7 @@ impl Desk<'_> {
         if !a.dry_run {
             self.roster_current(id)?;
         }
-        let file_before = std::fs::metadata(self.store().path()).map_or(0, |m| m.len());
+        let file_before = crate::files::disk_used(self.store().path());
         let mut plan = self.reader()?.roster_plan(id, &sha)?;
         let mut discarded = matches!(plan, Plan::DiscardThenFresh { .. });
         if a.restart
@@ -673,7 +673,8 @@ impl Desk<'_> {
         // Measuring free space walks every page of the file, so it is done only when the
         // import may have freed much: a discarded staging batch, or a file that grew by
         // more than a quarter again what was written (records rewritten out of key order).
-        let file_after = std::fs::metadata(self.store().path()).map_or(0, |m| m.len());
+        // Disk taken, not length: redb extends the file ahead of need with holes.
+        let file_after = crate::files::disk_used(self.store().path());
         let grown = file_after.saturating_sub(file_before);
         out.may_have_freed_space = discarded || grown > staged + staged / 4 + (16 << 20);
         out.batch = Some(batch.seq);

@@ -76,7 +76,7 @@ pub use import::{Event, IssueNote, RowSource, SourceItem, SourceRow, Stager};
 pub use purge::{discard_staging, purge};
 pub use read::{IssueRow, RosterView};
 
-/// Rows per sorted run of an import (at most 11.4 MB of identifier records and 10.5 MB of
+/// Rows per sorted run of an import (at most 11.4 MB of identifier records and 9.3 MB of
 /// name records), and the most rows staged per chunk transaction.
 pub const RUN_ROWS: usize = 300_000;
 /// Bytes of groups and issues staged per chunk transaction: bounds redb's dirty pages.

@@ -119,9 +119,9 @@ pub enum Event {
 pub(crate) const ID_REC: usize = 38;
 /// Bytes of the person key an identifier record keeps.
 const ID_HASH: usize = 12;
-/// Bytes of a name record: key, source, batch, ordinal, line (40 bits), person (8 bytes of
-/// the person key), origin, basis.
-pub(crate) const NAME_REC: usize = 35;
+/// Bytes of a name record: key, source, origin batch, ordinal, line (40 bits), person (8
+/// bytes of the person key), basis.
+pub(crate) const NAME_REC: usize = 31;
 /// The largest line number a sort record holds (40 bits).
 const MAX_LINE: u64 = (1 << 40) - 1;
 const SRC_GHOST: u8 = 0;
@@ -193,14 +193,15 @@ impl IdRec {
     }
 }
 
+/// A name record sorts by key, source, origin batch and ordinal: equal keys meet, earlier
+/// imports' rows first.
 struct NameRec {
     key: [u8; 8],
     src: u8,
-    batch: u32,
+    origin: u32,
     ordinal: u32,
     line: u64,
     person: [u8; 8],
-    origin: u32,
     basis: u8,
 }
 
@@ -209,12 +210,11 @@ impl NameRec {
         let mut r = [0u8; NAME_REC];
         r[..8].copy_from_slice(&self.key);
         r[8] = self.src;
-        r[9..13].copy_from_slice(&self.batch.to_be_bytes());
+        r[9..13].copy_from_slice(&self.origin.to_be_bytes());
         r[13..17].copy_from_slice(&self.ordinal.to_be_bytes());
         put_line(&mut r[17..22], self.line);
         r[22..30].copy_from_slice(&self.person);
-        r[30..34].copy_from_slice(&self.origin.to_be_bytes());
-        r[34] = self.basis;
+        r[30] = self.basis;
         r
     }
 
@@ -227,12 +227,11 @@ impl NameRec {
         NameRec {
             key,
             src: r[8],
-            batch: u32_at(9),
+            origin: u32_at(9),
             ordinal: u32_at(13),
             line: get_line(&r[17..22]),
             person,
-            origin: u32_at(30),
-            basis: r[34],
+            basis: r[30],
         }
     }
 }
@@ -936,7 +935,6 @@ impl<'a> Stager<'a> {
                                         NameRec {
                                             key: *k,
                                             src: SRC_NEW,
-                                            batch: seq,
                                             ordinal: r.ordinal,
                                             line: r.line,
                                             person: short(&person),
@@ -1061,7 +1059,6 @@ impl<'a> Stager<'a> {
                         NameRec {
                             key: *k,
                             src: SRC_EXISTING,
-                            batch: row.batch,
                             ordinal: row.ordinal,
                             line: row.line,
                             person: short(&person),
@@ -1414,7 +1411,10 @@ mod tests {
             (d.hash, d.src, d.batch, d.ordinal, d.line, d.origin, d.class),
             (r.hash, r.src, r.batch, r.ordinal, r.line, r.origin, r.class)
         );
-        assert_eq!(IdRec::decode(&IdRec { hash: [5; 16], ..r }.encode()).hash, hash);
+        assert_eq!(
+            IdRec::decode(&IdRec { hash: [5; 16], ..r }.encode()).hash,
+            hash
+        );
         assert!(check_line(MAX_LINE).is_ok());
         assert!(
             check_line(MAX_LINE + 1).is_err(),
@@ -1429,7 +1429,6 @@ mod tests {
         let n = NameRec {
             key: [1; 8],
             src: SRC_NEW,
-            batch: 2,
             ordinal: 4,
             line: 6,
             person: [9; 8],
@@ -1438,12 +1437,8 @@ mod tests {
         };
         let d = NameRec::decode(&n.encode());
         assert_eq!(
-            (
-                d.key, d.src, d.batch, d.ordinal, d.line, d.person, d.origin, d.basis
-            ),
-            (
-                n.key, n.src, n.batch, n.ordinal, n.line, n.person, n.origin, n.basis
-            )
+            (d.key, d.src, d.ordinal, d.line, d.person, d.origin, d.basis),
+            (n.key, n.src, n.ordinal, n.line, n.person, n.origin, n.basis)
         );
         assert_eq!(
             unhex16(&crate::audit::entry::hex(&[7u8; 16])),
