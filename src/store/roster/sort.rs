@@ -37,7 +37,7 @@ pub const FAN_IN: usize = 128;
 
 fn tmp_error(e: std::io::Error) -> Error {
     Error::io(
-        "cannot use the import's temporary sort files next to the database (they need about 110 bytes per row); check free space and permissions",
+        "cannot use the import's temporary sort files next to the database (they need about 80 bytes per row); check free space and permissions",
         e,
     )
 }
