@@ -3,9 +3,12 @@
 //! in order, in two levels or more when there are too many runs to merge at once.
 //!
 //! Memory is bounded whatever the number of records: a run holds at most `cap` records, and
-//! a merge reads at most [`FAN_IN`] runs at a time through one [`BLOCK_BYTES`] block each (a
-//! 200 M-row roster makes a few hundred runs; they are merged [`FAN_IN`] at a time into
-//! longer runs first).
+//! a merge reads at most [`fan_in`] runs at a time through one [`BLOCK_BYTES`] block each (a
+//! 200 M-row roster makes about 670 runs per sort, merged in one level; past [`FAN_IN`] runs
+//! they are merged that many at a time into longer runs first, which writes them once more).
+//! The two sorts of an import merge at the same time, each holding one open file per run:
+//! the soft limit of open files is raised towards the hard limit when it is lower, and the
+//! fan-in is cut to what the limit allows.
 //!
 //! Run file: a sequence of blocks, each `u32 BE length n ‖ u32 BE plain length m ‖ tag (16) ‖
 //! n bytes of ciphertext`. The m plain bytes (whole records) are LZ4-compressed (a block of
@@ -28,12 +31,55 @@ use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
 
 use crate::error::{Error, Result};
 
-/// Plaintext bytes per sealed block of a run file (a merge holds two such buffers per run).
-pub const BLOCK_BYTES: usize = 32 * 1024;
+/// Plaintext bytes per sealed block of a run file (a merge holds two such buffers per run:
+/// 16 KiB, so 1,024 runs merge in 16 MiB).
+pub const BLOCK_BYTES: usize = 8 * 1024;
 /// Bytes before a block's ciphertext: stored length, plain length, tag.
 const BLOCK_HEAD: usize = 24;
-/// Runs merged at once; more are first merged in groups of this many.
-pub const FAN_IN: usize = 128;
+/// The most runs merged at once; more are first merged in groups of this many.
+pub const FAN_IN: usize = 1024;
+/// The fewest runs merged at once, whatever the open-file limit.
+const MIN_FAN_IN: usize = 16;
+/// Files left for everything else when the fan-in is cut to the open-file limit.
+const OTHER_FILES: u64 = 128;
+
+/// Runs merged at once: [`FAN_IN`], or less when the open-file limit cannot be raised for
+/// two merges of that many runs at once (decided once per process).
+pub fn fan_in() -> usize {
+    static FAN: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *FAN.get_or_init(|| fan_in_for(raise_open_file_limit()))
+}
+
+/// The fan-in two concurrent merges can have under a soft limit of `limit` open files.
+fn fan_in_for(limit: Option<u64>) -> usize {
+    match limit {
+        None => FAN_IN,
+        Some(l) => {
+            let per_merge = l.saturating_sub(OTHER_FILES) / 2;
+            usize::try_from(per_merge)
+                .unwrap_or(FAN_IN)
+                .clamp(MIN_FAN_IN, FAN_IN)
+        }
+    }
+}
+
+/// Raises the soft limit of open files to what two merges of [`FAN_IN`] runs need (within
+/// the hard limit); the soft limit afterwards, `None` where there is none to read.
+#[cfg(unix)]
+fn raise_open_file_limit() -> Option<u64> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    let want = (2 * FAN_IN as u64 + OTHER_FILES).min(hard);
+    if soft < want && setrlimit(Resource::RLIMIT_NOFILE, want, hard).is_ok() {
+        return Some(want);
+    }
+    Some(soft)
+}
+
+#[cfg(not(unix))]
+fn raise_open_file_limit() -> Option<u64> {
+    None
+}
 
 fn tmp_error(e: std::io::Error) -> Error {
     Error::io(
@@ -196,13 +242,18 @@ impl<'k, const N: usize> Sorter<'k, N> {
         }
     }
 
-    /// Every record, in order. Spilled runs are merged [`FAN_IN`] at a time until one merge
+    /// Every record, in order. Spilled runs are merged [`fan_in`] at a time until one merge
     /// can finish the job.
-    pub fn finish(mut self) -> Result<Merged<'k, N>> {
+    pub fn finish(self) -> Result<Merged<'k, N>> {
+        self.finish_with(fan_in())
+    }
+
+    fn finish_with(mut self, fan_in: usize) -> Result<Merged<'k, N>> {
+        let fan_in = fan_in.max(2);
         self.buf.sort_unstable();
         // The records still in memory count as one run of the final merge.
-        while self.runs.len() + 1 > FAN_IN {
-            let take: Vec<RunFile> = self.runs.drain(..FAN_IN).collect();
+        while self.runs.len() + 1 > fan_in {
+            let take: Vec<RunFile> = self.runs.drain(..fan_in).collect();
             let out = self.new_run();
             let mut w = RunWriter::create(self.key, self.id, &out)?;
             let mut m = Merged::<N>::new(self.key, self.id, take, Vec::new())?;
@@ -471,7 +522,7 @@ mod tests {
             .collect()
     }
 
-    /// Many runs (more than FAN_IN, so the merge takes two levels), in memory and spilled,
+    /// Many runs (more than a fan-in of 128, so the merge takes two levels), in memory and spilled,
     /// come back sorted and complete; the run files are gone afterwards.
     #[test]
     fn sorts_through_multi_level_merges() {
@@ -483,8 +534,9 @@ mod tests {
         for r in &recs {
             s.push(*r).unwrap();
         }
-        assert!(s.runs.len() > FAN_IN, "{}", s.runs.len());
-        let mut m = s.finish().unwrap();
+        let fan = 128;
+        assert!(s.runs.len() > fan, "{}", s.runs.len());
+        let mut m = s.finish_with(fan).unwrap();
         let mut out = Vec::new();
         while let Some(r) = m.next_rec().unwrap() {
             out.push(r);
@@ -543,6 +595,16 @@ mod tests {
             },
         };
         assert!(failed);
+    }
+
+    #[test]
+    fn fan_in_follows_the_open_file_limit() {
+        assert_eq!(fan_in_for(None), FAN_IN);
+        assert_eq!(fan_in_for(Some(1 << 20)), FAN_IN);
+        // A soft limit of 1,024 that could not be raised: two merges of 448 runs.
+        assert_eq!(fan_in_for(Some(1024)), 448);
+        assert_eq!(fan_in_for(Some(64)), MIN_FAN_IN);
+        assert!(fan_in() >= MIN_FAN_IN);
     }
 
     fn drain<const N: usize>(s: Sorter<'_, N>) -> Result<Vec<[u8; N]>> {
