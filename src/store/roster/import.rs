@@ -1,11 +1,11 @@
 //! `roster import`, in phases, every one of them bounded in memory:
 //!
 //! 1. **Read** (two threads): one parses and validates rows (the [`RowSource`]), encodes
-//!    each row and computes its keyed hashes; the other cuts the rows into groups in file
-//!    order, seals them under the roster key and stages them (with the rows' issues) in chunk
-//!    transactions, and feeds the keyed hashes to two external sorts: the identifier's (to
-//!    find duplicates) and the name-with-date-of-birth and name-with-address keys (possible
-//!    duplicates across identifiers).
+//!    each row and normalises its key material; the other computes the keyed hashes, cuts
+//!    the rows into groups in file order, seals them under the roster key and stages them
+//!    (with the rows' issues) in chunk transactions, and feeds the keyed hashes to two
+//!    external sorts: the identifier's (to find duplicates) and the name-with-date-of-birth
+//!    and name-with-address keys (possible duplicates across identifiers).
 //! 2. **Rescan** (only when the roster already has rows): the rows of earlier imports are
 //!    opened and their hashes added to the same sorts.
 //! 3. **Merge**: equal identifiers meet in the sorted stream. The first row of an identifier

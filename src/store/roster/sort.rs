@@ -638,7 +638,7 @@ mod tests {
                 s.push(*r).unwrap();
             }
             let path = s.runs[0].path.clone();
-            // A run of 1,024 records is one block: cut into its head, then its bytes.
+            // Cut into the first block's head, then into its bytes.
             let bytes = std::fs::read(&path).unwrap();
             assert!(bytes.len() > cut);
             std::fs::write(&path, &bytes[..cut]).unwrap();
