@@ -18,6 +18,7 @@
 //! A dry run does phases 1–3 without writing anything.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, WriteTransaction};
@@ -314,15 +315,21 @@ struct Possible {
 /// Phase 3b's search, on its own thread while phase 3a runs: equal name keys meet in the
 /// sorted stream; a row of this file whose key another identifier's row has already shown
 /// is a possible duplicate of that row. Sent in batches, in hash order; stops when the
-/// receiver is gone.
+/// receiver is gone or `stop` is raised (the other merge failed).
 fn find_possible_duplicates(
     names: Sorter<NAME_REC>,
     send: &std::sync::mpsc::SyncSender<Result<Vec<Possible>>>,
+    stop: &AtomicBool,
 ) -> Result<()> {
     let mut m = names.finish()?;
     let mut group: Vec<NameRec> = Vec::new();
     let mut out: Vec<Possible> = Vec::new();
+    let mut tick = 0u32;
     loop {
+        tick = tick.wrapping_add(1);
+        if tick.is_multiple_of(STOP_CHECK) && stop.load(AtomicOrdering::Relaxed) {
+            return Ok(());
+        }
         let next = m.next_rec()?;
         let boundary = match (&next, group.first()) {
             (Some(r), Some(g)) => r[..8] != g.key,
@@ -474,6 +481,8 @@ pub struct Stager<'a> {
 /// Chunks of 2,048 parsed rows the reading thread may have ready ahead of the staging
 /// thread (about 0.6 MB each): enough to keep reading while a chunk transaction commits.
 const CHUNK_QUEUE: usize = 12;
+/// Records merged between two looks at the other merge's stop flag.
+const STOP_CHECK: u32 = 1 << 16;
 
 /// How often a staging chunk is committed durably (the others are committed without
 /// waiting for the disk).
@@ -756,15 +765,23 @@ impl<'a> Stager<'a> {
         self.read_phase(source, run_rows, &mut ids, &mut names, progress, on_event)?;
         self.rescan(&mut ids, &mut names, progress)?;
         let total = ids.len;
-        // Phases 3a and 3b at once: possible duplicates are found on a second thread.
+        // Phases 3a and 3b at once: possible duplicates are found on a second thread. A
+        // failure on either side stops the other within `STOP_CHECK` records.
+        let stop = AtomicBool::new(false);
         std::thread::scope(|scope| -> Result<()> {
             let (send, found) = std::sync::mpsc::sync_channel(16);
+            let stop = &stop;
             scope.spawn(move || {
-                if let Err(e) = find_possible_duplicates(names, &send) {
+                if let Err(e) = find_possible_duplicates(names, &send, stop) {
+                    stop.store(true, AtomicOrdering::Relaxed);
                     let _ = send.send(Err(e));
                 }
             });
-            self.merge_ids(ids, total, progress, on_event)?;
+            if let Err(e) = self.merge_ids(ids, total, stop, progress, on_event) {
+                stop.store(true, AtomicOrdering::Relaxed);
+                return Err(e);
+            }
+            // When the search failed, its error is waiting in the channel.
             self.merge_names(found, on_event)?;
             Ok(())
         })
@@ -1100,10 +1117,13 @@ impl<'a> Stager<'a> {
     }
 
     /// Phase 3a: duplicates, replacements, resolutions and the counts.
+    /// Phase 3a; returns early, with nothing more written, once `stop` is raised (the
+    /// possible-duplicate search failed and its error follows).
     fn merge_ids(
         &mut self,
         ids: Sorter<ID_REC>,
         total: u64,
+        stop: &AtomicBool,
         progress: &(dyn Fn(Progress) + Sync),
         on_event: &mut dyn FnMut(Event),
     ) -> Result<()> {
@@ -1113,7 +1133,12 @@ impl<'a> Stager<'a> {
         let mut pending = Pending::new();
         let mut group: Vec<IdRec> = Vec::new();
         let mut done = 0u64;
+        let mut tick = 0u32;
         loop {
+            tick = tick.wrapping_add(1);
+            if tick.is_multiple_of(STOP_CHECK) && stop.load(AtomicOrdering::Relaxed) {
+                return Ok(());
+            }
             let next = m.next_rec()?;
             let boundary = match (&next, group.first()) {
                 (Some(r), Some(g)) => r[..ID_HASH] != g.hash[..ID_HASH],
@@ -1385,6 +1410,51 @@ pub(super) fn new_batch(seq: u32, sha: &str, now: DateTime<Utc>) -> Batch {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Two identifiers' rows under one name key make a possible duplicate; with the stop
+    /// flag raised (the identifier merge failed), the search ends without sending more.
+    #[test]
+    fn possible_duplicate_search_finds_pairs_and_stops_when_told() {
+        let run = |stop: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            let key = RunKey::generate().unwrap();
+            let mut names = Sorter::<NAME_REC>::new(&key, dir.path(), 1024 * NAME_REC);
+            let rows = 3 * u64::from(STOP_CHECK);
+            for i in 0..rows {
+                // Pairs of rows (two people) share each name key.
+                let mut k = [0u8; 8];
+                k.copy_from_slice(&(i / 2).to_be_bytes());
+                names
+                    .push(
+                        NameRec {
+                            key: k,
+                            src: SRC_NEW,
+                            origin: 1,
+                            ordinal: u32::try_from(i).unwrap(),
+                            line: i + 2,
+                            person: i.to_be_bytes(),
+                            basis: 1,
+                        }
+                        .encode(),
+                    )
+                    .unwrap();
+            }
+            let (send, found) = std::sync::mpsc::sync_channel::<Result<Vec<Possible>>>(1 << 20);
+            let flag = AtomicBool::new(stop);
+            find_possible_duplicates(names, &send, &flag).unwrap();
+            drop(send);
+            let got: Vec<Possible> = found.into_iter().flat_map(|b| b.unwrap()).collect();
+            (rows, got)
+        };
+        let (rows, got) = run(false);
+        assert_eq!(got.len() as u64, rows / 2);
+        assert!(
+            got.iter()
+                .all(|p| p.line == p.other.line + 1 && p.basis == 1)
+        );
+        let (_, got) = run(true);
+        assert!(got.len() < STOP_CHECK as usize, "{}", got.len());
+    }
 
     #[test]
     fn sort_records_round_trip_and_order_by_hash_then_source() {

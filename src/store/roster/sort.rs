@@ -3,14 +3,17 @@
 //! in order, in two levels or more when there are too many runs to merge at once.
 //!
 //! Memory is bounded whatever the number of records: a run holds at most `cap` records, and
-//! a merge reads at most [`fan_in`] runs at a time through one [`BLOCK_BYTES`] block each (a
-//! 200 M-row roster makes about 670 runs per sort, merged in one level; past [`FAN_IN`] runs
-//! they are merged that many at a time into longer runs first, which writes them once more).
+//! a merge reads at most [`fan_in`] runs at a time through one [`BLOCK_BYTES`] block each,
+//! with one buffer for the compressed block shared by all of them (a 190 M-row roster makes
+//! about 630 runs of identifier records and 1,270 of name records, each merged in one level;
+//! past [`fan_in`] runs, only as many as needed are first merged into one longer run, which
+//! writes those once more).
 //! The two sorts of an import merge at the same time, each holding one open file per run:
 //! the soft limit of open files is raised towards the hard limit when it is lower, and the
 //! fan-in is cut to what the limit allows.
 //!
-//! Run file: a sequence of blocks, each `u32 BE length n ‖ u32 BE plain length m ‖ tag (16) ‖
+//! Run file: a sequence of blocks (how many is kept in memory, so a run cut at a block
+//! boundary is refused too), each `u32 BE length n ‖ u32 BE plain length m ‖ tag (16) ‖
 //! n bytes of ciphertext`. The m plain bytes (whole records) are LZ4-compressed (a block of
 //! sorted records shrinks by about a quarter: the disk an import needs beside the database)
 //! and sealed with XChaCha20-Poly1305 under the process's ephemeral key with nonce `sorter id
@@ -31,13 +34,13 @@ use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
 
 use crate::error::{Error, Result};
 
-/// Plaintext bytes per sealed block of a run file (a merge holds two such buffers per run:
-/// 16 KiB, so 1,024 runs merge in 16 MiB).
+/// Plaintext bytes per sealed block of a run file (a merge holds one such buffer per run,
+/// so 2,048 runs merge in 16 MiB).
 pub const BLOCK_BYTES: usize = 8 * 1024;
 /// Bytes before a block's ciphertext: stored length, plain length, tag.
 const BLOCK_HEAD: usize = 24;
-/// The most runs merged at once; more are first merged in groups of this many.
-pub const FAN_IN: usize = 1024;
+/// The most runs merged at once; past it, the excess is first merged into longer runs.
+pub const FAN_IN: usize = 2048;
 /// The fewest runs merged at once, whatever the open-file limit.
 const MIN_FAN_IN: usize = 16;
 /// Files left for everything else when the fan-in is cut to the open-file limit.
@@ -173,6 +176,8 @@ fn nonce(sorter: u64, run: u64, block: u64) -> [u8; 24] {
 struct RunFile {
     path: PathBuf,
     run: u64,
+    /// Blocks written (a reader that meets the end of the file sooner refuses the run).
+    blocks: u64,
 }
 
 /// Sorts records of `N` bytes by their bytes.
@@ -222,12 +227,14 @@ impl<'k, const N: usize> Sorter<'k, N> {
 
     fn spill(&mut self) -> Result<()> {
         self.buf.sort_unstable();
-        let run = self.new_run();
+        let mut run = self.new_run();
         let mut w = RunWriter::create(self.key, self.id, &run)?;
         for r in &self.buf {
             w.push(r)?;
         }
-        self.spilled += w.finish()?;
+        let (written, blocks) = w.finish()?;
+        self.spilled += written;
+        run.blocks = blocks;
         self.runs.push(run);
         self.buf.clear();
         Ok(())
@@ -239,28 +246,45 @@ impl<'k, const N: usize> Sorter<'k, N> {
         RunFile {
             path: self.dir.join(format!("sort-{}-{run:06}", self.id)),
             run,
+            blocks: 0,
         }
     }
 
-    /// Every record, in order. Spilled runs are merged [`fan_in`] at a time until one merge
-    /// can finish the job.
+    /// Every record, in order. Past [`fan_in`] runs, the fewest runs that bring the count
+    /// down to it are first merged into one (repeatedly, when even that is not enough).
     pub fn finish(self) -> Result<Merged<'k, N>> {
         self.finish_with(fan_in())
     }
 
     fn finish_with(mut self, fan_in: usize) -> Result<Merged<'k, N>> {
         let fan_in = fan_in.max(2);
+        if !self.runs.is_empty() && !self.buf.is_empty() {
+            // The last run goes to disk too, so the merge holds one block per run and not a
+            // whole run besides (its memory then depends only on the number of runs).
+            self.spill()?;
+        }
+        if !self.runs.is_empty() {
+            self.buf = Vec::new();
+        }
         self.buf.sort_unstable();
-        // The records still in memory count as one run of the final merge.
-        while self.runs.len() + 1 > fan_in {
-            let take: Vec<RunFile> = self.runs.drain(..fan_in).collect();
-            let out = self.new_run();
+        // The records still in memory count as one run of the final merge. Merging `take`
+        // runs into one removes `take - 1`: only the excess is rewritten.
+        loop {
+            let inputs = self.runs.len() + usize::from(!self.buf.is_empty());
+            if inputs <= fan_in {
+                break;
+            }
+            let take = (inputs - fan_in + 1).min(fan_in);
+            let group: Vec<RunFile> = self.runs.drain(..take).collect();
+            let mut out = self.new_run();
             let mut w = RunWriter::create(self.key, self.id, &out)?;
-            let mut m = Merged::<N>::new(self.key, self.id, take, Vec::new())?;
+            let mut m = Merged::<N>::new(self.key, self.id, group, Vec::new())?;
             while let Some(r) = m.next_rec()? {
                 w.push(&r)?;
             }
-            self.spilled += w.finish()?;
+            let (written, blocks) = w.finish()?;
+            self.spilled += written;
+            out.blocks = blocks;
             self.runs.push(out);
         }
         let runs = std::mem::take(&mut self.runs);
@@ -336,10 +360,11 @@ impl<'k> RunWriter<'k> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<u64> {
+    /// Bytes written and blocks.
+    fn finish(mut self) -> Result<(u64, u64)> {
         self.flush_block()?;
         self.w.flush().map_err(tmp_error)?;
-        Ok(self.written)
+        Ok((self.written, self.block))
     }
 }
 
@@ -348,10 +373,10 @@ struct RunReader<'k, const N: usize> {
     sorter: u64,
     run: u64,
     block: u64,
+    blocks: u64,
     f: File,
     path: PathBuf,
-    /// The block as stored (opened in place), then its records decompressed into `buf`.
-    packed: Vec<u8>,
+    /// The current block's records, decompressed.
     buf: Vec<u8>,
     pos: usize,
 }
@@ -363,54 +388,71 @@ impl<'k, const N: usize> RunReader<'k, N> {
             sorter,
             run: run.run,
             block: 0,
+            blocks: run.blocks,
             f: File::open(&run.path).map_err(tmp_error)?,
             path: run.path.clone(),
-            packed: Vec::new(),
-            buf: Vec::with_capacity(BLOCK_BYTES + 64),
+            buf: Vec::new(),
             pos: 0,
         })
     }
 
-    fn next_rec(&mut self) -> Result<Option<[u8; N]>> {
+    /// The next record; `packed` is scratch space for the block as stored (one buffer for
+    /// every run of a merge).
+    fn next_rec(&mut self, packed: &mut Vec<u8>) -> Result<Option<[u8; N]>> {
         if self.pos + N > self.buf.len() {
             if self.pos != self.buf.len() {
                 return Err(damaged());
             }
             let mut head = [0u8; BLOCK_HEAD];
             if !read_head(&mut self.f, &mut head)? {
+                // Every block written must have been read: a run cut at a block boundary
+                // must not pass for a shorter run.
+                if self.block != self.blocks {
+                    return Err(damaged());
+                }
+                self.buf = Vec::new();
+                self.pos = 0;
                 return Ok(None);
             }
             let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
             let plain_len = u32::from_be_bytes([head[4], head[5], head[6], head[7]]) as usize;
-            if plain_len > BLOCK_BYTES + N
+            if plain_len == 0
+                || plain_len > BLOCK_BYTES + N
                 || !plain_len.is_multiple_of(N)
                 || len > lz4_flex::block::get_maximum_output_size(plain_len)
+                || self.block >= self.blocks
             {
                 return Err(damaged());
             }
-            self.packed.resize(len, 0);
-            self.f.read_exact(&mut self.packed).map_err(tmp_error)?;
+            packed.resize(len, 0);
+            self.f.read_exact(packed).map_err(|e| {
+                if e.kind() == ErrorKind::UnexpectedEof {
+                    damaged()
+                } else {
+                    tmp_error(e)
+                }
+            })?;
             let n = nonce(self.sorter, self.run, self.block);
             self.block += 1;
             if let Some(c) = &self.key.cipher {
                 c.decrypt_in_place_detached(
                     XNonce::from_slice(&n),
                     &head[4..8],
-                    &mut self.packed,
+                    packed,
                     Tag::from_slice(&head[8..24]),
                 )
                 .map_err(|_| damaged())?;
             }
+            if self.buf.capacity() < BLOCK_BYTES + N {
+                self.buf.reserve_exact(BLOCK_BYTES + N - self.buf.len());
+            }
             self.buf.resize(plain_len, 0);
-            let got = lz4_flex::block::decompress_into(&self.packed, &mut self.buf)
-                .map_err(|_| damaged())?;
+            let got =
+                lz4_flex::block::decompress_into(packed, &mut self.buf).map_err(|_| damaged())?;
             if got != plain_len {
                 return Err(damaged());
             }
             self.pos = 0;
-            if self.buf.is_empty() {
-                return Ok(None);
-            }
         }
         let mut r = [0u8; N];
         r.copy_from_slice(&self.buf[self.pos..self.pos + N]);
@@ -445,6 +487,8 @@ impl<const N: usize> Drop for RunReader<'_, N> {
 /// The merged, sorted stream of a [`Sorter`]'s records.
 pub struct Merged<'k, const N: usize> {
     readers: Vec<RunReader<'k, N>>,
+    /// The block being read, as stored (shared by the readers).
+    packed: Vec<u8>,
     mem: std::vec::IntoIter<[u8; N]>,
     heap: BinaryHeap<Reverse<([u8; N], usize)>>,
     /// Bytes the sorter wrote to run files, every level included.
@@ -465,11 +509,12 @@ impl<'k, const N: usize> Merged<'k, N> {
         let mut m = Merged {
             heap: BinaryHeap::with_capacity(readers.len() + 1),
             readers,
+            packed: Vec::with_capacity(lz4_flex::block::get_maximum_output_size(BLOCK_BYTES + N)),
             mem: mem.into_iter(),
             spilled: 0,
         };
         for i in 0..m.readers.len() {
-            if let Some(r) = m.readers[i].next_rec()? {
+            if let Some(r) = m.readers[i].next_rec(&mut m.packed)? {
                 m.heap.push(Reverse((r, i)));
             }
         }
@@ -493,7 +538,7 @@ impl<'k, const N: usize> Merged<'k, N> {
         let next = if i == self.readers.len() {
             self.mem.next()
         } else {
-            self.readers[i].next_rec()?
+            self.readers[i].next_rec(&mut self.packed)?
         };
         if let Some(n) = next {
             self.heap.push(Reverse((n, i)));
@@ -603,6 +648,7 @@ mod tests {
         assert_eq!(fan_in_for(Some(1 << 20)), FAN_IN);
         // A soft limit of 1,024 that could not be raised: two merges of 448 runs.
         assert_eq!(fan_in_for(Some(1024)), 448);
+        assert_eq!(fan_in_for(Some(4096)), 1984);
         assert_eq!(fan_in_for(Some(64)), MIN_FAN_IN);
         assert!(fan_in() >= MIN_FAN_IN);
     }
@@ -617,8 +663,8 @@ mod tests {
     }
 
     /// Run files of an unencrypted database are compressed too, and come back whole; a run
-    /// file cut short (inside a block's head or its bytes) stops the merge instead of
-    /// passing for a shorter run.
+    /// file cut short (to nothing, inside a block's head or its bytes, or exactly at the end
+    /// of a block) stops the merge instead of passing for a shorter run.
     #[test]
     fn plain_runs_round_trip_and_a_truncated_run_is_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -631,18 +677,66 @@ mod tests {
         let mut want = recs.clone();
         want.sort_unstable();
         assert_eq!(drain(s).unwrap(), want);
-        for cut in [BLOCK_HEAD / 2, BLOCK_HEAD + 5] {
-            let key = RunKey::generate().unwrap();
-            let mut s = Sorter::<12>::new(&key, dir.path(), 1);
-            for r in &recs {
-                s.push(*r).unwrap();
+        for plain in [true, false] {
+            for cut in ["nothing", "head", "bytes", "block end"] {
+                let key = if plain {
+                    RunKey::plain()
+                } else {
+                    RunKey::generate().unwrap()
+                };
+                let mut s = Sorter::<12>::new(&key, dir.path(), 1);
+                for r in &recs {
+                    s.push(*r).unwrap();
+                }
+                let path = s.runs[0].path.clone();
+                let bytes = std::fs::read(&path).unwrap();
+                let first_block = BLOCK_HEAD
+                    + u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+                // The run holds two blocks (1,024 records of 12 bytes).
+                assert!(bytes.len() > first_block + BLOCK_HEAD);
+                let at = match cut {
+                    "nothing" => 0,
+                    "head" => BLOCK_HEAD / 2,
+                    "bytes" => BLOCK_HEAD + 5,
+                    _ => first_block,
+                };
+                std::fs::write(&path, &bytes[..at]).unwrap();
+                assert!(drain(s).is_err(), "run cut ({cut}), plain {plain}");
             }
-            let path = s.runs[0].path.clone();
-            // Cut into the first block's head, then into its bytes.
-            let bytes = std::fs::read(&path).unwrap();
-            assert!(bytes.len() > cut);
-            std::fs::write(&path, &bytes[..cut]).unwrap();
-            assert!(drain(s).is_err(), "run cut to {cut} bytes");
         }
+    }
+
+    /// Past the fan-in, only the excess runs are merged first: the final merge takes exactly
+    /// the fan-in, and the records are written again only for the runs merged early.
+    #[test]
+    fn only_the_excess_runs_are_merged_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = RunKey::generate().unwrap();
+        let recs = records(300_000, 11);
+        let mut s = Sorter::<12>::new(&key, dir.path(), 1);
+        for r in &recs {
+            s.push(*r).unwrap();
+        }
+        let runs = s.runs.len();
+        let first = s.spilled;
+        let fan = 200;
+        // 292 runs on disk, and the records still in memory spilled as a 293rd when the
+        // merge starts: 94 runs are merged into one first, then the final merge takes 200.
+        assert_eq!(runs, 292);
+        let m = s.finish_with(fan).unwrap();
+        assert_eq!(m.readers.len(), fan);
+        assert_eq!(m.mem.len(), 0);
+        let again = m.spilled() - first;
+        let share = again as f64 / first as f64;
+        assert!((0.25..0.40).contains(&share), "{share}");
+        let mut m = m;
+        let mut n = 0;
+        let mut prev = [0u8; 12];
+        while let Some(r) = m.next_rec().unwrap() {
+            assert!(r >= prev);
+            prev = r;
+            n += 1;
+        }
+        assert_eq!(n, recs.len());
     }
 }
