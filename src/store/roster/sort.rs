@@ -1,6 +1,7 @@
 //! External sort of fixed-size records for the roster import: runs sorted in memory, spilled
 //! to temporary files sealed under a key that exists only in this process, and merged back
-//! in order (some runs merged into longer ones first when there are too many to merge at once).
+//! in order (some runs merged into longer ones first when there are too many to merge at
+//! once).
 //!
 //! Memory is bounded whatever the number of records: a run holds at most `cap` records, and
 //! a merge reads at most [`fan_in`] runs at a time through one [`BLOCK_BYTES`] block each,
@@ -567,8 +568,8 @@ mod tests {
             .collect()
     }
 
-    /// Many runs (more than a fan-in of 128, so the merge takes two levels), the last one spilled at the merge,
-    /// come back sorted and complete; the run files are gone afterwards.
+    /// Many runs (more than a fan-in of 128, so some are merged first), the last one spilled
+    /// when the merge starts, come back sorted and complete; the run files are gone afterwards.
     #[test]
     fn sorts_through_multi_level_merges() {
         let dir = tempfile::tempdir().unwrap();
