@@ -1,7 +1,7 @@
 //! Printed documents, in a real browser: letters, the dossier and the after-action report
 //! are printed to PDF by headless Chromium and read back with poppler (`pdfinfo`,
 //! `pdftotext`). `.ci/run` installs both (Debian's `chromium` and `poppler-utils`) and sets
-//! BREACHDESK_REQUIRE_BROWSER=1, so CI fails rather than skips when they are missing; a
+//! `BREACHDESK_BROWSER_TESTS=require` (as for `browser.rs`), so CI fails rather than skips when they are missing; a
 //! developer's `cargo test` without them says so and skips these tests.
 
 use std::path::{Path, PathBuf};
@@ -39,9 +39,9 @@ fn tools() -> Option<Tools> {
     let poppler = find(&["pdftotext"]).is_some() && find(&["pdfinfo"]).is_some();
     match (chromium, poppler) {
         (Some(chromium), true) => Some(Tools { chromium }),
-        _ if std::env::var("BREACHDESK_REQUIRE_BROWSER").is_ok_and(|v| v == "1") => {
+        _ if std::env::var("BREACHDESK_BROWSER_TESTS").is_ok_and(|v| v == "require") => {
             panic!(
-                "headless Chromium and poppler-utils are required (BREACHDESK_REQUIRE_BROWSER=1): apt-get install chromium poppler-utils"
+                "headless Chromium and poppler-utils are required (BREACHDESK_BROWSER_TESTS=require): apt-get install chromium poppler-utils"
             )
         }
         _ => {

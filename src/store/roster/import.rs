@@ -1116,9 +1116,9 @@ impl<'a> Stager<'a> {
         })
     }
 
-    /// Phase 3a: duplicates, replacements, resolutions and the counts.
-    /// Phase 3a; returns early, with nothing more written, once `stop` is raised (the
-    /// possible-duplicate search failed and its error follows).
+    /// Phase 3a: duplicates, replacements, resolutions and the counts. Returns early, with
+    /// nothing more written, once `stop` is raised (the possible-duplicate search failed and
+    /// its error follows).
     fn merge_ids(
         &mut self,
         ids: Sorter<ID_REC>,
