@@ -34,6 +34,12 @@ pub struct Fx {
     pub id: IncidentId,
 }
 
+/// Today in the fixture organization's time zone (America/Chicago), as the desk reckons it:
+/// UTC's date is a day ahead of it every evening.
+fn office_today() -> chrono::NaiveDate {
+    crate::desk::today_in(chrono::Utc::now(), "America/Chicago")
+}
+
 fn ctx(who: &str) -> crate::desk::Context {
     crate::desk::Context {
         who: crate::audit::entry::Who::cli("tester", None, Some(who.into())),
@@ -88,7 +94,7 @@ pub fn fixture(tune: impl FnOnce(&mut ServeConfig)) -> Fx {
         })
         .unwrap();
     }
-    let today = chrono::Utc::now().date_naive();
+    let today = office_today();
     let id = d
         .new_incident(NewIncident {
             facts: Default::default(),
@@ -704,7 +710,7 @@ async fn two_editors_never_lose_an_update() {
             ("title".into(), title.to_string()),
             (
                 "discovered".into(),
-                (chrono::Utc::now().date_naive() - chrono::Days::new(20)).to_string(),
+                (office_today() - chrono::Days::new(20)).to_string(),
             ),
             ("individuals".into(), "700".into()),
             ("states".into(), "IL=700".into()),
@@ -754,7 +760,7 @@ async fn hostile_text_is_escaped_everywhere() {
                 ("title", evil),
                 (
                     "discovered",
-                    &(chrono::Utc::now().date_naive() - chrono::Days::new(3)).to_string(),
+                    &(office_today() - chrono::Days::new(3)).to_string(),
                 ),
                 ("individuals", "12"),
                 ("narrative", evil),
@@ -895,7 +901,7 @@ async fn sign_off_through_the_pages() {
     }
     assert!(done.contains("Rendered batch 1"), "{done}");
     // A notice from a draft batch is refused.
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = office_today().to_string();
     let r = a
         .post(
             &format!("{page}/notices"),
@@ -1054,7 +1060,7 @@ async fn the_deadline_board_is_paged() {
     let fx = fixture(|_| {});
     {
         let d = fx.state.office.desk(ctx("setup"));
-        let today = chrono::Utc::now().date_naive();
+        let today = office_today();
         for n in 0..40u64 {
             d.new_incident(NewIncident {
                 facts: Default::default(),
