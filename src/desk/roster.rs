@@ -773,7 +773,7 @@ mod freed_space_tests {
         const MIB: u64 = 1 << 20;
         // A fresh import of 1 M rows: about as much disk as written.
         assert!(!may_have_freed_space(false, 130 * MIB, 120 * MIB));
-        // Many possible duplicates written out of key order: the file grew twice as much.
+        // Records written out of key order (many duplicates): the file grew twice as much.
         assert!(may_have_freed_space(false, 272 * MIB, 150 * MIB));
         // A discarded interrupted import, whatever the growth.
         assert!(may_have_freed_space(true, 0, 0));

@@ -305,11 +305,41 @@ fn hashes(keyer: &Keyer, row: &RosterRow, buf: &mut Vec<u8>) -> ([u8; 16], [Opti
 }
 
 /// A row of this file with the same name key as a row of another identifier.
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Possible {
     ordinal: u32,
     line: u64,
     basis: u8,
     other: RowRef,
+}
+
+/// Bytes of a [`Possible`] as a sort record: ordinal (u32 BE), basis, line (40 bits), the
+/// other row's batch (u32 BE) and line (40 bits). Sorted, they come back in the order of
+/// their issue keys (ordinal, then slot), so the issues are written in key order.
+const POSSIBLE_REC: usize = 19;
+
+impl Possible {
+    fn encode(&self) -> [u8; POSSIBLE_REC] {
+        let mut r = [0u8; POSSIBLE_REC];
+        r[..4].copy_from_slice(&self.ordinal.to_be_bytes());
+        r[4] = self.basis;
+        put_line(&mut r[5..10], self.line);
+        r[10..14].copy_from_slice(&self.other.batch.to_be_bytes());
+        put_line(&mut r[14..19], self.other.line);
+        r
+    }
+
+    fn decode(r: &[u8; POSSIBLE_REC]) -> Possible {
+        Possible {
+            ordinal: u32::from_be_bytes([r[0], r[1], r[2], r[3]]),
+            basis: r[4],
+            line: get_line(&r[5..10]),
+            other: RowRef {
+                batch: u32::from_be_bytes([r[10], r[11], r[12], r[13]]),
+                line: get_line(&r[14..19]),
+            },
+        }
+    }
 }
 
 /// Phase 3b's search, on its own thread while phase 3a runs: equal name keys meet in the
@@ -652,7 +682,8 @@ impl<'a> Stager<'a> {
             return Ok(());
         }
         let id = self.incident.clone();
-        // Marks and issues of the duplicate checks arrive in hash order: insert in key order.
+        // Marks and issues of the identifier merge arrive in hash order: insert in key order
+        // (within the chunk).
         p.issues.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         p.dead.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut tx = self.store.db()?.begin_write()?;
@@ -745,8 +776,8 @@ impl<'a> Stager<'a> {
     }
 
     /// Runs phases 1–3 (see the module documentation); the batch is then ready to commit.
-    /// Rejected rows and warnings are reported in line order, duplicates and possible
-    /// duplicates in hash order.
+    /// Rejected rows, warnings and possible duplicates are reported in line order, duplicates
+    /// in hash order.
     pub fn import_rows<S: RowSource>(
         &mut self,
         source: &mut S,
@@ -782,7 +813,7 @@ impl<'a> Stager<'a> {
                 return Err(e);
             }
             // When the search failed, its error is waiting in the channel.
-            self.merge_names(found, on_event)?;
+            self.merge_names(found, &key, tmp.path(), run_rows, on_event)?;
             Ok(())
         })
     }
@@ -1255,53 +1286,64 @@ impl<'a> Stager<'a> {
     }
 
     /// Phase 3b: rows of different identifiers with the same name key, as
-    /// [`find_possible_duplicates`] sends them, become issues and events.
+    /// [`find_possible_duplicates`] sends them (in hash order), are sorted by line and become
+    /// issues and events: issues are written in key order, so however many there are, the
+    /// issues table grows by appending, not by splitting pages all over the tree.
     fn merge_names(
         &mut self,
         found: std::sync::mpsc::Receiver<Result<Vec<Possible>>>,
+        key: &RunKey,
+        dir: &std::path::Path,
+        run_rows: usize,
         on_event: &mut dyn FnMut(Event),
     ) -> Result<()> {
-        let mut pending = Pending::new();
+        let mut by_line = Sorter::<POSSIBLE_REC>::new(key, dir, run_rows * POSSIBLE_REC);
         for batch in found {
             for r in batch? {
-                let what = if r.basis == 1 {
-                    "date of birth"
-                } else {
-                    "address"
-                };
-                let rec = IssueRecord {
-                    kind: IssueKind::PossibleDuplicate,
-                    line: r.line,
-                    field: Some(
-                        if r.basis == 1 {
-                            "date_of_birth"
-                        } else {
-                            "address1"
-                        }
-                        .into(),
-                    ),
-                    column: None,
-                    reason: format!(
-                        "same name and {what} as another identifier: the same person under two identifiers? review before mailing"
-                    ),
-                    other: Some(r.other),
-                    person: None,
-                };
-                self.issue(
-                    &mut pending,
-                    r.ordinal,
-                    SLOT_POSSIBLE + u16::from(r.basis),
-                    &rec,
-                )?;
-                self.batch.possible_duplicates += 1;
-                on_event(Event::PossibleDuplicate {
-                    line: r.line,
-                    other: r.other,
-                    basis: r.basis,
-                });
-                if pending.bytes >= CHUNK_BYTES {
-                    self.flush(&mut pending)?;
-                }
+                by_line.push(r.encode())?;
+            }
+        }
+        let mut sorted = by_line.finish()?;
+        let mut pending = Pending::new();
+        while let Some(rec) = sorted.next_rec()? {
+            let r = Possible::decode(&rec);
+            let what = if r.basis == 1 {
+                "date of birth"
+            } else {
+                "address"
+            };
+            let rec = IssueRecord {
+                kind: IssueKind::PossibleDuplicate,
+                line: r.line,
+                field: Some(
+                    if r.basis == 1 {
+                        "date_of_birth"
+                    } else {
+                        "address1"
+                    }
+                    .into(),
+                ),
+                column: None,
+                reason: format!(
+                    "same name and {what} as another identifier: the same person under two identifiers? review before mailing"
+                ),
+                other: Some(r.other),
+                person: None,
+            };
+            self.issue(
+                &mut pending,
+                r.ordinal,
+                SLOT_POSSIBLE + u16::from(r.basis),
+                &rec,
+            )?;
+            self.batch.possible_duplicates += 1;
+            on_event(Event::PossibleDuplicate {
+                line: r.line,
+                other: r.other,
+                basis: r.basis,
+            });
+            if pending.bytes >= CHUNK_BYTES {
+                self.flush(&mut pending)?;
             }
         }
         self.added.possible_duplicates = self.batch.possible_duplicates;
