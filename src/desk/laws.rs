@@ -171,6 +171,12 @@ fn versions(law: &Law) -> Vec<VersionView> {
 }
 
 fn not_covered(code: &str) -> Error {
+    if crate::laws::COUNSEL_ONLY.contains(&code) {
+        return Error::NotFound(format!(
+            "no rules data for {code} ({}): breachdesk has no built-in file for it; counsel may add one (`breachdesk laws set FILE` with jurisdiction = \"{code}\")",
+            crate::domain::vocab::state_name(code)
+        ));
+    }
     Error::NotFound(format!(
         "no rules data for {code}: give a two-letter code of {} or {} (see `breachdesk laws list`)",
         crate::laws::JURISDICTIONS.join(", "),

@@ -1356,4 +1356,79 @@ async fn counsel_manages_templates_and_state_laws_in_the_browser() {
     let r = c.post("/laws/TX/clear", &[("csrf", token.as_str())]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(c.get("/laws/TX").await.body.contains("In force: built-in"));
+
+    // American Samoa and the Northern Mariana Islands have no built-in file: listed, each
+    // with a page that says so, where counsel (and only counsel) can add one.
+    let laws = auditor.get("/laws").await.body;
+    assert!(
+        laws.contains("href=\"/laws/AS\"") && laws.contains("href=\"/laws/MP\""),
+        "{laws}"
+    );
+    let r = auditor.get("/laws/AS").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("American Samoa") && r.body.contains("No rules data in force"));
+    assert!(
+        !r.body.contains("Check and store as counsel"),
+        "auditors read only"
+    );
+    let r = c.get("/laws/mp").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("Northern Mariana Islands")
+            && r.body.contains("Check and store as counsel")
+    );
+    let guam = fx
+        .state
+        .office
+        .desk(ctx("t"))
+        .laws()
+        .unwrap()
+        .get("GU")
+        .unwrap()
+        .text
+        .clone();
+    let samoa = guam.replacen("jurisdiction = \"GU\"", "jurisdiction = \"AS\"", 1);
+    assert_ne!(samoa, guam);
+    let before = audit_len(&fx);
+    // A bad file is shown again with the error, on the same page, and writes nothing.
+    let r = c
+        .post(
+            "/laws/AS",
+            &[
+                ("csrf", token.as_str()),
+                ("text", "format = 1\njurisdiction = "),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("No rules data in force") && r.body.contains("Not saved"),
+        "{}",
+        r.body
+    );
+    assert_eq!(audit_len(&fx), before);
+    let r = c
+        .post(
+            "/laws/AS",
+            &[("csrf", token.as_str()), ("text", samoa.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(audit_len(&fx), before + 1);
+    let shown = c.get("/laws/AS").await.body;
+    assert!(shown.contains("In force: counsel"), "{shown}");
+    assert!(
+        !auditor
+            .get("/laws")
+            .await
+            .body
+            .contains("No rules data (counsel may add a file): American Samoa")
+    );
+    let r = c.post("/laws/AS/clear", &[("csrf", token.as_str())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let shown = c.get("/laws/AS").await.body;
+    assert!(
+        shown.contains("No rules data in force") && shown.contains("cleared"),
+        "{shown}"
+    );
 }

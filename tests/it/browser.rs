@@ -447,6 +447,13 @@ async fn the_office_in_a_browser() {
     let body = text(&c).await;
     assert!(body.contains("California Attorney General"), "{body}");
     shots.take(&c, "law-ca").await;
+    go(&c, &base, "/laws/AS").await;
+    let body = text(&c).await;
+    assert!(
+        body.contains("American Samoa") && body.contains("No rules data in force"),
+        "{body}"
+    );
+    shots.take(&c, "law-as").await;
     go(&c, &base, "/templates").await;
     let body = text(&c).await;
     assert!(body.contains("state_regulator.txt.hbs"), "{body}");

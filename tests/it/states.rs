@@ -350,6 +350,13 @@ fn laws_commands_list_show_diff_set_clear_audited() {
     assert!(text.contains("[verified] regulator `ag`"), "{text}");
     assert!(text.contains("UNVERIFIED†"), "{text}");
     e.run(&["laws", "show", "ZZ"]).code(3);
+    // A territory without built-in data: named, and what counsel can do about it.
+    let r = e.run(&["laws", "show", "AS"]).code(4);
+    assert!(
+        r.stderr.contains("American Samoa") && r.stderr.contains("no built-in file"),
+        "{}",
+        r.stderr
+    );
 
     // An open incident with Texans, assessed under the built-in data.
     let id = e.incident(&[

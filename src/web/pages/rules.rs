@@ -287,6 +287,19 @@ pub async fn laws(State(state): State<AppState>, Extension(user): Extension<Curr
         p { "The rules data the engine applies beside HIPAA, one file per jurisdiction, each rule verified against statute text or marked UNVERIFIED with its source. Decision support for counsel, not legal advice. The same as "
             code { "breachdesk laws list" } "." }
         p.sub.small { "Rules digest " code { (list.digest) } @if let Some(c) = &list.counsel_digest { " · counsel's files " code { (c) } } }
+        @let missing: Vec<&str> = crate::laws::COUNSEL_ONLY
+            .iter()
+            .copied()
+            .filter(|c| !list.rows.iter().any(|r| r.jurisdiction == *c))
+            .collect();
+        @if !missing.is_empty() {
+            p { "No rules data (counsel may add a file): "
+                @for (i, c) in missing.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href={"/laws/" (c)} { (crate::domain::vocab::state_name(c)) " (" (c) ")" }
+                }
+                "." }
+        }
         table.laws {
             thead { tr { th { "" } th { "Law (current version, from)" } th { "Notice to residents" } th { "Regulators" } th { "CRA notice" } th { "HIPAA entities" } th { "Rules verified" } } }
             tbody {
@@ -372,6 +385,44 @@ fn law_page(
     }
 }
 
+/// A jurisdiction of 45 CFR 160.103 without built-in rules data (American Samoa, the Northern
+/// Mariana Islands) and no counsel's file: what that means, counsel's past versions, and for
+/// counsel an empty editor to add one.
+fn no_law_page(
+    user: &CurrentUser,
+    code: &str,
+    history: &[crate::desk::CounselVersion],
+    text: &str,
+    error: Option<&str>,
+) -> Markup {
+    let name = crate::domain::vocab::state_name(code);
+    html! {
+        h1 { (name) " (" (code) ")" }
+        p.sub { "No rules data in force · " a href="/laws" { "All jurisdictions" } }
+        (error_box(error))
+        p { "breachdesk has no built-in rules file for " (name) ". Until counsel stores one, the engine applies no State rules for its residents: every determination that counts them says so and asks counsel to check the territory's law." }
+        @if !history.is_empty() {
+            section {
+                h2 { "Counsel's versions" }
+                ul { @for h in history { li { "#" (h.seq) " " (if h.set { "set" } else { "cleared" }) " " (instant(h.at)) " by " (h.by) @if h.set { " — " code { (h.sha256) } } } } }
+            }
+        }
+        @if user.role.may(Permission::ManageRules) {
+            section.noprint {
+                h2 { "Counsel's rules for " (code) }
+                p.small { "Write the file with " code { "jurisdiction = \"" (code) "\"" } ", in the schema of every other jurisdiction's file (open one, e.g. " a href="/laws/GU" { "Guam" } ", to see it). It is checked against that schema, audited, and hashed into every determination that uses it. Mark a rule "
+                    code { "verified" } " only with where the statute text was read." }
+                form.stack method="post" action={"/laws/" (code)} {
+                    (csrf_field(user))
+                    label for="text" { (code.to_ascii_lowercase()) ".toml" }
+                    textarea id="text" name="text" rows="30" spellcheck="false" { (text) }
+                    button type="submit" { "Check and store as counsel's" }
+                }
+            }
+        }
+    }
+}
+
 async fn law_view(
     state: &AppState,
     user: &CurrentUser,
@@ -380,9 +431,17 @@ async fn law_view(
     status: StatusCode,
     error: Option<&str>,
 ) -> Page {
-    let c = code.clone();
-    let (show, in_force, diff) = state
+    let c = code.to_ascii_uppercase();
+    let found = state
         .desk(user, move |d| {
+            if crate::laws::COUNSEL_ONLY.contains(&c.as_str()) && d.laws()?.get(&c).is_none() {
+                let history: Vec<_> = d
+                    .laws_history()?
+                    .into_iter()
+                    .filter(|h| h.jurisdiction == c)
+                    .collect();
+                return Ok(Err((c, history)));
+            }
             let show = d.laws_show(&c)?;
             let text = d.laws()?.get(&show.jurisdiction).map(|l| l.text.clone());
             let diff = if show.origin.key() == "counsel" {
@@ -390,9 +449,16 @@ async fn law_view(
             } else {
                 None
             };
-            Ok((show, text, diff))
+            Ok(Ok((show, text, diff)))
         })
         .await?;
+    let (show, in_force, diff) = match found {
+        Ok(f) => f,
+        Err((code, history)) => {
+            let body = no_law_page(user, &code, &history, text.as_deref().unwrap_or(""), error);
+            return Ok((status, page("State laws", user, body)).into_response());
+        }
+    };
     let text = text.or(in_force).unwrap_or_default();
     Ok((
         status,
