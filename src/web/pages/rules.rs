@@ -357,23 +357,13 @@ fn law_page(
                 pre.diff { (d.text) }
             }
         }
-        @if !show.history.is_empty() {
-            section {
-                h2 { "Counsel's versions" }
-                ul { @for h in &show.history { li { "#" (h.seq) " " (if h.set { "set" } else { "cleared" }) " " (instant(h.at)) " by " (h.by) @if h.set { " — " code { (h.sha256) } } } } }
-            }
-        }
+        (counsel_versions(&show.history))
         @if user.role.may(Permission::ManageRules) {
             section.noprint {
                 h2 { "Counsel's rules for " (show.jurisdiction) }
                 p.small { "Edit the file in force and store it as counsel's (checked against the same schema as " code { "breachdesk laws set" } "; audited; hashed into every determination that uses it). Mark a rule "
                     code { "verified" } " only with where the statute text was read." }
-                form.stack method="post" action={"/laws/" (show.jurisdiction)} {
-                    (csrf_field(user))
-                    label for="text" { (show.jurisdiction) ".toml" }
-                    textarea id="text" name="text" rows="30" spellcheck="false" { (text) }
-                    button type="submit" { "Check and store as counsel's" }
-                }
+                (rules_form(user, &show.jurisdiction, text))
                 @if counsel {
                     form.inline method="post" action={"/laws/" (show.jurisdiction) "/clear"} {
                         (csrf_field(user))
@@ -381,6 +371,30 @@ fn law_page(
                     }
                 }
             }
+        }
+    }
+}
+
+/// Counsel's stored versions of one jurisdiction's file, oldest first (nothing when none).
+fn counsel_versions(history: &[crate::desk::CounselVersion]) -> Markup {
+    html! {
+        @if !history.is_empty() {
+            section {
+                h2 { "Counsel's versions" }
+                ul { @for h in history { li { "#" (h.seq) " " (if h.set { "set" } else { "cleared" }) " " (instant(h.at)) " by " (h.by) @if h.set { " — " code { (h.sha256) } } } } }
+            }
+        }
+    }
+}
+
+/// The editor counsel stores a jurisdiction's file with.
+fn rules_form(user: &CurrentUser, code: &str, text: &str) -> Markup {
+    html! {
+        form.stack method="post" action={"/laws/" (code)} {
+            (csrf_field(user))
+            label for="text" { (code.to_ascii_lowercase()) ".toml" }
+            textarea id="text" name="text" rows="30" spellcheck="false" { (text) }
+            button type="submit" { "Check and store as counsel's" }
         }
     }
 }
@@ -401,23 +415,13 @@ fn no_law_page(
         p.sub { "No rules data in force · " a href="/laws" { "All jurisdictions" } }
         (error_box(error))
         p { "breachdesk has no built-in rules file for " (name) ". Until counsel stores one, the engine applies no State rules for its residents: every determination that counts them says so and asks counsel to check the territory's law." }
-        @if !history.is_empty() {
-            section {
-                h2 { "Counsel's versions" }
-                ul { @for h in history { li { "#" (h.seq) " " (if h.set { "set" } else { "cleared" }) " " (instant(h.at)) " by " (h.by) @if h.set { " — " code { (h.sha256) } } } } }
-            }
-        }
+        (counsel_versions(history))
         @if user.role.may(Permission::ManageRules) {
             section.noprint {
                 h2 { "Counsel's rules for " (code) }
                 p.small { "Write the file with " code { "jurisdiction = \"" (code) "\"" } ", in the schema of every other jurisdiction's file (open one, e.g. " a href="/laws/GU" { "Guam" } ", to see it). It is checked against that schema, audited, and hashed into every determination that uses it. Mark a rule "
                     code { "verified" } " only with where the statute text was read." }
-                form.stack method="post" action={"/laws/" (code)} {
-                    (csrf_field(user))
-                    label for="text" { (code.to_ascii_lowercase()) ".toml" }
-                    textarea id="text" name="text" rows="30" spellcheck="false" { (text) }
-                    button type="submit" { "Check and store as counsel's" }
-                }
+                (rules_form(user, code, text))
             }
         }
     }
